@@ -1,0 +1,72 @@
+import { Hono } from "hono";
+import type { Store } from "./store";
+import type { Faults } from "./faults";
+import { zavuError } from "./api";
+
+const isCents = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+
+/** `/__sandbox/*`: state, prices, faults and the request log, for tests and demos. */
+export function controlApi(store: Store, faults: Faults): Hono {
+  const app = new Hono();
+
+  app.post("/reset", (c) => {
+    store.reset();
+    faults.clear();
+    return c.json({ ok: true });
+  });
+
+  app.get("/team", (c) => c.json({ balance: store.teamBalance(), currency: "usd", prices: store.prices() }));
+
+  app.patch("/team", async (c) => {
+    const body = await c.req.json().catch(() => null);
+    if (!body || typeof body !== "object") return zavuError(c, 400, "invalid_request", "Body must be a JSON object.");
+    if (body.balance !== undefined) {
+      if (!isCents(body.balance)) return zavuError(c, 400, "invalid_request", "balance must be an integer (cents).");
+      store.setTeamBalance(body.balance);
+    }
+    if (body.prices !== undefined) {
+      const prices = body.prices as Record<string, unknown>;
+      if (typeof prices !== "object" || prices === null || !Object.values(prices).every((p) => isCents(p) && p >= 0)) {
+        return zavuError(c, 400, "invalid_request", "prices must map channels to non-negative integer cents.");
+      }
+      store.setPrices(prices as Record<string, number>);
+    }
+    return c.json({ balance: store.teamBalance(), currency: "usd", prices: store.prices() });
+  });
+
+  // Lets a test put a sub-account at its credit limit without sending hundreds of messages.
+  app.patch("/sub-accounts/:id", async (c) => {
+    const row = store.subAccount(c.req.param("id"));
+    if (!row) return zavuError(c, 404, "not_found", "Sub-account not found.");
+    const body = await c.req.json().catch(() => null);
+    if (!body || !isCents(body.totalSpent)) return zavuError(c, 400, "invalid_request", "totalSpent (cents) is required.");
+    store.updateSubAccount(row.id, { total_spent: body.totalSpent });
+    return c.json({ ok: true });
+  });
+
+  app.get("/faults", (c) => c.json({ items: faults.list() }));
+  app.post("/faults", async (c) => {
+    const rule = await c.req.json().catch(() => null);
+    if (!rule || typeof rule.path !== "string") return zavuError(c, 400, "invalid_request", "path (a glob) is required.");
+    if (rule.status !== undefined && !(Number.isInteger(rule.status) && rule.status >= 400 && rule.status <= 599)) {
+      return zavuError(c, 400, "invalid_request", "status must be an HTTP error status (400-599).");
+    }
+    return c.json({ fault: faults.add(rule) }, 201);
+  });
+  app.delete("/faults", (c) => {
+    faults.clear();
+    return c.json({ ok: true });
+  });
+
+  app.get("/requests", (c) => {
+    const limit = Math.min(Number(c.req.query("limit") ?? 100) || 100, 2000);
+    const after = Number(c.req.query("after") ?? 0) || 0;
+    return c.json({ items: store.requests(limit, after) });
+  });
+  app.delete("/requests", (c) => {
+    store.clearRequests();
+    return c.json({ ok: true });
+  });
+
+  return app;
+}

@@ -1,0 +1,71 @@
+import { DurableObject } from "cloudflare:workers";
+import { Hono } from "hono";
+import type { SandboxEnv } from "./env";
+import { Store, type Caller } from "./store";
+import { Faults } from "./faults";
+import { zavuApi, zavuError } from "./api";
+import { controlApi } from "./control";
+
+/** Headers the request log keeps verbatim (everything else is listed by name only). */
+const LOGGED_HEADERS = ["zavu-sender", "idempotency-key", "content-type", "user-agent"];
+
+/**
+ * The whole sandbox team lives in one Durable Object, so every request sees a consistent
+ * state, as it would against the real API.
+ */
+export class SandboxState extends DurableObject<SandboxEnv> {
+  private readonly app = new Hono<{ Variables: { caller: Caller } }>();
+
+  constructor(ctx: DurableObjectState, env: SandboxEnv) {
+    super(ctx, env);
+    const store = new Store(ctx.storage.sql);
+    const faults = new Faults();
+
+    this.app.route("/__sandbox", controlApi(store, faults));
+
+    this.app.use("/v1/*", async (c, next) => {
+      const url = new URL(c.req.url);
+      const headers: Record<string, string> = {};
+      for (const name of LOGGED_HEADERS) {
+        const value = c.req.header(name);
+        if (value !== undefined) headers[name] = value;
+      }
+      headers["*names"] = [...c.req.raw.headers.keys()].sort().join(",");
+
+      const fault = faults.decide(c.req.method, url.pathname);
+      if (fault.latencyMs > 0) await scheduler.wait(fault.latencyMs);
+
+      const key = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
+      const caller = key ? await store.authenticate(key, env.MAIN_API_KEY) : null;
+      if (fault.failure && !fault.failure.afterEffect) {
+        c.res = zavuError(c, fault.failure.status, fault.failure.code, fault.failure.message);
+      } else if (!caller) {
+        c.res = zavuError(c, 401, "unauthorized", key ? "Invalid or revoked API key." : "Missing API key.");
+      } else {
+        c.set("caller", caller);
+        await next();
+        if (fault.failure) c.res = zavuError(c, fault.failure.status, fault.failure.code, fault.failure.message);
+      }
+      store.logRequest({
+        method: c.req.method,
+        path: url.pathname,
+        query: url.search,
+        status: c.res.status,
+        subAccountId: caller?.kind === "sub" ? caller.subAccountId : null,
+        keyId: caller ? (caller.kind === "sub" ? caller.keyId : "main") : null,
+        headers,
+      });
+    });
+
+    this.app.route("/", zavuApi(store));
+    this.app.notFound((c) => zavuError(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}.`));
+    this.app.onError((err, c) => {
+      console.error("sandbox error", err);
+      return zavuError(c, 500, "internal_error", "The sandbox failed to handle this request.");
+    });
+  }
+
+  override fetch(request: Request): Promise<Response> {
+    return Promise.resolve(this.app.fetch(request));
+  }
+}

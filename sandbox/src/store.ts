@@ -1,0 +1,313 @@
+import { DEFAULT_PRICES, DEFAULT_TEAM_BALANCE } from "./env";
+import { newId, randomToken, sha256Hex } from "./ids";
+
+/** The sandbox's state, in the Durable Object's SQLite database. */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sub_accounts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, name TEXT NOT NULL,
+  external_id TEXT, credit_limit INTEGER, metadata TEXT, status TEXT NOT NULL,
+  total_spent INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY, sub_account_id TEXT NOT NULL, name TEXT NOT NULL, environment TEXT NOT NULL,
+  key_hash TEXT UNIQUE NOT NULL, key_prefix TEXT NOT NULL, permissions TEXT,
+  created_at INTEGER NOT NULL, last_used_at INTEGER, revoked_at INTEGER);
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, account TEXT NOT NULL,
+  idempotency_key TEXT, body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_idem ON messages (account, idempotency_key);
+CREATE TABLE IF NOT EXISTS requests (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
+  query TEXT NOT NULL, status INTEGER NOT NULL, sub_account_id TEXT, key_id TEXT, headers TEXT NOT NULL);
+`;
+const TABLES = ["settings", "sub_accounts", "api_keys", "messages", "requests"];
+const REQUEST_LOG_MAX = 2000;
+
+export interface SubAccountRow {
+  id: string;
+  name: string;
+  external_id: string | null;
+  credit_limit: number | null;
+  metadata: string | null;
+  status: "active" | "inactive";
+  total_spent: number;
+  created_at: string;
+  seq: number;
+}
+
+export interface ApiKeyRow {
+  id: string;
+  sub_account_id: string;
+  name: string;
+  environment: "live" | "test";
+  key_prefix: string;
+  permissions: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** Who a request's key belongs to. */
+export type Caller = { kind: "main" } | { kind: "sub"; subAccountId: string; keyId: string };
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: string;
+  status: number;
+  subAccountId: string | null;
+  keyId: string | null;
+  headers: Record<string, string>;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+export class Store {
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(SCHEMA);
+  }
+
+  private all<T>(query: string, ...params: SqlStorageValue[]): T[] {
+    return this.sql.exec<Row>(query, ...params).toArray() as T[];
+  }
+
+  private one<T>(query: string, ...params: SqlStorageValue[]): T | undefined {
+    return this.all<T>(query, ...params)[0];
+  }
+
+  reset(): void {
+    for (const table of TABLES) this.sql.exec(`DELETE FROM ${table}`);
+    this.sql.exec("DELETE FROM sqlite_sequence");
+  }
+
+  // ---- team settings -------------------------------------------------------------------
+
+  private setting<T>(name: string, fallback: T): T {
+    const row = this.one<{ value: string }>("SELECT value FROM settings WHERE name = ?", name);
+    return row ? (JSON.parse(row.value) as T) : fallback;
+  }
+
+  private setSetting(name: string, value: unknown): void {
+    this.sql.exec(
+      "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      name,
+      JSON.stringify(value),
+    );
+  }
+
+  teamBalance(): number {
+    return this.setting("balance", DEFAULT_TEAM_BALANCE);
+  }
+
+  setTeamBalance(cents: number): void {
+    this.setSetting("balance", cents);
+  }
+
+  prices(): Record<string, number> {
+    return { ...DEFAULT_PRICES, ...this.setting<Record<string, number>>("prices", {}) };
+  }
+
+  setPrices(prices: Record<string, number>): void {
+    this.setSetting("prices", { ...this.setting<Record<string, number>>("prices", {}), ...prices });
+  }
+
+  // ---- keys ----------------------------------------------------------------------------
+
+  async authenticate(key: string, mainKey: string): Promise<Caller | null> {
+    if (timingSafeEqualText(key, mainKey)) return { kind: "main" };
+    const row = this.one<{ id: string; sub_account_id: string }>(
+      "SELECT id, sub_account_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+      await sha256Hex(key),
+    );
+    if (!row) return null;
+    this.sql.exec("UPDATE api_keys SET last_used_at = ? WHERE id = ?", Date.now(), row.id);
+    return { kind: "sub", subAccountId: row.sub_account_id, keyId: row.id };
+  }
+
+  async createKey(
+    subAccountId: string,
+    name: string,
+    environment: "live" | "test",
+    permissions: string[] | null,
+  ): Promise<{ id: string; key: string; name: string; environment: "live" | "test" }> {
+    const key = `zv_${environment}_sub_${randomToken(32)}`;
+    const id = newId("key_");
+    this.sql.exec(
+      `INSERT INTO api_keys (id, sub_account_id, name, environment, key_hash, key_prefix, permissions, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      id,
+      subAccountId,
+      name,
+      environment,
+      await sha256Hex(key),
+      key.slice(0, 16),
+      permissions ? JSON.stringify(permissions) : null,
+      Date.now(),
+    );
+    return { id, key, name, environment };
+  }
+
+  listKeys(subAccountId: string): ApiKeyRow[] {
+    return this.all<ApiKeyRow>(
+      "SELECT * FROM api_keys WHERE sub_account_id = ? ORDER BY created_at, id",
+      subAccountId,
+    );
+  }
+
+  /** Returns false when the key does not exist (or belongs to another sub-account). */
+  revokeKey(subAccountId: string, keyId: string): boolean {
+    const found = this.one("SELECT id FROM api_keys WHERE id = ? AND sub_account_id = ?", keyId, subAccountId);
+    if (!found) return false;
+    this.sql.exec(
+      "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
+      Date.now(),
+      keyId,
+    );
+    return true;
+  }
+
+  revokeAllKeys(subAccountId: string): number {
+    const cursor = this.sql.exec(
+      "UPDATE api_keys SET revoked_at = ? WHERE sub_account_id = ? AND revoked_at IS NULL",
+      Date.now(),
+      subAccountId,
+    );
+    return cursor.rowsWritten;
+  }
+
+  // ---- sub-accounts --------------------------------------------------------------------
+
+  createSubAccount(input: {
+    name: string;
+    externalId: string | null;
+    creditLimit: number | null;
+    metadata: Record<string, unknown> | null;
+  }): SubAccountRow {
+    const id = newId("sa_");
+    this.sql.exec(
+      `INSERT INTO sub_accounts (id, name, external_id, credit_limit, metadata, status, created_at)
+       VALUES (?, ?, ?, ?, ?, 'active', ?)`,
+      id,
+      input.name,
+      input.externalId,
+      input.creditLimit,
+      input.metadata ? JSON.stringify(input.metadata) : null,
+      new Date().toISOString(),
+    );
+    return this.subAccount(id)!;
+  }
+
+  subAccount(id: string): SubAccountRow | undefined {
+    return this.one<SubAccountRow>("SELECT * FROM sub_accounts WHERE id = ?", id);
+  }
+
+  listSubAccounts(limit: number, afterSeq: number): SubAccountRow[] {
+    return this.all<SubAccountRow>(
+      "SELECT * FROM sub_accounts WHERE seq > ? ORDER BY seq LIMIT ?",
+      afterSeq,
+      limit,
+    );
+  }
+
+  updateSubAccount(id: string, fields: Partial<Record<keyof SubAccountRow, SqlStorageValue>>): void {
+    const names = Object.keys(fields);
+    if (names.length === 0) return;
+    this.sql.exec(
+      `UPDATE sub_accounts SET ${names.map((n) => `${n} = ?`).join(", ")} WHERE id = ?`,
+      ...names.map((n) => fields[n as keyof SubAccountRow] ?? null),
+      id,
+    );
+  }
+
+  /** Records a charge against the team balance and the sub-account's total. */
+  charge(subAccountId: string | null, cents: number): void {
+    this.setTeamBalance(this.teamBalance() - cents);
+    if (subAccountId) {
+      this.sql.exec("UPDATE sub_accounts SET total_spent = total_spent + ? WHERE id = ?", cents, subAccountId);
+    }
+  }
+
+  // ---- messages ------------------------------------------------------------------------
+
+  messageByIdempotencyKey(account: string, key: string): Record<string, unknown> | undefined {
+    const row = this.one<{ body: string }>(
+      "SELECT body FROM messages WHERE account = ? AND idempotency_key = ?",
+      account,
+      key,
+    );
+    return row ? JSON.parse(row.body) : undefined;
+  }
+
+  insertMessage(account: string, idempotencyKey: string | null, message: { id: string }): void {
+    this.sql.exec(
+      "INSERT INTO messages (id, account, idempotency_key, body) VALUES (?, ?, ?, ?)",
+      message.id,
+      account,
+      idempotencyKey,
+      JSON.stringify(message),
+    );
+  }
+
+  message(account: string, id: string): Record<string, unknown> | undefined {
+    const row = this.one<{ body: string }>("SELECT body FROM messages WHERE account = ? AND id = ?", account, id);
+    return row ? JSON.parse(row.body) : undefined;
+  }
+
+  /** Newest first; `beforeSeq` is the cursor. */
+  listMessages(account: string, limit: number, beforeSeq: number): { seq: number; body: Record<string, unknown> }[] {
+    return this.all<{ seq: number; body: string }>(
+      "SELECT seq, body FROM messages WHERE account = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+      account,
+      beforeSeq,
+      limit,
+    ).map((r) => ({ seq: r.seq, body: JSON.parse(r.body) }));
+  }
+
+  // ---- request log ---------------------------------------------------------------------
+
+  logRequest(entry: LoggedRequest): void {
+    this.sql.exec(
+      `INSERT INTO requests (at, method, path, query, status, sub_account_id, key_id, headers)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      Date.now(),
+      entry.method,
+      entry.path,
+      entry.query,
+      entry.status,
+      entry.subAccountId,
+      entry.keyId,
+      JSON.stringify(entry.headers),
+    );
+    this.sql.exec("DELETE FROM requests WHERE seq <= (SELECT MAX(seq) FROM requests) - ?", REQUEST_LOG_MAX);
+  }
+
+  requests(limit: number, afterSeq: number): Array<LoggedRequest & { seq: number; at: number }> {
+    return this.all<Row>(
+      "SELECT * FROM requests WHERE seq > ? ORDER BY seq DESC LIMIT ?",
+      afterSeq,
+      limit,
+    ).map((r) => ({
+      seq: r.seq as number,
+      at: r.at as number,
+      method: r.method as string,
+      path: r.path as string,
+      query: r.query as string,
+      status: r.status as number,
+      subAccountId: r.sub_account_id as string | null,
+      keyId: r.key_id as string | null,
+      headers: JSON.parse(r.headers as string),
+    }));
+  }
+
+  clearRequests(): void {
+    this.sql.exec("DELETE FROM requests");
+  }
+}
+
+function timingSafeEqualText(a: string, b: string): boolean {
+  const enc = new TextEncoder();
+  const x = enc.encode(a);
+  const y = enc.encode(b);
+  if (x.byteLength !== y.byteLength) return false;
+  return crypto.subtle.timingSafeEqual(x, y);
+}

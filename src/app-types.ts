@@ -1,0 +1,3 @@
+export interface AppVariables {
+  requestId: string;
+}

@@ -1,0 +1,82 @@
+import { ApiError } from "../errors";
+import { BALANCE_FRESH_MS, readBalance, writeBalance, type BalanceEntry } from "../storage/balance-cache";
+import { zavuCall, type Balance } from "../upstream/zavu-client";
+import type { ResolvedTenant } from "../identity/resolve-tenant";
+import type { AllowedRoute } from "./routes";
+
+export interface AdmissionDeps {
+  kv: KVNamespace;
+  upstreamBase: string;
+  timeoutMs: number;
+  waitUntil: (p: Promise<unknown>) => void;
+}
+
+/** Builds a cache entry from an upstream balance answer, keeping the admin-set status. */
+export function entryFromBalance(balance: Balance, status: BalanceEntry["status"]): BalanceEntry {
+  return {
+    status,
+    balance: balance.balance,
+    totalSpent: balance.totalSpent ?? 0,
+    creditLimit: balance.creditLimit ?? null,
+    fetchedAt: Date.now(),
+    exhausted: null,
+  };
+}
+
+async function refresh(tenant: ResolvedTenant, apiKey: string, previous: BalanceEntry | null, deps: AdmissionDeps) {
+  const balance = await zavuCall<Balance>(deps.upstreamBase, apiKey, "GET", "/v1/balance", { timeoutMs: deps.timeoutMs });
+  const entry = entryFromBalance(balance, previous?.status ?? tenant.status);
+  await writeBalance(deps.kv, tenant.id, entry, true);
+  return entry;
+}
+
+/**
+ * Refuses early what the tenant's status and cached spending position forbid. A missing
+ * entry is fetched before deciding; a stale one answers now and is refreshed in the background.
+ * When Zavu cannot tell us the balance we let the call through: Zavu enforces limits itself.
+ */
+export async function admit(tenant: ResolvedTenant, route: AllowedRoute, apiKey: string, deps: AdmissionDeps): Promise<void> {
+  if (tenant.status === "deactivated") throw deactivated();
+  let entry = await readBalance(deps.kv, tenant.id);
+  if (!entry) {
+    entry = await refresh(tenant, apiKey, null, deps).catch(() => null);
+  } else if (Date.now() - entry.fetchedAt > BALANCE_FRESH_MS) {
+    const stale = entry;
+    deps.waitUntil(refresh(tenant, apiKey, stale, deps).catch(() => undefined));
+  }
+  const status = entry?.status ?? tenant.status;
+  if (status === "deactivated") throw deactivated();
+  if (status === "provisioning") throw new ApiError(403, "tenant_not_ready", "This tenant is still being provisioned.");
+  if (status === "inactive" && route.kind !== "balance") {
+    throw new ApiError(403, "tenant_suspended", "This tenant is suspended; messaging is blocked. The balance stays readable.");
+  }
+  if (!route.spending || !entry) return;
+  if (entry.exhausted === "credit_limit_reached" || (entry.creditLimit && entry.totalSpent >= entry.creditLimit)) {
+    throw new ApiError(402, "credit_limit_reached", "This tenant has reached its credit limit.");
+  }
+  if (entry.exhausted === "insufficient_balance" || (entry.balance !== null && entry.balance <= 0)) {
+    throw new ApiError(402, "insufficient_balance", "The balance available to this tenant is exhausted.");
+  }
+}
+
+const deactivated = () => new ApiError(403, "tenant_deactivated", "This tenant has been deactivated.");
+
+/** After a send: count its cost at once, so the limit bites before the next refresh. */
+export async function recordSpend(kv: KVNamespace, tenantId: string, costTotalUsd: number): Promise<void> {
+  const entry = await readBalance(kv, tenantId);
+  if (!entry || !(costTotalUsd > 0)) return;
+  const cents = Math.ceil(Math.round(costTotalUsd * 1e6) / 1e4); // USD -> cents, rounded up, float-safe
+  await writeBalance(kv, tenantId, {
+    ...entry,
+    totalSpent: entry.totalSpent + cents,
+    balance: entry.balance === null ? null : entry.balance - cents,
+  });
+}
+
+/** Upstream refused a spend with 402: mark the entry exhausted until the next refresh. */
+export async function recordRefusal(kv: KVNamespace, tenantId: string, code: string): Promise<void> {
+  const entry = await readBalance(kv, tenantId);
+  if (!entry) return;
+  const exhausted = code === "insufficient_balance" ? "insufficient_balance" : "credit_limit_reached";
+  await writeBalance(kv, tenantId, { ...entry, exhausted }, true);
+}

@@ -1,0 +1,61 @@
+import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
+import { ApiError } from "../errors";
+import { BoundedCache } from "../storage/bounded-cache";
+import { sha256Base64Url } from "../storage/key-vault";
+import { getCachedTenant, resolveTenant, type ResolvedTenant } from "../identity/resolve-tenant";
+import { MAX_TOKEN_LENGTH, TokenRejected, verifyToken } from "../identity/verify";
+import type { RemoteDeps } from "../identity/key-sets";
+
+/**
+ * Tokens already verified, keyed by their SHA-256, never kept past `exp` nor past the
+ * tenant entry they resolved to. This is what keeps signature checks off the hot path.
+ */
+const verified = new BoundedCache<string, ResolvedTenant>(20_000, 5 * 60_000);
+
+export function verifiedTokenCacheSize(): number {
+  return verified.size;
+}
+
+const unauthorized = (message: string) => new ApiError(401, "unauthorized", message);
+
+export function bearerToken(header: string | undefined): string {
+  if (!header) throw unauthorized("Missing Authorization header; send your identity provider's JWT as a Bearer token.");
+  const match = /^Bearer[ ]+(\S+)$/i.exec(header);
+  if (!match) throw unauthorized("Authorization must be \"Bearer <JWT>\".");
+  const token = match[1]!;
+  if (token.length > MAX_TOKEN_LENGTH) throw unauthorized(`Token is longer than ${MAX_TOKEN_LENGTH} characters.`);
+  return token;
+}
+
+/** The tenant a customer's JWT proves it belongs to. */
+export async function authenticate(token: string, db: D1Database, deps: RemoteDeps): Promise<ResolvedTenant> {
+  const hash = await sha256Base64Url(token);
+  const seen = verified.get(hash);
+  // Only while the very tenant entry it was verified against is current: a replaced identity
+  // or an expired entry sends the token through verification again.
+  if (seen && getCachedTenant(seen.cacheKey) === seen) return seen;
+
+  let payload: JWTPayload;
+  try {
+    decodeProtectedHeader(token);
+    payload = decodeJwt(token);
+  } catch {
+    throw unauthorized("Token is malformed; expected a signed JWT.");
+  }
+  if (typeof payload.iss !== "string" || payload.iss === "") throw unauthorized("Token has no iss claim.");
+  if (typeof payload.exp !== "number") throw unauthorized("Token has no exp claim; expiring tokens are required.");
+
+  const tenant = await resolveTenant(db, payload.iss, payload, deps);
+  if (!tenant) throw unauthorized("Token issuer (and claim) is not registered with this gateway.");
+
+  let claims: JWTPayload;
+  try {
+    claims = await verifyToken(token, tenant.identity, tenant.getKey);
+  } catch (err) {
+    if (err instanceof TokenRejected) throw unauthorized(err.message);
+    throw err;
+  }
+  const ttl = Math.min(claims.exp! * 1000 - Date.now(), 5 * 60_000);
+  if (ttl > 0) verified.set(hash, tenant, ttl);
+  return tenant;
+}

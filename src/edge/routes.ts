@@ -1,0 +1,65 @@
+/**
+ * Which customer calls the gateway forwards. Everything else, `/v1/sub-accounts` above all,
+ * is refused before it reaches Zavu.
+ */
+export type RouteKind = "messaging" | "balance";
+
+export interface AllowedRoute {
+  method: string;
+  template: string;
+  pattern: RegExp;
+  kind: RouteKind;
+  /** POSTs on messaging routes can cost money: checked against the cached limits first. */
+  spending: boolean;
+}
+
+export const DEFAULT_ROUTES = [
+  "POST /v1/messages",
+  "GET /v1/messages",
+  "GET /v1/messages/:id",
+  "GET /v1/messages/:id/attachments",
+  "POST /v1/messages/:id/reactions",
+  "POST /v1/messages/:id/typing",
+  "GET /v1/balance",
+];
+
+const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+/** One path parameter: a plain id, never a dot segment or an encoded separator. */
+const PARAM = "(?!\\.{1,2}(?:/|$))[A-Za-z0-9_.~-]{1,128}";
+
+function compile(entry: string): AllowedRoute {
+  const match = /^([A-Z]+)\s+(\/v1(?:\/[A-Za-z0-9_:.-]+)+)$/.exec(entry.trim());
+  if (!match || !METHODS.has(match[1]!)) throw new Error(`Invalid route entry "${entry}" (expected "METHOD /v1/path")`);
+  const [, method, template] = match as unknown as [string, string, string];
+  if (/^\/v1\/sub-accounts(\/|$)/.test(template)) throw new Error("/v1/sub-accounts can never be opened to customers");
+  const source = template
+    .split("/")
+    .map((seg) => (seg.startsWith(":") ? PARAM : seg.replace(/[.]/g, "\\.")))
+    .join("/");
+  const kind: RouteKind = template === "/v1/balance" ? "balance" : "messaging";
+  return { method, template, pattern: new RegExp(`^${source}$`), kind, spending: method === "POST" && kind === "messaging" };
+}
+
+let compiled: { key: string; routes: AllowedRoute[] } | undefined;
+
+/** Default routes plus the reseller's EXTRA_ALLOWED_ROUTES, compiled once per isolate. */
+export function allowedRoutes(extra: string[]): AllowedRoute[] {
+  const key = extra.join(",");
+  if (compiled?.key !== key) {
+    const routes: AllowedRoute[] = [];
+    for (const entry of [...DEFAULT_ROUTES, ...extra]) {
+      try {
+        routes.push(compile(entry));
+      } catch (err) {
+        console.error(`EXTRA_ALLOWED_ROUTES: ignoring entry: ${(err as Error).message}`);
+      }
+    }
+    compiled = { key, routes };
+  }
+  return compiled.routes;
+}
+
+export function matchRoute(routes: AllowedRoute[], method: string, path: string): AllowedRoute | undefined {
+  if (path.includes("%") || path.includes("\\") || path.includes("//")) return undefined;
+  return routes.find((r) => r.method === method && r.pattern.test(path));
+}
