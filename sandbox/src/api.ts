@@ -71,18 +71,15 @@ export function zavuApi(store: Store): Hono<Vars> {
 
   // ---- sub-accounts: main-account key only --------------------------------------------
 
-  app.use("/v1/sub-accounts/*", async (c, next) => {
+  const mainKeyOnly = async (c: Context<Vars>, next: () => Promise<void>) => {
     if (c.var.caller.kind !== "main") {
+      await c.req.raw.body?.cancel();
       return zavuError(c, 403, "forbidden", "Sub-account API keys cannot manage sub-accounts. Use the main account key.");
     }
     await next();
-  });
-  app.use("/v1/sub-accounts", async (c, next) => {
-    if (c.var.caller.kind !== "main") {
-      return zavuError(c, 403, "forbidden", "Sub-account API keys cannot manage sub-accounts. Use the main account key.");
-    }
-    await next();
-  });
+  };
+  app.use("/v1/sub-accounts", mainKeyOnly);
+  app.use("/v1/sub-accounts/*", mainKeyOnly);
 
   const findSub = (c: Context) => store.subAccount(c.req.param("id") ?? "");
   const notFound = (c: Context) => zavuError(c, 404, "not_found", "Sub-account not found.");

@@ -37,6 +37,7 @@ export class SandboxState extends DurableObject<SandboxEnv> {
 
       const key = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
       const caller = key ? await store.authenticate(key, env.MAIN_API_KEY) : null;
+      if ((fault.failure && !fault.failure.afterEffect) || !caller) await c.req.raw.body?.cancel();
       if (fault.failure && !fault.failure.afterEffect) {
         c.res = zavuError(c, fault.failure.status, fault.failure.code, fault.failure.message);
       } else if (!caller) {
