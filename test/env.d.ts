@@ -8,5 +8,8 @@ declare global {
       SANDBOX: Fetcher;
       IDP: Fetcher;
     }
+    interface GlobalProps {
+      mainModule: typeof import("../src/index");
+    }
   }
 }

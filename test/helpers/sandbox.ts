@@ -36,6 +36,7 @@ export const sandbox = {
     method?: string;
     status?: number;
     code?: string;
+    message?: string;
     latencyMs?: number;
     count?: number;
     rate?: number;
