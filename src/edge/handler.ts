@@ -11,6 +11,12 @@ import { readBalance, writeBalance } from "../storage/balance-cache";
 import type { AppVariables } from "../app-types";
 
 function subAccountKey(tenant: ResolvedTenant, kek: string): Promise<string> {
+  if (tenant.status === "deactivated") {
+    return Promise.reject(new ApiError(403, "tenant_deactivated", "This tenant has been deactivated."));
+  }
+  if (tenant.status === "provisioning") {
+    return Promise.reject(new ApiError(403, "tenant_not_ready", "This tenant is still being provisioned."));
+  }
   if (!tenant.keyCiphertext) {
     return Promise.reject(new ApiError(403, "tenant_not_ready", "This tenant has no active Zavu key."));
   }

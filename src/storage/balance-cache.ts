@@ -57,3 +57,10 @@ export async function writeBalance(kv: KVNamespace, tenantId: string, entry: Bal
 export function forgetBalance(tenantId: string): void {
   memo.delete(tenantId);
 }
+
+/** Removes the entry everywhere this isolate can reach, so the next request fetches it afresh. */
+export async function dropBalance(kv: KVNamespace, tenantId: string): Promise<void> {
+  memo.delete(tenantId);
+  lastWrite.delete(tenantId);
+  await kv.delete(kvKey(tenantId));
+}

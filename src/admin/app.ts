@@ -1,0 +1,72 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import { config } from "../env";
+import { ApiError } from "../errors";
+import { TenantRepo } from "../storage/tenant-repo";
+import { ZavuMainAccount } from "../upstream/zavu-client";
+import { VERSION } from "../version";
+import { authenticateAdmin } from "./auth";
+import type { AdminEnv } from "./routes/common";
+import { registerTenantRoutes } from "./routes/tenants";
+import { registerTenantOpsRoutes } from "./routes/tenant-ops";
+import { registerAuditRoutes } from "./routes/audit";
+
+const PUBLIC = new Set(["/admin/v1/openapi.json", "/admin/v1/docs"]);
+
+/** The reseller admin API, mounted at /admin/v1. */
+export function createAdminApp(): OpenAPIHono<AdminEnv> {
+  const app = new OpenAPIHono<AdminEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const details = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+        const first = details[0];
+        throw new ApiError(400, "invalid_request", first ? `${first.path || "body"}: ${first.message}` : "Invalid request.", details);
+      }
+    },
+  });
+
+  app.use(
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: () => {
+        throw new ApiError(413, "payload_too_large", "Admin request bodies are limited to 64 KiB.");
+      },
+    }),
+  );
+
+  app.use(async (c, next) => {
+    if (PUBLIC.has(c.req.path)) return next();
+    const actor = await authenticateAdmin(c.req.header("authorization"), c.env.ADMIN_TOKEN ?? "", c.req.header("x-admin-actor"));
+    const cfg = config(c.env);
+    const repo = new TenantRepo(c.env.DB);
+    c.set("admin", {
+      db: c.env.DB,
+      kv: c.env.CACHE,
+      repo,
+      zavu: new ZavuMainAccount(cfg.upstreamBase, c.env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, c.var.requestId),
+      kek: c.env.KEY_ENCRYPTION_KEY,
+      actor,
+      requestId: c.var.requestId,
+    });
+    await next();
+  });
+
+  registerTenantRoutes(app);
+  registerTenantOpsRoutes(app);
+  registerAuditRoutes(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Zavu reseller gateway: admin API",
+      version: VERSION,
+      description: "Onboard customers as Zavu sub-accounts and manage their lifecycle. Authenticate with `Authorization: Bearer <ADMIN_TOKEN>`.",
+    },
+    servers: [{ url: "/admin/v1" }],
+    security: [{ AdminToken: [] }],
+  });
+  app.get("/docs", Scalar({ url: "/admin/v1/openapi.json", pageTitle: "Zavu gateway admin API" }));
+  return app;
+}

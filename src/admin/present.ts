@@ -1,0 +1,32 @@
+import type { TenantRecord } from "../storage/tenant-repo";
+
+/** The API shape of a tenant. Ciphertext, key ids and anything secret stay out. */
+export function presentTenant(t: TenantRecord, totalSpent: number | null) {
+  return {
+    id: t.id,
+    name: t.name,
+    externalId: t.externalId,
+    status: t.status,
+    creditLimit: t.creditLimit,
+    totalSpent,
+    metadata: t.metadata,
+    subAccountId: t.subAccountId,
+    identity: t.identity,
+    keyPrefix: t.keyPrefix,
+    createdAt: new Date(t.createdAt).toISOString(),
+    updatedAt: new Date(t.updatedAt).toISOString(),
+  };
+}
+
+export function encodeCursor(value: string | number): string {
+  return btoa(String(value)).replace(/=+$/, "");
+}
+
+export function decodeCursor(cursor: string | undefined): string | undefined {
+  if (!cursor) return undefined;
+  try {
+    return atob(cursor);
+  } catch {
+    return undefined;
+  }
+}

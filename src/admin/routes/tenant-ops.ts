@@ -1,0 +1,70 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { config } from "../../env";
+import { prepareIdentity } from "../../identity/register";
+import { idempotent } from "../idempotency";
+import { currentTotalSpent, listKeys, loadTenant, refreshCachedBalance, replaceIdentity, rotateKey } from "../lifecycle";
+import { presentTenant } from "../present";
+import * as S from "../schemas";
+import { errors, json, type AdminEnv } from "./common";
+import { ApiError } from "../../errors";
+
+const putIdentity = createRoute({
+  method: "put",
+  path: "/tenants/{id}/identity",
+  summary: "Replace how the tenant's identity provider signs its JWTs",
+  request: { params: S.IdParam, body: json(S.IdentityInputSchema) },
+  responses: { 200: json(S.TenantEnvelope, "The tenant with its new identity"), ...errors(400, 401, 404, 409) },
+});
+
+const balance = createRoute({
+  method: "get",
+  path: "/tenants/{id}/balance",
+  summary: "The tenant's balance from Zavu (also refreshes the edge's cache)",
+  request: { params: S.IdParam },
+  responses: { 200: json(S.BalanceSchema, "Balance in cents"), ...errors(401, 404, 409, 502, 504) },
+});
+
+const keys = createRoute({
+  method: "get",
+  path: "/tenants/{id}/api-keys",
+  summary: "The sub-account's Zavu keys (prefixes only)",
+  request: { params: S.IdParam },
+  responses: { 200: json(S.ApiKeyListSchema, "Keys"), ...errors(401, 404, 409, 502, 504) },
+});
+
+const rotate = createRoute({
+  method: "post",
+  path: "/tenants/{id}/rotate-key",
+  summary: "Issue a new Zavu key for the tenant, store it encrypted, revoke the previous one",
+  request: { params: S.IdParam },
+  responses: { 200: json(S.RotateResult, "The new key's id and prefix"), ...errors(401, 404, 409, 422, 502, 504) },
+});
+
+export function registerTenantOpsRoutes(app: OpenAPIHono<AdminEnv>) {
+  app.openapi(putIdentity, async (c) => {
+    const deps = c.var.admin;
+    const identity = await prepareIdentity(c.req.valid("json"), { allowHttpJwks: config(c.env).allowHttpJwks });
+    const tenant = await replaceIdentity(deps, c.req.valid("param").id, identity);
+    return c.json({ tenant: presentTenant(tenant, await currentTotalSpent(deps, tenant)) }, 200);
+  });
+
+  app.openapi(balance, async (c) => {
+    const tenant = await loadTenant(c.var.admin, c.req.valid("param").id);
+    if (!tenant.subAccountId || tenant.status === "deactivated" || tenant.status === "provisioning") {
+      throw new ApiError(409, "invalid_state", `This tenant is ${tenant.status}.`);
+    }
+    const b = await refreshCachedBalance(c.var.admin, tenant);
+    return c.json({ balance: b.balance, currency: b.currency, creditLimit: b.creditLimit ?? null, totalSpent: b.totalSpent ?? 0 }, 200);
+  });
+
+  app.openapi(keys, async (c) => c.json({ items: await listKeys(c.var.admin, c.req.valid("param").id) }, 200));
+
+  app.openapi(rotate, async (c) => {
+    const id = c.req.valid("param").id;
+    const outcome = await idempotent(c.var.admin.db, `tenants.rotate.${id}`, c.req.header("idempotency-key"), {}, async () => ({
+      status: 200,
+      body: await rotateKey(c.var.admin, id),
+    }));
+    return c.json(outcome.body as never, outcome.status as 200, outcome.replayed ? { "idempotent-replayed": "true" } : {});
+  });
+}

@@ -1,0 +1,156 @@
+import { z } from "@hono/zod-openapi";
+import { DEFAULT_ALGORITHMS, MAX_JWKS_URI_LENGTH } from "../identity/jwks";
+
+export const ErrorSchema = z
+  .object({
+    code: z.string().openapi({ example: "invalid_request" }),
+    message: z.string(),
+    details: z.unknown().optional(),
+  })
+  .openapi("Error");
+
+const Metadata = z.record(z.string(), z.unknown()).refine((m) => JSON.stringify(m).length <= 8192, "metadata must serialize to at most 8 KiB");
+const Cents = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+const Claim = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_:/.\-]{1,100}$/, "claim.name may use letters, digits and _ : / . - (at most 100)"),
+  value: z.string().min(1).max(200),
+});
+
+export const IdentityInputSchema = z
+  .object({
+    issuer: z.string().min(1).max(500).openapi({ example: "https://acme.eu.auth0.com/" }),
+    audience: z.union([z.string().min(1).max(500), z.array(z.string().min(1).max(500)).min(1).max(10)]).optional(),
+    jwksUri: z.string().max(MAX_JWKS_URI_LENGTH).optional().openapi({ example: "https://acme.eu.auth0.com/.well-known/jwks.json" }),
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(20) }).optional(),
+    algorithms: z.array(z.string()).min(1).max(DEFAULT_ALGORITHMS.length).optional(),
+    claim: Claim.optional().openapi({ description: "Tells apart tenants that share one issuer, e.g. {name: 'org_id', value: 'org_123'}" }),
+  })
+  .strict()
+  .openapi("IdentityInput");
+
+export const IdentitySchema = z
+  .object({
+    issuer: z.string(),
+    audience: z.array(z.string()).nullable(),
+    jwksUri: z.string().nullable(),
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+    algorithms: z.array(z.string()).nullable(),
+    claim: Claim.nullable(),
+  })
+  .openapi("Identity");
+
+export const TenantSchema = z
+  .object({
+    id: z.string().openapi({ example: "tnt_01jd5x7k2m9q3r8s4t6v0w1y2z" }),
+    name: z.string(),
+    externalId: z.string().nullable(),
+    status: z.enum(["provisioning", "active", "inactive", "deactivated"]),
+    creditLimit: z.number().int().nullable().openapi({ description: "Cents; null = no cap" }),
+    totalSpent: z.number().int().nullable().openapi({ description: "Cents, from Zavu (or the cache when Zavu did not answer)" }),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    subAccountId: z.string().nullable(),
+    identity: IdentitySchema.nullable(),
+    keyPrefix: z.string().nullable(),
+    createdAt: z.string().openapi({ format: "date-time" }),
+    updatedAt: z.string().openapi({ format: "date-time" }),
+  })
+  .openapi("Tenant");
+
+export const TenantEnvelope = z.object({ tenant: TenantSchema }).openapi("TenantResponse");
+
+export const CreateTenantSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    externalId: z.string().min(1).max(200).optional(),
+    creditLimit: Cents.optional().openapi({ description: "Cents; 0 or omitted = no cap" }),
+    metadata: Metadata.optional(),
+    identity: IdentityInputSchema,
+  })
+  .strict()
+  .openapi("CreateTenant");
+
+export const ImportTenantSchema = z
+  .object({
+    subAccountId: z.string().min(1).max(200),
+    apiKey: z.string().min(8).max(500).openapi({ description: "The sub-account's key; stored encrypted, never shown again" }),
+    name: z.string().trim().min(1).max(200).optional(),
+    externalId: z.string().min(1).max(200).optional(),
+    metadata: Metadata.optional(),
+    identity: IdentityInputSchema,
+  })
+  .strict()
+  .openapi("ImportTenant");
+
+export const UpdateTenantSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    externalId: z.string().min(1).max(200).nullable().optional(),
+    creditLimit: Cents.nullable().optional().openapi({ description: "Cents; null or 0 removes the cap" }),
+    metadata: Metadata.nullable().optional(),
+    status: z.enum(["active", "inactive"]).optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, "give at least one field to change")
+  .openapi("UpdateTenant");
+
+export const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(200).optional(),
+  status: z.enum(["provisioning", "active", "inactive", "deactivated"]).optional(),
+  externalId: z.string().max(200).optional(),
+});
+
+export const TenantList = z.object({ items: z.array(TenantSchema), nextCursor: z.string().nullable() }).openapi("TenantList");
+
+export const IdParam = z.object({ id: z.string().regex(/^tnt_[0-9a-z]{26}$/, "not a tenant id").openapi({ param: { name: "id", in: "path" } }) });
+
+export const BalanceSchema = z
+  .object({ balance: z.number().int(), currency: z.string(), creditLimit: z.number().int().nullable(), totalSpent: z.number().int() })
+  .openapi("TenantBalance");
+
+export const ApiKeyListSchema = z
+  .object({
+    items: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        environment: z.string(),
+        keyPrefix: z.string(),
+        createdAt: z.number(),
+        lastUsedAt: z.number().nullable(),
+        revokedAt: z.number().nullable(),
+        current: z.boolean().openapi({ description: "The key the gateway uses for this tenant" }),
+      }),
+    ),
+  })
+  .openapi("ApiKeyList");
+
+export const RotateResult = z
+  .object({ keyId: z.string(), keyPrefix: z.string(), previousKeyRevoked: z.boolean() })
+  .openapi("RotateKeyResult");
+
+export const DeleteResult = z.object({ tenant: TenantSchema, keysRevoked: z.number().int() }).openapi("DeleteTenantResult");
+
+export const AuditQuery = z.object({
+  tenantId: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(50).optional(),
+});
+
+export const AuditList = z
+  .object({
+    items: z.array(
+      z.object({
+        id: z.number(),
+        at: z.string(),
+        actor: z.string(),
+        action: z.string(),
+        tenantId: z.string().nullable(),
+        requestId: z.string().nullable(),
+        detail: z.record(z.string(), z.unknown()).nullable(),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi("AuditList");

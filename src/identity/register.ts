@@ -1,0 +1,77 @@
+import type { JSONWebKeySet } from "jose";
+import { ApiError } from "../errors";
+import type { IdentityConfig } from "../storage/tenants";
+import type { TenantRepo } from "../storage/tenant-repo";
+import { DEFAULT_ALGORITHMS, fetchJwks, inspectJwks, JwksFetchError, jwksUriProblem } from "./jwks";
+
+export interface IdentityInput {
+  issuer: string;
+  audience?: string | string[];
+  jwksUri?: string;
+  jwks?: Record<string, unknown>;
+  algorithms?: string[];
+  claim?: { name: string; value: string };
+}
+
+const invalid = (message: string, details?: unknown) => new ApiError(400, "invalid_request", message, details);
+
+/**
+ * Turns what a reseller registers into a usable identity, or refuses it with 400:
+ * keys must be public, asymmetric, and (for a jwksUri) fetchable right now from a public https host.
+ */
+export async function prepareIdentity(input: IdentityInput, opts: { allowHttpJwks: boolean }): Promise<IdentityConfig> {
+  if ((input.jwksUri === undefined) === (input.jwks === undefined)) {
+    throw invalid("identity needs exactly one of jwksUri or jwks.");
+  }
+  const algorithms = input.algorithms ?? null;
+  const bad = algorithms?.filter((a) => !(DEFAULT_ALGORITHMS as readonly string[]).includes(a)) ?? [];
+  if (bad.length > 0) {
+    throw invalid(`identity.algorithms may only name asymmetric algorithms (${DEFAULT_ALGORITHMS.join(", ")}); refused: ${bad.join(", ")}.`);
+  }
+  const allowed = algorithms ?? DEFAULT_ALGORITHMS;
+
+  let jwks: JSONWebKeySet | null = null;
+  if (input.jwksUri !== undefined) {
+    const problem = jwksUriProblem(input.jwksUri, opts.allowHttpJwks);
+    if (problem) throw invalid(`identity.${problem}.`);
+    let fetched: unknown;
+    try {
+      fetched = await fetchJwks(input.jwksUri);
+    } catch (err) {
+      throw invalid(`identity.jwksUri: ${err instanceof JwksFetchError ? err.message : "the JWKS could not be fetched"}.`);
+    }
+    const { keys, problems } = inspectJwks(fetched, allowed);
+    if (keys.length === 0) throw invalid("identity.jwksUri serves no usable public signing key.", problems);
+  } else {
+    const { keys, problems } = inspectJwks(input.jwks, allowed);
+    if (problems.length > 0) throw invalid("identity.jwks has keys that cannot be used.", problems);
+    jwks = { keys };
+  }
+  return {
+    issuer: input.issuer,
+    audience: input.audience === undefined ? null : Array.isArray(input.audience) ? input.audience : [input.audience],
+    jwksUri: input.jwksUri ?? null,
+    jwks,
+    algorithms,
+    claim: input.claim ?? null,
+  };
+}
+
+/**
+ * One identity (issuer + claim value) belongs to one tenant. Tenants sharing an issuer are
+ * told apart by one claim, the same for all of them, so a token can never match two.
+ */
+export async function assertIdentityFree(repo: TenantRepo, identity: IdentityConfig, exceptTenantId?: string): Promise<void> {
+  const others = (await repo.identitiesForIssuer(identity.issuer)).filter((i) => i.tenantId !== exceptTenantId);
+  if (others.length === 0) return;
+  const conflict = (message: string) => new ApiError(409, "conflict", message);
+  if (!identity.claim || others.some((o) => o.claimName === "")) {
+    throw conflict("This issuer is already registered to another tenant. Tenants can share an issuer only when each names a claim value.");
+  }
+  if (others[0]!.claimName !== identity.claim.name) {
+    throw conflict(`Tenants of this issuer are told apart by the claim "${others[0]!.claimName}"; use that claim name.`);
+  }
+  if (others.some((o) => o.claimValue === identity.claim!.value)) {
+    throw conflict("This issuer and claim value are already registered to another tenant.");
+  }
+}
