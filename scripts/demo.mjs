@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// npm run demo (with `npm run dev` running): onboards a demo tenant through the admin API with
+// a locally generated signing key, sends one message through the gateway to the sandbox, and
+// prints a ready JWT, a curl line and an SDK snippet.
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const gateway = process.env.GATEWAY_URL ?? `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8787}`;
+
+function adminToken() {
+  try {
+    const vars = readFileSync(resolve(root, ".dev.vars"), "utf8");
+    const token = /^ADMIN_TOKEN=(.+)$/m.exec(vars)?.[1]?.split(",")[0]?.trim();
+    if (token) return token;
+  } catch {}
+  throw new Error("No ADMIN_TOKEN in .dev.vars: start the gateway with `npm run dev` first.");
+}
+
+async function call(method, path, { token, body } = {}) {
+  const res = await fetch(`${gateway}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json().catch(() => null);
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+const suffix = Math.random().toString(36).slice(2, 8);
+const issuer = `https://demo-idp.example/${suffix}`;
+const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+const publicJwk = { ...(await exportJWK(publicKey)), kid: `demo-${suffix}`, alg: "ES256", use: "sig" };
+
+let tenant;
+try {
+  ({ tenant } = await call("POST", "/admin/v1/tenants", {
+    token: adminToken(),
+    body: { name: `Demo customer ${suffix}`, externalId: `demo-${suffix}`, creditLimit: 10_000, identity: { issuer, audience: "zavu-gateway", jwks: { keys: [publicJwk] } } },
+  }));
+} catch (err) {
+  console.error(`Could not reach the gateway at ${gateway}: ${err.message}\nIs \`npm run dev\` running?`);
+  process.exit(1);
+}
+
+const jwt = await new SignJWT({ sub: "demo-user" })
+  .setProtectedHeader({ alg: "ES256", kid: publicJwk.kid })
+  .setIssuer(issuer)
+  .setAudience("zavu-gateway")
+  .setIssuedAt()
+  .setExpirationTime("1h")
+  .sign(privateKey);
+
+// Keep the demo signing key so more tokens can be minted; .wrangler/ is git-ignored.
+mkdirSync(resolve(root, ".wrangler/demo"), { recursive: true });
+writeFileSync(resolve(root, `.wrangler/demo/${tenant.id}.private.jwk.json`), JSON.stringify({ issuer, ...(await exportJWK(privateKey)), kid: publicJwk.kid }), { mode: 0o600 });
+
+const sent = await call("POST", "/v1/messages", { token: jwt, body: { to: "+15551234567", text: "Hello from the Zavu gateway demo" } });
+
+console.log(`
+Demo tenant ${tenant.id} (${tenant.name}) is active: sub-account ${tenant.subAccountId}, key ${tenant.keyPrefix}...
+A message went through the gateway to the sandbox: ${sent.message.id} (${sent.message.status}, $${sent.message.costTotal})
+
+JWT (valid 1 hour):
+${jwt}
+
+curl:
+curl -s ${gateway}/v1/messages -H "Authorization: Bearer ${jwt}" -H "Content-Type: application/json" -d '{"to":"+15551234567","text":"Hi"}'
+
+SDK (npm install @zavudev/sdk):
+import Zavudev from "@zavudev/sdk";
+const zavu = new Zavudev({ apiKey: process.env.JWT, baseURL: "${gateway}" });
+const { message } = await zavu.messages.send({ to: "+15551234567", text: "Hi" });
+console.log(message.id, await zavu.balance.retrieve());
+`);
