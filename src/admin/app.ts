@@ -11,6 +11,7 @@ import type { AdminEnv } from "./routes/common";
 import { registerTenantRoutes } from "./routes/tenants";
 import { registerTenantOpsRoutes } from "./routes/tenant-ops";
 import { registerAuditRoutes } from "./routes/audit";
+import { registerStatsRoutes } from "./routes/stats";
 
 const PUBLIC = new Set(["/admin/v1/openapi.json", "/admin/v1/docs"]);
 
@@ -55,6 +56,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
   registerTenantRoutes(app);
   registerTenantOpsRoutes(app);
   registerAuditRoutes(app);
+  registerStatsRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

@@ -12,8 +12,8 @@ import type { RemoteDeps } from "../identity/key-sets";
  */
 const verified = new BoundedCache<string, ResolvedTenant>(20_000, 5 * 60_000);
 
-export function verifiedTokenCacheSize(): number {
-  return verified.size;
+export function verifiedTokenCacheStats() {
+  return { size: verified.size, max: verified.maxEntries };
 }
 
 const unauthorized = (message: string) => new ApiError(401, "unauthorized", message);

@@ -21,8 +21,8 @@ interface RemoteState {
 const remote = new BoundedCache<string, RemoteState>(1_000, 24 * 3600_000);
 const inlineSets = new WeakMap<JSONWebKeySet, JWTVerifyGetKey>();
 
-export function remoteJwksCacheSize(): number {
-  return remote.size;
+export function remoteJwksCacheStats() {
+  return { size: remote.size, max: remote.maxEntries };
 }
 
 function localSet(jwks: JSONWebKeySet): JWTVerifyGetKey {

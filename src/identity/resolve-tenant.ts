@@ -21,8 +21,11 @@ const issuerClaims = new BoundedCache<string, string | null>(10_000, TENANT_TTL_
 /** issuer + claim value -> tenant (or null when none matches). */
 const tenants = new BoundedCache<string, ResolvedTenant | null>(10_000, TENANT_TTL_MS);
 
-export function tenantCacheSizes() {
-  return { issuers: issuerClaims.size, tenants: tenants.size };
+export function tenantCacheStats() {
+  return {
+    issuers: { size: issuerClaims.size, max: issuerClaims.maxEntries },
+    tenants: { size: tenants.size, max: tenants.maxEntries },
+  };
 }
 
 /** Drops what this isolate remembers of a tenant, so the next request reads D1. */

@@ -29,8 +29,8 @@ const kvKey = (tenantId: string) => `bal:${tenantId}`;
 const memo = new BoundedCache<string, BalanceEntry>(10_000, MEMO_MS);
 const lastWrite = new BoundedCache<string, number>(10_000, MIN_WRITE_INTERVAL_MS);
 
-export function balanceMemoSize(): number {
-  return memo.size;
+export function balanceCacheStats() {
+  return { size: memo.size, max: memo.maxEntries };
 }
 
 export async function readBalance(kv: KVNamespace, tenantId: string): Promise<BalanceEntry | null> {

@@ -1,0 +1,38 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { snapshotCounters } from "../../storage/counters";
+import { balanceCacheStats } from "../../storage/balance-cache";
+import { tenantCacheStats } from "../../identity/resolve-tenant";
+import { remoteJwksCacheStats } from "../../identity/key-sets";
+import { verifiedTokenCacheStats } from "../../edge/authenticate";
+import { errors, json, type AdminEnv } from "./common";
+
+const Stats = z
+  .object({
+    counters: z.record(z.string(), z.number()),
+    caches: z.record(z.string(), z.object({ size: z.number(), max: z.number() })),
+  })
+  .openapi("IsolateStats");
+
+const stats = createRoute({
+  method: "get",
+  path: "/stats",
+  summary: "This isolate's work counters and cache sizes (each cache is bounded in entries and time)",
+  responses: { 200: json(Stats, "Counters since the isolate started, and cache sizes"), ...errors(401) },
+});
+
+export function registerStatsRoutes(app: OpenAPIHono<AdminEnv>) {
+  app.openapi(stats, (c) =>
+    c.json(
+      {
+        counters: snapshotCounters(),
+        caches: {
+          verifiedTokens: verifiedTokenCacheStats(),
+          ...tenantCacheStats(),
+          balances: balanceCacheStats(),
+          remoteJwks: remoteJwksCacheStats(),
+        },
+      },
+      200,
+    ),
+  );
+}
