@@ -35,7 +35,7 @@ export function upstreamFailure(err: unknown): never {
 export async function refreshCachedBalance(deps: AdminDeps, tenant: TenantRecord, status?: BalanceEntry["status"]): Promise<Balance> {
   const balance = await deps.zavu.getBalance(tenant.subAccountId!).catch(upstreamFailure);
   const previous = await readBalance(deps.kv, tenant.id);
-  await writeBalance(deps.kv, tenant.id, entryFromBalance(balance, status ?? previous?.status ?? tenant.status), true);
+  await writeBalance(deps.kv, tenant.id, entryFromBalance(balance, status ?? previous?.status ?? tenant.status));
   return balance;
 }
 
@@ -88,7 +88,7 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
   if (changes.status !== undefined || changes.creditLimit !== undefined) {
     await refreshCachedBalance(deps, updated, updated.status).catch(async () => {
       const previous = await readBalance(deps.kv, id);
-      if (previous) await writeBalance(deps.kv, id, { ...previous, status: updated.status, creditLimit: updated.creditLimit, exhausted: null }, true);
+      if (previous) await writeBalance(deps.kv, id, { ...previous, status: updated.status, creditLimit: updated.creditLimit, exhausted: null });
       else forgetBalance(id);
     });
   }
@@ -164,7 +164,7 @@ export async function deactivateTenant(deps: AdminDeps, id: string) {
     audit(deps, "tenant.deactivate", id, { subAccountId: tenant.subAccountId, keysRevoked }),
   ]);
   const previous = await readBalance(deps.kv, id);
-  await writeBalance(deps.kv, id, { balance: null, totalSpent: 0, creditLimit: null, ...previous, status: "deactivated", fetchedAt: Date.now() }, true);
+  await writeBalance(deps.kv, id, { balance: null, totalSpent: 0, creditLimit: null, ...previous, status: "deactivated", fetchedAt: Date.now() });
   forgetTenant(id);
   return { tenant: await loadTenant(deps, id), keysRevoked };
 }

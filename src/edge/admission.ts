@@ -26,7 +26,7 @@ export function entryFromBalance(balance: Balance, status: BalanceEntry["status"
 async function refresh(tenant: ResolvedTenant, apiKey: string, previous: BalanceEntry | null, deps: AdmissionDeps) {
   const balance = await zavuCall<Balance>(deps.upstreamBase, apiKey, "GET", "/v1/balance", { timeoutMs: deps.timeoutMs });
   const entry = entryFromBalance(balance, previous?.status ?? tenant.status);
-  await writeBalance(deps.kv, tenant.id, entry, true);
+  await writeBalance(deps.kv, tenant.id, entry);
   return entry;
 }
 
@@ -61,16 +61,23 @@ export async function admit(tenant: ResolvedTenant, route: AllowedRoute, apiKey:
 
 const deactivated = () => new ApiError(403, "tenant_deactivated", "This tenant has been deactivated.");
 
-/** After a send: count its cost at once, so the limit bites before the next refresh. */
+/** Share other isolates need to see through KV: spend within 20% of the limit, or a team balance under $10. */
+const NEAR_LIMIT = 0.8;
+const LOW_BALANCE_CENTS = 1_000;
+
+/**
+ * After a send: count its cost at once in this isolate, so the limit bites before the next
+ * refresh. KV hears of it only when the tenant nears a limit; far from one, a write per send
+ * would cost more than it protects (Zavu enforces the limits itself).
+ */
 export async function recordSpend(kv: KVNamespace, tenantId: string, costTotalUsd: number): Promise<void> {
   const entry = await readBalance(kv, tenantId);
   if (!entry || !(costTotalUsd > 0)) return;
   const cents = Math.ceil(Math.round(costTotalUsd * 1e6) / 1e4); // USD -> cents, rounded up, float-safe
-  await writeBalance(kv, tenantId, {
-    ...entry,
-    totalSpent: entry.totalSpent + cents,
-    balance: entry.balance === null ? null : entry.balance - cents,
-  });
+  const next = { ...entry, totalSpent: entry.totalSpent + cents, balance: entry.balance === null ? null : entry.balance - cents };
+  const nearLimit = !!next.creditLimit && next.totalSpent >= next.creditLimit * NEAR_LIMIT;
+  const lowBalance = next.balance !== null && next.balance < LOW_BALANCE_CENTS;
+  await writeBalance(kv, tenantId, next, nearLimit || lowBalance ? "throttled" : "never");
 }
 
 /** Upstream refused a spend with 402: mark the entry exhausted until the next refresh. */
@@ -78,5 +85,5 @@ export async function recordRefusal(kv: KVNamespace, tenantId: string, code: str
   const entry = await readBalance(kv, tenantId);
   if (!entry) return;
   const exhausted = code === "insufficient_balance" ? "insufficient_balance" : "credit_limit_reached";
-  await writeBalance(kv, tenantId, { ...entry, exhausted }, true);
+  await writeBalance(kv, tenantId, { ...entry, exhausted });
 }

@@ -84,5 +84,5 @@ async function afterBalance(response: Response, kv: KVNamespace, tenant: Resolve
   const balance = await response.json().catch(() => null);
   if (!balance || typeof (balance as { balance?: unknown }).balance !== "number") return;
   const previous = await readBalance(kv, tenant.id);
-  await writeBalance(kv, tenant.id, entryFromBalance(balance as never, previous?.status ?? tenant.status), true);
+  await writeBalance(kv, tenant.id, entryFromBalance(balance as never, previous?.status ?? tenant.status));
 }

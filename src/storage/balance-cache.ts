@@ -26,36 +26,54 @@ const MIN_WRITE_INTERVAL_MS = 1_000;
 
 const kvKey = (tenantId: string) => `bal:${tenantId}`;
 
-const memo = new BoundedCache<string, BalanceEntry>(10_000, MEMO_MS);
+interface Memo {
+  entry: BalanceEntry;
+  checkedAt: number;
+}
+/** The isolate's copy: re-checked against KV every MEMO_MS, kept (bounded) for merging. */
+const memo = new BoundedCache<string, Memo>(10_000, 10 * 60_000);
 const lastWrite = new BoundedCache<string, number>(10_000, MIN_WRITE_INTERVAL_MS);
 
 export function balanceCacheStats() {
   return { size: memo.size, max: memo.maxEntries };
 }
 
+/**
+ * KV's entry wins when it comes from a newer upstream refresh. Within one refresh generation
+ * the isolate may have counted sends KV has not seen: keep the larger spend.
+ */
+function merge(local: BalanceEntry | undefined, stored: BalanceEntry | null): BalanceEntry | null {
+  if (!stored) return local ?? null;
+  if (!local || stored.fetchedAt > local.fetchedAt) return stored;
+  return {
+    ...stored,
+    totalSpent: Math.max(stored.totalSpent, local.totalSpent),
+    balance: stored.balance === null || local.balance === null ? stored.balance : Math.min(stored.balance, local.balance),
+    exhausted: stored.exhausted ?? local.exhausted ?? null,
+  };
+}
+
 export async function readBalance(kv: KVNamespace, tenantId: string): Promise<BalanceEntry | null> {
-  const cached = memo.get(tenantId);
-  if (cached) return cached;
+  const now = Date.now();
+  const local = memo.get(tenantId, now);
+  if (local && now - local.checkedAt < MEMO_MS) return local.entry;
   counters.kvReads++;
-  const entry = await kv.get<BalanceEntry>(kvKey(tenantId), "json");
-  if (entry) memo.set(tenantId, entry);
+  const entry = merge(local?.entry, await kv.get<BalanceEntry>(kvKey(tenantId), "json"));
+  if (entry) memo.set(tenantId, { entry, checkedAt: now }, undefined, now);
   return entry;
 }
 
 /**
- * Stores an entry in the isolate at once and in KV. `force` (admin changes, refusals)
- * always writes; routine updates are skipped when this isolate wrote the key under a second ago.
+ * Stores an entry in the isolate and, per `kv`: "always" (admin changes, refreshes, refusals),
+ * "throttled" (at most once a second per tenant from this isolate, KV's own limit), or
+ * "never" (routine spend far from any limit: only this isolate needs to know before the next refresh).
  */
-export async function writeBalance(kv: KVNamespace, tenantId: string, entry: BalanceEntry, force = false): Promise<void> {
-  memo.set(tenantId, entry);
-  if (!force && lastWrite.get(tenantId) !== undefined) return;
+export async function writeBalance(kvNs: KVNamespace, tenantId: string, entry: BalanceEntry, kv: "always" | "throttled" | "never" = "always"): Promise<void> {
+  memo.set(tenantId, { entry, checkedAt: Date.now() });
+  if (kv === "never" || (kv === "throttled" && lastWrite.get(tenantId) !== undefined)) return;
   lastWrite.set(tenantId, Date.now());
   counters.kvWrites++;
-  await kv.put(kvKey(tenantId), JSON.stringify(entry), { expirationTtl: KV_TTL_SECONDS });
-}
-
-export function forgetBalance(tenantId: string): void {
-  memo.delete(tenantId);
+  await kvNs.put(kvKey(tenantId), JSON.stringify(entry), { expirationTtl: KV_TTL_SECONDS });
 }
 
 /** Removes the entry everywhere this isolate can reach, so the next request fetches it afresh. */
@@ -63,4 +81,8 @@ export async function dropBalance(kv: KVNamespace, tenantId: string): Promise<vo
   memo.delete(tenantId);
   lastWrite.delete(tenantId);
   await kv.delete(kvKey(tenantId));
+}
+
+export function forgetBalance(tenantId: string): void {
+  memo.delete(tenantId);
 }

@@ -84,7 +84,7 @@ describe("customer edge: balance and credit limit from KV", () => {
 
   it("refreshes a stale entry in the background while it answers", async () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 1000 });
-    await writeBalance(env.CACHE, t.id, { status: "active", balance: 5000, totalSpent: 1000, creditLimit: 1000, fetchedAt: Date.now() - 60_000 }, true);
+    await writeBalance(env.CACHE, t.id, { status: "active", balance: 5000, totalSpent: 1000, creditLimit: 1000, fetchedAt: Date.now() - 60_000 });
     // Stale and at the limit: refused now, from the cache ...
     await expectApiError(gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }), 402, "credit_limit_reached");
     await new Promise((r) => setTimeout(r, 100));
@@ -97,7 +97,7 @@ describe("customer edge: balance and credit limit from KV", () => {
 describe("customer edge: suspension and deactivation", () => {
   async function setStatus(tenantId: string, status: BalanceEntry["status"]) {
     const entry = (await readBalance(env.CACHE, tenantId))!;
-    await writeBalance(env.CACHE, tenantId, { ...entry, status }, true);
+    await writeBalance(env.CACHE, tenantId, { ...entry, status });
   }
 
   it("a suspended tenant gets 403 tenant_suspended on messaging routes, its balance stays readable", async () => {
