@@ -1,14 +1,14 @@
-import type { Context } from "hono";
 import { config, type Env } from "../env";
 import { ApiError } from "../errors";
 import { openKey } from "../storage/key-vault";
 import { forgetTenant, type ResolvedTenant } from "../identity/resolve-tenant";
 import { authenticate, bearerToken } from "./authenticate";
-import { admit, entryFromBalance, recordRefusal, recordSpend } from "./admission";
+import { admit, entryFromBalance, needsExactCost, recordEstimatedSpend, recordRefusal, recordSpend } from "./admission";
 import { allowedRoutes, matchRoute } from "./routes";
 import { forward } from "./proxy";
-import { readBalance, writeBalance } from "../storage/balance-cache";
-import type { AppVariables } from "../app-types";
+import { peekBalance, readBalance, writeBalance } from "../storage/balance-cache";
+import { toErrorResponse } from "../errors";
+import { requestIdFor } from "../request-id";
 
 function subAccountKey(tenant: ResolvedTenant, kek: string): Promise<string> {
   if (tenant.status === "deactivated") {
@@ -29,15 +29,24 @@ function subAccountKey(tenant: ResolvedTenant, kek: string): Promise<string> {
 
 /**
  * The customer edge: a tenant's JWT in, the tenant's own sub-account key out, for the
- * allowlisted messaging and balance calls only.
+ * allowlisted messaging and balance calls only. Every answer carries an x-request-id.
  */
-export async function edgeHandler(c: Context<{ Bindings: Env; Variables: AppVariables }>): Promise<Response> {
-  const env = c.env;
-  const cfg = config(env);
-  const ctx = c.executionCtx;
-  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
-  const request = c.req.raw;
+export async function handleEdge(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const requestId = requestIdFor(request);
   const url = new URL(request.url);
+  let response: Response;
+  try {
+    response = await proxyForTenant(request, url, env, ctx, requestId);
+  } catch (err) {
+    response = toErrorResponse(err, requestId, url.pathname);
+  }
+  response.headers.set("x-request-id", requestId);
+  return response;
+}
+
+async function proxyForTenant(request: Request, url: URL, env: Env, ctx: ExecutionContext, requestId: string): Promise<Response> {
+  const cfg = config(env);
+  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
 
   const token = bearerToken(request.headers.get("authorization") ?? undefined);
   const tenant = await authenticate(token, env.DB, { kv: env.CACHE, waitUntil });
@@ -46,13 +55,12 @@ export async function edgeHandler(c: Context<{ Bindings: Env; Variables: AppVari
     throw new ApiError(403, "route_not_allowed", `${request.method} ${url.pathname} is not available through this gateway.`);
   }
   const apiKey = await subAccountKey(tenant, env.KEY_ENCRYPTION_KEY);
-  const deps = { kv: env.CACHE, upstreamBase: cfg.upstreamBase, timeoutMs: cfg.upstreamTimeoutMs, waitUntil };
-  await admit(tenant, route, apiKey, deps);
+  await admit(tenant, route, apiKey, { kv: env.CACHE, upstreamBase: cfg.upstreamBase, timeoutMs: cfg.upstreamTimeoutMs, waitUntil });
 
   const response = await forward(request, url, {
     upstreamBase: cfg.upstreamBase,
     apiKey,
-    requestId: c.var.requestId,
+    requestId,
     timeoutMs: cfg.upstreamTimeoutMs,
     maxBodyBytes: cfg.maxBodyBytes,
   });
@@ -65,11 +73,35 @@ export async function edgeHandler(c: Context<{ Bindings: Env; Variables: AppVari
     throw new ApiError(502, "upstream_auth_failed", "Zavu refused this tenant's credentials; the gateway will reload them.");
   }
   if (route.spending && (response.ok || response.status === 402)) {
-    waitUntil(afterSpend(response.clone(), env.CACHE, tenant.id));
-  } else if (route.kind === "balance" && response.ok) {
-    waitUntil(afterBalance(response.clone(), env.CACHE, tenant));
+    const entry = peekBalance(tenant.id);
+    if (response.status === 402 || needsExactCost(entry)) return withSpendRecorded(response, env.CACHE, tenant.id, waitUntil);
+    recordEstimatedSpend(tenant.id, entry!);
+    return response;
   }
+  if (route.kind === "balance" && response.ok) waitUntil(afterBalance(response.clone(), env.CACHE, tenant));
   return response;
+}
+
+/** Answers to spending calls are small JSON: read once here rather than teeing the stream. */
+const MAX_SPEND_BODY = 64 * 1024;
+
+/** Reads `costTotal` (or a 402's code) from a send's answer and records it, answering with the same bytes. */
+async function withSpendRecorded(response: Response, kv: KVNamespace, tenantId: string, waitUntil: (p: Promise<unknown>) => void): Promise<Response> {
+  const length = Number(response.headers.get("content-length") ?? Number.NaN);
+  if (!(length <= MAX_SPEND_BODY)) {
+    waitUntil(afterSpend(response.clone(), kv, tenantId));
+    return response;
+  }
+  const text = await response.text();
+  let body: { code?: string; message?: { costTotal?: number } } | null = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  if (response.status === 402) waitUntil(recordRefusal(kv, tenantId, body?.code ?? ""));
+  else if (typeof body?.message?.costTotal === "number") waitUntil(recordSpend(kv, tenantId, body.message.costTotal));
+  return new Response(text, response);
 }
 
 async function afterSpend(response: Response, kv: KVNamespace, tenantId: string): Promise<void> {
@@ -79,7 +111,6 @@ async function afterSpend(response: Response, kv: KVNamespace, tenantId: string)
   if (typeof cost === "number") await recordSpend(kv, tenantId, cost);
 }
 
-/** GET /v1/balance is answered by Zavu and refreshes the cached position. */
 async function afterBalance(response: Response, kv: KVNamespace, tenant: ResolvedTenant): Promise<void> {
   const balance = await response.json().catch(() => null);
   if (!balance || typeof (balance as { balance?: unknown }).balance !== "number") return;

@@ -13,6 +13,8 @@ export interface BalanceEntry {
   fetchedAt: number;
   /** Set when upstream refused a spend with 402; cleared by the next refresh. */
   exhausted?: "credit_limit_reached" | "insufficient_balance" | null;
+  /** The cost of this tenant's last send whose answer was read, in cents: the estimate for the others. */
+  lastCostCents?: number;
 }
 
 /** Entries younger than this are used as they are; older ones are refreshed in the background. */
@@ -20,7 +22,7 @@ export const BALANCE_FRESH_MS = 30_000;
 /** KV keeps entries well past freshness so a stale one can still answer while refreshing. */
 const KV_TTL_SECONDS = 24 * 3600;
 /** How long an isolate trusts its own copy before reading KV again. */
-const MEMO_MS = 1_000;
+const MEMO_MS = 10_000;
 /** KV allows one write per second per key; coalesce faster updates in the isolate. */
 const MIN_WRITE_INTERVAL_MS = 1_000;
 
@@ -53,6 +55,11 @@ function merge(local: BalanceEntry | undefined, stored: BalanceEntry | null): Ba
   };
 }
 
+/** This isolate's copy, without touching KV (undefined when it has none). */
+export function peekBalance(tenantId: string): BalanceEntry | undefined {
+  return memo.get(tenantId)?.entry;
+}
+
 export async function readBalance(kv: KVNamespace, tenantId: string): Promise<BalanceEntry | null> {
   const now = Date.now();
   const local = memo.get(tenantId, now);
@@ -74,6 +81,12 @@ export async function writeBalance(kvNs: KVNamespace, tenantId: string, entry: B
   lastWrite.set(tenantId, Date.now());
   counters.kvWrites++;
   await kvNs.put(kvKey(tenantId), JSON.stringify(entry), { expirationTtl: KV_TTL_SECONDS });
+}
+
+/** Updates this isolate's copy only. */
+export function rememberBalance(tenantId: string, entry: BalanceEntry): void {
+  const checkedAt = memo.get(tenantId)?.checkedAt ?? Date.now();
+  memo.set(tenantId, { entry, checkedAt });
 }
 
 /** Removes the entry everywhere this isolate can reach, so the next request fetches it afresh. */

@@ -1,0 +1,156 @@
+// Builds the gateway as `wrangler deploy` would, and runs it, the bare proxy and the upstream
+// stub in one workerd process (Miniflare), each Worker on its own direct socket: no dev
+// proxy in front of either side of the comparison.
+import { spawnSync } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { resolve } from "node:path";
+import { build } from "esbuild";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+
+/** Miniflare 5 takes `workers: [{ config }]`; this converts the classic per-worker options. */
+const runtime = (workers) => new Miniflare(convertV4MiniflareOptions({ workers }));
+
+export const root = resolve(import.meta.dirname, "../..");
+const OUT = resolve(root, ".wrangler/bench-build");
+const COMPAT_DATE = "2026-11-01";
+export const ADMIN_TOKEN = "bench-admin-token";
+const KEK = Buffer.alloc(32, 7).toString("base64");
+
+/** `wrangler deploy --dry-run --outdir`: the very bundle a deploy would upload. */
+export async function buildGateway() {
+  const result = spawnSync(resolve(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", OUT], {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    encoding: "utf8",
+  });
+  if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}\n${result.stderr}`);
+  const script = resolve(OUT, "index.js");
+  const bytes = readFileSync(script);
+  // The real sealing code, bundled for Node, so the bench stores keys exactly as the gateway does.
+  await build({ entryPoints: [resolve(root, "src/storage/key-vault.ts")], outfile: resolve(OUT, "key-vault.mjs"), bundle: true, format: "esm", platform: "node", logLevel: "warning" });
+  return { script, rawBytes: statSync(script).size, gzipBytes: gzipSync(bytes, { level: 9 }).length };
+}
+
+function gatewayWorker(script) {
+  return {
+    name: "gateway",
+    modules: true,
+    scriptPath: script,
+    compatibilityDate: COMPAT_DATE,
+    compatibilityFlags: ["nodejs_compat"],
+    d1Databases: { DB: "bench-db" },
+    kvNamespaces: { CACHE: "bench-kv" },
+    bindings: {
+      ZAVU_API_BASE: "http://zavu.stub",
+      ZAVU_API_KEY: "zv_live_bench_main",
+      KEY_ENCRYPTION_KEY: KEK,
+      ADMIN_TOKEN,
+      UPSTREAM_TIMEOUT_MS: "10000",
+    },
+    outboundService: "stub",
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  };
+}
+
+/** Starts workerd with the stub, the bare proxy and the gateway. */
+export async function startRuntime(script, jwks) {
+  const mf = runtime([
+      gatewayWorker(script),
+      {
+        name: "bare",
+        modules: true,
+        scriptPath: resolve(root, "bench/workers/bare-proxy.mjs"),
+        compatibilityDate: COMPAT_DATE,
+        bindings: { UPSTREAM: "http://zavu.stub", UPSTREAM_KEY: "zv_live_sub_bench_fixed" },
+        outboundService: "stub",
+        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+      },
+      { name: "stub", modules: true, scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"), compatibilityDate: COMPAT_DATE, bindings: { JWKS: JSON.stringify(jwks) } },
+  ]);
+  await mf.ready;
+  const url = async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+  return { mf, gateway: await url("gateway"), bare: await url("bare") };
+}
+
+/** Time to a first answer for a runtime holding only the given script (minus a trivial Worker's). */
+export async function measureStartup(script) {
+  const time = async (worker) => {
+    const started = performance.now();
+    const mf = runtime([worker]);
+    await mf.ready;
+    const res = await mf.dispatchFetch("http://localhost/healthz");
+    await res.text();
+    const ms = performance.now() - started;
+    await mf.dispose();
+    return ms;
+  };
+  const trivial = { name: "trivial", modules: true, script: "export default { fetch() { return new Response('ok') } }", compatibilityDate: COMPAT_DATE };
+  const base = [];
+  const gw = [];
+  for (let i = 0; i < 3; i++) {
+    base.push(await time(trivial));
+    const { outboundService: _none, ...alone } = gatewayWorker(script); // no stub in this runtime
+    gw.push(await time(alone));
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[1];
+  return { trivialMs: median(base), gatewayMs: median(gw), scriptStartupMs: Math.max(0, median(gw) - median(base)) };
+}
+
+function schemaStatements() {
+  return readFileSync(resolve(root, "schema.sql"), "utf8")
+    .split("\n")
+    .map((l) => l.replace(/--.*$/, "")) // the schema's comments hold no SQL, but do hold semicolons
+    .join("\n")
+    .split(";")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Identity providers for the bench: ES256 served as a JWKS URI, RS256 registered inline. */
+export async function makeIdps() {
+  const es = await generateKeyPair("ES256");
+  const rs = await generateKeyPair("RS256");
+  const esJwk = { ...(await exportJWK(es.publicKey)), kid: "bench-es", alg: "ES256", use: "sig" };
+  const rsJwk = { ...(await exportJWK(rs.publicKey)), kid: "bench-rs", alg: "RS256", use: "sig" };
+  return { es, rs, remoteJwks: { keys: [esJwk] }, inlineJwks: { keys: [rsJwk] } };
+}
+
+/** N tenants straight into D1 (keys sealed by the gateway's own code), and a JWT for each. */
+export async function provisionTenants(mf, idps, count, offset = 0) {
+  const { sealKey } = await import(resolve(OUT, "key-vault.mjs"));
+  const db = await mf.getD1Database("DB", "gateway");
+  if (offset === 0) await db.batch(schemaStatements().map((s) => db.prepare(s)));
+  const tenants = [];
+  const now = Date.now();
+  for (let start = 0; start < count; start += 40) {
+    const statements = [];
+    for (let i = start; i < Math.min(count, start + 40); i++) {
+      const n = offset + i;
+      const id = `tnt_bench${String(n).padStart(21, "0")}`;
+      const remote = n % 2 === 0;
+      const issuer = `https://t${n}.bench.example`;
+      tenants.push({ id, issuer, alg: remote ? "ES256" : "RS256" });
+      statements.push(
+        db
+          .prepare(`INSERT INTO tenants (id, name, status, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?)`)
+          .bind(id, `Bench ${n}`, `sa_bench${n}`, await sealKey(KEK, id, `zv_live_sub_bench${n}`), `key_${n}`, "zv_live_sub_ben", now, now),
+        db
+          .prepare(`INSERT INTO tenant_identities (tenant_id, issuer, jwks_uri, jwks, updated_at) VALUES (?, ?, ?, ?, ?)`)
+          .bind(id, issuer, remote ? "https://idp.bench/jwks.json" : null, remote ? null : JSON.stringify(idps.inlineJwks), now),
+      );
+    }
+    await db.batch(statements);
+  }
+  for (const t of tenants) {
+    const key = t.alg === "ES256" ? idps.es.privateKey : idps.rs.privateKey;
+    t.token = await new SignJWT({ sub: "bench-user" })
+      .setProtectedHeader({ alg: t.alg, kid: t.alg === "ES256" ? "bench-es" : "bench-rs" })
+      .setIssuer(t.issuer)
+      .setIssuedAt()
+      .setExpirationTime("2h")
+      .sign(key);
+  }
+  return tenants;
+}

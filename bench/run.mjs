@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// npm run bench [-- --tenants 1000 --duration 8 --connections 32 --rounds 2 --json out.json --quick --no-scale]
+// Gateway vs a bare proxy, same runtime, same upstream stub, alternating runs. Prints a table.
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { ADMIN_TOKEN, buildGateway, makeIdps, measureStartup, provisionTenants, startRuntime } from "./lib/setup.mjs";
+import { eachOnce, percentile, runLoad } from "./lib/load.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    tenants: { type: "string", default: "1000" },
+    duration: { type: "string", default: "8" },
+    connections: { type: "string", default: "32" },
+    rounds: { type: "string", default: "2" },
+    json: { type: "string" },
+    quick: { type: "boolean", default: false },
+    "no-scale": { type: "boolean", default: false },
+  },
+});
+const quick = args.quick;
+const N = quick ? 200 : Number(args.tenants);
+const duration = quick ? 3 : Number(args.duration);
+const connections = Number(args.connections);
+const rounds = quick ? 1 : Number(args.rounds);
+const COLD = quick ? 20 : 50;
+const log = (...a) => console.error("[bench]", ...a);
+
+async function stats(gateway) {
+  const res = await fetch(`${gateway}/admin/v1/stats`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  return res.json();
+}
+
+async function adminListing(gateway, cursorAfterId) {
+  const times = { firstPage: [], deepPage: [] };
+  const cursor = Buffer.from(cursorAfterId).toString("base64").replace(/=+$/, "");
+  for (let i = 0; i < 20; i++) {
+    for (const [name, query] of [["firstPage", "limit=100"], ["deepPage", `limit=100&cursor=${cursor}`]]) {
+      const started = performance.now();
+      const res = await fetch(`${gateway}/admin/v1/tenants?${query}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const body = await res.json();
+      if (!Array.isArray(body.items)) throw new Error(`listing failed: ${JSON.stringify(body)}`);
+      times[name].push(performance.now() - started);
+    }
+  }
+  return { firstPageMs: percentile(times.firstPage, 50), deepPageMs: percentile(times.deepPage, 50) };
+}
+
+/** One runtime with n warm tenants: the gateway's hot-path figures (and optionally the bare proxy's). */
+async function session(script, idps, n, { withBare, cold }) {
+  const rt = await startRuntime(script, idps.remoteJwks);
+  try {
+    log(`provisioning ${n + cold} tenants`);
+    const tenants = await provisionTenants(rt.mf, idps, n + cold);
+    const hot = tenants.slice(0, n).map((t) => t.token);
+    log(`warming ${n} tenants`);
+    await eachOnce(rt.gateway, hot, 16);
+    if (withBare) await runLoad({ url: rt.bare, tokens: hot, connections, duration: 1 });
+    const runs = { bare: [], gateway: [] };
+    for (let r = 0; r < (withBare ? rounds : 1); r++) {
+      if (withBare) {
+        log(`round ${r + 1}: bare proxy`);
+        runs.bare.push(await runLoad({ url: rt.bare, tokens: hot, connections, duration }));
+      }
+      log(`round ${r + 1}: gateway (${n} tenants)`);
+      const before = (await stats(rt.gateway)).counters;
+      const run = await runLoad({ url: rt.gateway, tokens: hot, connections, duration });
+      const after = (await stats(rt.gateway)).counters;
+      run.perRequest = Object.fromEntries(Object.keys(after).map((k) => [k, +((after[k] - before[k]) / run.requests).toFixed(4)]));
+      runs.gateway.push(run);
+    }
+    let coldPath = null;
+    if (cold > 0) {
+      const coldTokens = tenants.slice(n).map((t) => t.token);
+      const latencies = [];
+      const before = (await stats(rt.gateway)).counters;
+      await eachOnce(rt.gateway, coldTokens, 1, (ms) => latencies.push(ms));
+      const after = (await stats(rt.gateway)).counters;
+      coldPath = {
+        tenants: cold,
+        p50: +percentile(latencies, 50).toFixed(2),
+        p99: +percentile(latencies, 99).toFixed(2),
+        perRequest: Object.fromEntries(Object.keys(after).map((k) => [k, +((after[k] - before[k]) / cold).toFixed(2)])),
+      };
+    }
+    const listing = await adminListing(rt.gateway, tenants[Math.floor(tenants.length * 0.9)].id);
+    const isolate = await stats(rt.gateway);
+    return { runs, coldPath, listing, caches: isolate.caches };
+  } finally {
+    await rt.mf.dispose();
+  }
+}
+
+const mean = (runs, key) => runs.reduce((s, r) => s + r[key], 0) / runs.length;
+const summary = (runs) => ({ cpuUsPerRequest: mean(runs, "cpuUsPerRequest"), rps: mean(runs, "rps"), p50: mean(runs, "p50"), p99: mean(runs, "p99"), p999: mean(runs, "p999"), non2xx: runs.reduce((s, r) => s + r.non2xx + r.errors, 0) });
+
+log("building the gateway bundle (wrangler deploy --dry-run)");
+const bundle = await buildGateway();
+log("measuring start-up");
+const startup = await measureStartup(bundle.script);
+const idps = await makeIdps();
+
+const main = await session(bundle.script, idps, N, { withBare: true, cold: COLD });
+const bare = summary(main.runs.bare);
+const gw = summary(main.runs.gateway);
+
+let scale = null;
+if (!quick && !args["no-scale"]) {
+  const small = await session(bundle.script, idps, 100, { withBare: false, cold: 0 });
+  const large = await session(bundle.script, idps, 10_000, { withBare: false, cold: 0 });
+  const s = summary(small.runs.gateway);
+  const l = summary(large.runs.gateway);
+  scale = { tenants100: s, tenants10000: l, rpsRatio: l.rps / s.rps, p99Delta: l.p99 - s.p99, listing100: small.listing, listing10000: large.listing, caches10000: large.caches };
+}
+
+const report = {
+  at: new Date().toISOString(),
+  machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
+  settings: { tenants: N, duration, connections, rounds, request: "POST /v1/messages" },
+  bare,
+  gateway: gw,
+  ratios: { throughput: gw.rps / bare.rps, cpuPerRequest: gw.cpuUsPerRequest / bare.cpuUsPerRequest, addedCpuUsPerRequest: gw.cpuUsPerRequest - bare.cpuUsPerRequest, addedP50Ms: gw.p50 - bare.p50, addedP99Ms: gw.p99 - bare.p99 },
+  gatewayPerRequest: main.runs.gateway.at(-1).perRequest,
+  coldPath: main.coldPath,
+  adminListing: main.listing,
+  caches: main.caches,
+  scale,
+  bundle: { rawKiB: +(bundle.rawBytes / 1024).toFixed(1), gzipKiB: +(bundle.gzipBytes / 1024).toFixed(1) },
+  startup,
+  rounds: main.runs,
+};
+
+const f = (x, d = 1) => (typeof x === "number" ? x.toFixed(d) : String(x));
+const row = (name, s) => `| ${name.padEnd(22)} | ${f(s.cpuUsPerRequest, 0).padStart(10)} | ${f(s.rps, 0).padStart(7)} | ${f(s.p50).padStart(6)} | ${f(s.p99).padStart(6)} | ${f(s.p999).padStart(7)} |`;
+const lines = [
+  `Zavu gateway benchmark: ${N} tenants (ES256 via JWKS URI / RS256 inline), POST /v1/messages, ${connections} connections, ${rounds} x ${duration}s alternating`,
+  "",
+  "| workerd, direct sockets | CPU µs/req | req/s   | p50 ms | p99 ms | p99.9 ms |",
+  "|---|---|---|---|---|---|",
+  row("bare proxy", bare),
+  row("gateway (hot path)", gw),
+  "",
+  `gateway/bare throughput: ${f(report.ratios.throughput, 3)}   CPU per request: ${f(report.ratios.cpuPerRequest, 3)}x (+${f(report.ratios.addedCpuUsPerRequest, 0)} µs)   added latency p50: ${f(report.ratios.addedP50Ms, 2)} ms, p99: ${f(report.ratios.addedP99Ms, 2)} ms   failed requests: bare ${bare.non2xx}, gateway ${gw.non2xx}`,
+  `hot path per request: ${JSON.stringify(report.gatewayPerRequest)}`,
+  main.coldPath ? `cold path (${main.coldPath.tenants} never-seen tenants, sequential): p50 ${main.coldPath.p50} ms, p99 ${main.coldPath.p99} ms; per request ${JSON.stringify(main.coldPath.perRequest)}` : "",
+  `admin listing (limit=100, ${N + COLD} tenants): first page ${f(main.listing.firstPageMs, 2)} ms, page at 90% ${f(main.listing.deepPageMs, 2)} ms`,
+  `isolate caches at the end: ${Object.entries(main.caches).map(([k, v]) => `${k} ${v.size}/${v.max}`).join(", ")}`,
+  scale
+    ? `scale: gateway at 100 tenants ${f(scale.tenants100.rps, 0)} req/s p99 ${f(scale.tenants100.p99)} ms; at 10,000 tenants ${f(scale.tenants10000.rps, 0)} req/s p99 ${f(scale.tenants10000.p99)} ms (throughput ratio ${f(scale.rpsRatio, 3)}); listing first/deep page at 10,000: ${f(scale.listing10000.firstPageMs, 2)}/${f(scale.listing10000.deepPageMs, 2)} ms vs ${f(scale.listing100.firstPageMs, 2)}/${f(scale.listing100.deepPageMs, 2)} ms at 100`
+    : "scale: skipped",
+  `bundle: ${report.bundle.rawKiB} KiB raw, ${report.bundle.gzipKiB} KiB gzipped; start-up to first answer: gateway ${f(startup.gatewayMs, 0)} ms vs trivial Worker ${f(startup.trivialMs, 0)} ms (script cost ~${f(startup.scriptStartupMs, 0)} ms)`,
+];
+console.log(lines.filter((l) => l !== null).join("\n"));
+if (args.json) {
+  writeFileSync(args.json, JSON.stringify(report, null, 2));
+  log(`wrote ${args.json}`);
+}
+if (bare.non2xx > 0 || gw.non2xx > 0) {
+  log("some requests failed: the figures are not valid");
+  process.exitCode = 1;
+}
