@@ -65,7 +65,7 @@ async function session(script, idps, n, { withBare, cold }) {
       const before = (await stats(rt.gateway)).counters;
       const run = await runLoad({ url: rt.gateway, tokens: hot, connections, duration });
       const after = (await stats(rt.gateway)).counters;
-      run.perRequest = Object.fromEntries(Object.keys(after).map((k) => [k, +((after[k] - before[k]) / run.requests).toFixed(4)]));
+      run.counts = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - before[k]]));
       runs.gateway.push(run);
     }
     let coldPath = null;
@@ -90,6 +90,11 @@ async function session(script, idps, n, { withBare, cold }) {
   }
 }
 
+/** Work counted over every gateway round, per request (background refreshes included). */
+function perRequest(runs) {
+  const total = runs.reduce((n, r) => n + r.requests, 0);
+  return Object.fromEntries(Object.keys(runs[0].counts).map((k) => [k, +(runs.reduce((n, r) => n + r.counts[k], 0) / total).toFixed(4)]));
+}
 const mean = (runs, key) => runs.reduce((s, r) => s + r[key], 0) / runs.length;
 const summary = (runs) => ({ cpuUsPerRequest: mean(runs, "cpuUsPerRequest"), rps: mean(runs, "rps"), p50: mean(runs, "p50"), p99: mean(runs, "p99"), p999: mean(runs, "p999"), non2xx: runs.reduce((s, r) => s + r.non2xx + r.errors, 0) });
 
@@ -119,7 +124,7 @@ const report = {
   bare,
   gateway: gw,
   ratios: { throughput: gw.rps / bare.rps, cpuPerRequest: gw.cpuUsPerRequest / bare.cpuUsPerRequest, addedCpuUsPerRequest: gw.cpuUsPerRequest - bare.cpuUsPerRequest, addedP50Ms: gw.p50 - bare.p50, addedP99Ms: gw.p99 - bare.p99 },
-  gatewayPerRequest: main.runs.gateway.at(-1).perRequest,
+  gatewayPerRequest: perRequest(main.runs.gateway),
   coldPath: main.coldPath,
   adminListing: main.listing,
   caches: main.caches,

@@ -1,6 +1,6 @@
 import { ApiError } from "../errors";
 import { sealKey } from "../storage/key-vault";
-import { readBalance, writeBalance, forgetBalance, type BalanceEntry } from "../storage/balance-cache";
+import { bumpStatusEpoch, readBalance, writeBalance, forgetBalance, type BalanceEntry } from "../storage/balance-cache";
 import type { TenantRecord } from "../storage/tenant-repo";
 import type { IdentityConfig } from "../storage/tenants";
 import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
@@ -91,6 +91,7 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
       if (previous) await writeBalance(deps.kv, id, { ...previous, status: updated.status, creditLimit: updated.creditLimit, exhausted: null });
       else forgetBalance(id);
     });
+    await bumpStatusEpoch(deps.kv);
   }
   return updated;
 }
@@ -165,6 +166,7 @@ export async function deactivateTenant(deps: AdminDeps, id: string) {
   ]);
   const previous = await readBalance(deps.kv, id);
   await writeBalance(deps.kv, id, { balance: null, totalSpent: 0, creditLimit: null, ...previous, status: "deactivated", fetchedAt: Date.now() });
+  await bumpStatusEpoch(deps.kv);
   forgetTenant(id);
   return { tenant: await loadTenant(deps, id), keysRevoked };
 }

@@ -1,5 +1,5 @@
 import { ApiError } from "../errors";
-import { BALANCE_FRESH_MS, readBalance, rememberBalance, writeBalance, type BalanceEntry } from "../storage/balance-cache";
+import { BALANCE_FRESH_MS, FAR_FRESH_MS, readBalance, rememberBalance, writeBalance, type BalanceEntry } from "../storage/balance-cache";
 import { zavuCall, type Balance } from "../upstream/zavu-client";
 import type { ResolvedTenant } from "../identity/resolve-tenant";
 import type { AllowedRoute } from "./routes";
@@ -23,9 +23,34 @@ export function entryFromBalance(balance: Balance, status: BalanceEntry["status"
   };
 }
 
+/** Tenants whose refresh is under way in this isolate: one at a time each. */
+const refreshing = new Set<string>();
+
+/**
+ * How long an entry is used before Zavu is asked again: 30 s near a limit (where it decides
+ * refusals), 5 min far from every limit (where it decides nothing). Spread by up to 50% per
+ * tenant id, so tenants warmed together do not all refresh in the same second.
+ */
+function freshFor(tenantId: string, entry: BalanceEntry): number {
+  let h = 0;
+  for (let i = 0; i < tenantId.length; i++) h = (h * 31 + tenantId.charCodeAt(i)) | 0;
+  const base = nearAnyLimit(entry) ? BALANCE_FRESH_MS : FAR_FRESH_MS;
+  return base + (Math.abs(h) % (base / 2));
+}
+
+function refreshInBackground(tenant: ResolvedTenant, apiKey: string, stale: BalanceEntry, deps: AdmissionDeps): void {
+  if (refreshing.has(tenant.id) || refreshing.size >= 1_000) return; // bounded like every other isolate structure
+  refreshing.add(tenant.id);
+  deps.waitUntil(
+    refresh(tenant, apiKey, stale, deps)
+      .catch(() => undefined)
+      .finally(() => refreshing.delete(tenant.id)),
+  );
+}
+
 async function refresh(tenant: ResolvedTenant, apiKey: string, previous: BalanceEntry | null, deps: AdmissionDeps) {
   const balance = await zavuCall<Balance>(deps.upstreamBase, apiKey, "GET", "/v1/balance", { timeoutMs: deps.timeoutMs });
-  const entry = entryFromBalance(balance, previous?.status ?? tenant.status);
+  const entry = { ...entryFromBalance(balance, previous?.status ?? tenant.status), lastCostCents: previous?.lastCostCents };
   await writeBalance(deps.kv, tenant.id, entry);
   return entry;
 }
@@ -37,12 +62,11 @@ async function refresh(tenant: ResolvedTenant, apiKey: string, previous: Balance
  */
 export async function admit(tenant: ResolvedTenant, route: AllowedRoute, apiKey: string, deps: AdmissionDeps): Promise<void> {
   if (tenant.status === "deactivated") throw deactivated();
-  let entry = await readBalance(deps.kv, tenant.id);
+  let entry = await readBalance(deps.kv, tenant.id, deps.waitUntil);
   if (!entry) {
     entry = await refresh(tenant, apiKey, null, deps).catch(() => null);
-  } else if (Date.now() - entry.fetchedAt > BALANCE_FRESH_MS) {
-    const stale = entry;
-    deps.waitUntil(refresh(tenant, apiKey, stale, deps).catch(() => undefined));
+  } else if (Date.now() - entry.fetchedAt > freshFor(tenant.id, entry)) {
+    refreshInBackground(tenant, apiKey, entry, deps);
   }
   const status = entry?.status ?? tenant.status;
   if (status === "deactivated") throw deactivated();
@@ -74,8 +98,13 @@ const EXACT_FROM = 0.5;
  * the limits itself.
  */
 export function needsExactCost(entry: BalanceEntry | undefined): boolean {
-  if (!entry || entry.lastCostCents === undefined) return true;
-  if (entry.creditLimit && entry.totalSpent + entry.lastCostCents >= entry.creditLimit * EXACT_FROM) return true;
+  return !entry || entry.lastCostCents === undefined || nearAnyLimit(entry);
+}
+
+/** At half the credit limit or more (counting the next send), or a team balance under $100. */
+function nearAnyLimit(entry: BalanceEntry): boolean {
+  if (entry.exhausted) return true;
+  if (entry.creditLimit && entry.totalSpent + (entry.lastCostCents ?? 0) >= entry.creditLimit * EXACT_FROM) return true;
   return entry.balance !== null && entry.balance < LOW_BALANCE_CENTS * 10;
 }
 

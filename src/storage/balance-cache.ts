@@ -17,12 +17,16 @@ export interface BalanceEntry {
   lastCostCents?: number;
 }
 
-/** Entries younger than this are used as they are; older ones are refreshed in the background. */
+/** Entries of tenants near a limit are refreshed from Zavu after this long, the others after FAR_FRESH_MS. */
 export const BALANCE_FRESH_MS = 30_000;
+export const FAR_FRESH_MS = 5 * 60_000;
 /** KV keeps entries well past freshness so a stale one can still answer while refreshing. */
 const KV_TTL_SECONDS = 24 * 3600;
-/** How long an isolate trusts its own copy before reading KV again. */
-const MEMO_MS = 10_000;
+/** How long an isolate trusts its own copy before reading KV again, unless the status epoch moves. */
+const MEMO_MS = 5 * 60_000;
+/** How often an isolate reads the status epoch: the bound on how late an admin change arrives. */
+export const EPOCH_CHECK_MS = 5_000;
+const EPOCH_KEY = "status-epoch";
 /** KV allows one write per second per key; coalesce faster updates in the isolate. */
 const MIN_WRITE_INTERVAL_MS = 1_000;
 
@@ -31,6 +35,8 @@ const kvKey = (tenantId: string) => `bal:${tenantId}`;
 interface Memo {
   entry: BalanceEntry;
   checkedAt: number;
+  /** The status epoch it was checked under; a newer epoch sends it back to KV. */
+  epoch: number;
 }
 /** The isolate's copy: re-checked against KV every MEMO_MS, kept (bounded) for merging. */
 const memo = new BoundedCache<string, Memo>(10_000, 10 * 60_000);
@@ -60,13 +66,45 @@ export function peekBalance(tenantId: string): BalanceEntry | undefined {
   return memo.get(tenantId)?.entry;
 }
 
-export async function readBalance(kv: KVNamespace, tenantId: string): Promise<BalanceEntry | null> {
+/**
+ * Admin changes to any tenant's status or limit bump one KV key. Reading that one key every few
+ * seconds tells an isolate whether to re-check its copies, whatever the number of tenants:
+ * per-tenant copies can then live for minutes.
+ */
+const epoch = { value: 0, checkedAt: Number.NEGATIVE_INFINITY, pending: undefined as Promise<void> | undefined };
+
+/** The epoch this isolate knows; when due, it is re-read in the background (never on a request's path). */
+function currentEpoch(kv: KVNamespace, now: number, waitUntil?: (p: Promise<unknown>) => void): number {
+  if (now - epoch.checkedAt >= EPOCH_CHECK_MS && !epoch.pending) {
+    epoch.checkedAt = now;
+    epoch.pending = (async () => {
+      counters.kvReadsBackground++;
+      const stored = Number((await kv.get(EPOCH_KEY)) ?? 0);
+      epoch.value = Math.max(epoch.value, stored);
+    })()
+      .catch(() => undefined)
+      .finally(() => (epoch.pending = undefined));
+    waitUntil?.(epoch.pending);
+  }
+  return epoch.value;
+}
+
+/** Called by the admin API after a status or limit change (the tenant's own entry is written too). */
+export async function bumpStatusEpoch(kv: KVNamespace): Promise<void> {
   const now = Date.now();
+  epoch.value = Math.max(epoch.value + 1, now);
+  counters.kvWrites++;
+  await kv.put(EPOCH_KEY, String(epoch.value)).catch(() => undefined); // KV allows 1 write/s per key; a lost bump is caught by the next
+}
+
+export async function readBalance(kv: KVNamespace, tenantId: string, waitUntil?: (p: Promise<unknown>) => void): Promise<BalanceEntry | null> {
+  const now = Date.now();
+  const current = currentEpoch(kv, now, waitUntil);
   const local = memo.get(tenantId, now);
-  if (local && now - local.checkedAt < MEMO_MS) return local.entry;
+  if (local && local.epoch >= current && now - local.checkedAt < MEMO_MS) return local.entry;
   counters.kvReads++;
   const entry = merge(local?.entry, await kv.get<BalanceEntry>(kvKey(tenantId), "json"));
-  if (entry) memo.set(tenantId, { entry, checkedAt: now }, undefined, now);
+  if (entry) memo.set(tenantId, { entry, checkedAt: now, epoch: current }, undefined, now);
   return entry;
 }
 
@@ -76,7 +114,7 @@ export async function readBalance(kv: KVNamespace, tenantId: string): Promise<Ba
  * "never" (routine spend far from any limit: only this isolate needs to know before the next refresh).
  */
 export async function writeBalance(kvNs: KVNamespace, tenantId: string, entry: BalanceEntry, kv: "always" | "throttled" | "never" = "always"): Promise<void> {
-  memo.set(tenantId, { entry, checkedAt: Date.now() });
+  memo.set(tenantId, { entry, checkedAt: Date.now(), epoch: epoch.value });
   if (kv === "never" || (kv === "throttled" && lastWrite.get(tenantId) !== undefined)) return;
   lastWrite.set(tenantId, Date.now());
   counters.kvWrites++;
@@ -85,8 +123,8 @@ export async function writeBalance(kvNs: KVNamespace, tenantId: string, entry: B
 
 /** Updates this isolate's copy only. */
 export function rememberBalance(tenantId: string, entry: BalanceEntry): void {
-  const checkedAt = memo.get(tenantId)?.checkedAt ?? Date.now();
-  memo.set(tenantId, { entry, checkedAt });
+  const local = memo.get(tenantId);
+  memo.set(tenantId, { entry, checkedAt: local?.checkedAt ?? Date.now(), epoch: local?.epoch ?? epoch.value });
 }
 
 /** Removes the entry everywhere this isolate can reach, so the next request fetches it afresh. */

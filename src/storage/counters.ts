@@ -5,6 +5,8 @@
 export const counters = {
   d1Queries: 0,
   kvReads: 0,
+  /** KV reads off the request's path (the status epoch, polled in waitUntil). */
+  kvReadsBackground: 0,
   kvWrites: 0,
   jwksFetches: 0,
   keyImports: 0,

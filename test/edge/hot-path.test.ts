@@ -4,7 +4,7 @@ import { gatewayFetch } from "../helpers/gateway";
 import { publishJwks, TestIdp } from "../helpers/idp";
 import { sandbox } from "../helpers/sandbox";
 
-type Counters = Record<"d1Queries" | "kvReads" | "kvWrites" | "jwksFetches" | "keyImports" | "signatureVerifications" | "upstreamCalls", number>;
+type Counters = Record<"d1Queries" | "kvReads" | "kvReadsBackground" | "kvWrites" | "jwksFetches" | "keyImports" | "signatureVerifications" | "upstreamCalls", number>;
 
 /** The worker's own counters, read through its stats endpoint (not this test's module copy). */
 async function counters(): Promise<Counters> {
@@ -46,6 +46,7 @@ describe("hot path cost, in counts", () => {
     const cost = await costOf(() => send(token));
     expect(cost.d1Queries).toBe(1);
     expect(cost.kvReads).toBeLessThanOrEqual(2); // the JWKS entry and the balance entry
+    expect(cost.kvReadsBackground).toBeLessThanOrEqual(1); // at most the status epoch, polled in waitUntil
     expect(cost.signatureVerifications).toBe(1);
     expect(cost.upstreamCalls).toBe(2); // the balance refresh (entry was absent) and the send
   });

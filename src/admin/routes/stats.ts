@@ -9,7 +9,7 @@ import { errors, json, type AdminEnv } from "./common";
 const Stats = z
   .object({
     counters: z.record(z.string(), z.number()),
-    caches: z.record(z.string(), z.object({ size: z.number(), max: z.number() })),
+    caches: z.record(z.string(), z.object({ size: z.number(), max: z.number(), bytes: z.number().optional(), maxBytes: z.number().optional() })),
   })
   .openapi("IsolateStats");
 
