@@ -1,4 +1,4 @@
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { expectApiError, gatewayClient } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
@@ -115,6 +115,21 @@ describe("customer edge: suspension and deactivation", () => {
     expect((await client.messages.send({ to: "+15551234567" })).message.status).toBe("queued");
   });
 
+  it("picks up a suspension made in another isolate within the status-epoch poll", async () => {
+    const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() });
+    const client = gatewayClient(await idp.token());
+    await client.messages.send({ to: "+15551234567" }); // this isolate now holds the entry as active
+    // Another isolate's admin call: the tenant's entry and the epoch, written straight to KV.
+    const stored = (await kvEntry(t.id))!;
+    await env.CACHE.put(`bal:${t.id}`, JSON.stringify({ ...stored, status: "inactive", fetchedAt: Date.now() }));
+    await env.CACHE.put("status-epoch", String(Date.now() + 1));
+    expect((await client.messages.send({ to: "+15551234567" })).message.status).toBe("queued"); // not polled yet
+    vi.useFakeTimers({ now: Date.now() + 6_000, toFake: ["Date"] });
+    await client.balance.retrieve(); // due: the epoch is re-read in the background
+    await new Promise((r) => setTimeout(r, 50));
+    await expectApiError(client.messages.send({ to: "+15551234567" }), 403, "tenant_suspended");
+  });
+
   it("a deactivated tenant gets 403 tenant_deactivated on every route", async () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() });
     const client = gatewayClient(await idp.token());
@@ -123,6 +138,10 @@ describe("customer edge: suspension and deactivation", () => {
     await expectApiError(client.messages.send({ to: "+15551234567" }), 403, "tenant_deactivated");
     await expectApiError(client.balance.retrieve(), 403, "tenant_deactivated");
   });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 void main;
