@@ -1,5 +1,6 @@
 import { ApiError } from "../errors";
 import { counters } from "../storage/counters";
+import { readLimited } from "../read-limited";
 
 /** Never forwarded upstream: credentials, cookies, hop-by-hop and Cloudflare/proxy headers. */
 const STRIPPED_REQUEST = new Set([
@@ -38,20 +39,9 @@ async function boundedBody(request: Request, maxBytes: number): Promise<BodyInit
     if (Number(declared) > maxBytes) throw tooLarge();
     return request.body;
   }
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return new Blob(chunks);
+  const bytes = await readLimited(request.body, maxBytes);
+  if (!bytes) throw tooLarge();
+  return bytes;
 }
 
 export interface ForwardOptions {

@@ -1,4 +1,5 @@
 import type { JSONWebKeySet, JWK } from "jose";
+import { readLimited } from "../read-limited";
 
 /** Asymmetric algorithms only: HS* would turn a public key into a shared secret. */
 export const DEFAULT_ALGORITHMS = [
@@ -94,35 +95,11 @@ export async function fetchJwks(uri: string, timeoutMs = 5_000): Promise<unknown
     await res.body?.cancel();
     throw new JwksFetchError("the JWKS is too large");
   }
-  const text = await readLimited(res, MAX_JWKS_BYTES);
-  if (text === null) throw new JwksFetchError("the JWKS is too large");
+  const bytes = res.body ? await readLimited(res.body, MAX_JWKS_BYTES) : new Uint8Array();
+  if (bytes === null) throw new JwksFetchError("the JWKS is too large");
   try {
-    return JSON.parse(text);
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     throw new JwksFetchError("the JWKS endpoint did not return JSON");
   }
-}
-
-async function readLimited(res: Response, max: number): Promise<string | null> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
 }

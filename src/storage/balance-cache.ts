@@ -71,20 +71,23 @@ export function peekBalance(tenantId: string): BalanceEntry | undefined {
  * seconds tells an isolate whether to re-check its copies, whatever the number of tenants:
  * per-tenant copies can then live for minutes.
  */
-const epoch = { value: 0, checkedAt: Number.NEGATIVE_INFINITY, pending: undefined as Promise<void> | undefined };
+const epoch = { value: 0, checkedAt: Number.NEGATIVE_INFINITY };
 
-/** The epoch this isolate knows; when due, it is re-read in the background (never on a request's path). */
+/**
+ * The epoch this isolate knows. When due, the edge re-reads it in the background (never on a
+ * request's path). The throttle is the start time alone: a poll cancelled with its request
+ * cannot wedge polling, the next one simply starts on time.
+ */
 function currentEpoch(kv: KVNamespace, now: number, waitUntil?: (p: Promise<unknown>) => void): number {
-  if (now - epoch.checkedAt >= EPOCH_CHECK_MS && !epoch.pending) {
+  if (waitUntil && now - epoch.checkedAt >= EPOCH_CHECK_MS) {
     epoch.checkedAt = now;
-    epoch.pending = (async () => {
-      counters.kvReadsBackground++;
-      const stored = Number((await kv.get(EPOCH_KEY)) ?? 0);
-      epoch.value = Math.max(epoch.value, stored);
-    })()
-      .catch(() => undefined)
-      .finally(() => (epoch.pending = undefined));
-    waitUntil?.(epoch.pending);
+    counters.kvReadsBackground++;
+    waitUntil(
+      kv.get(EPOCH_KEY).then(
+        (stored) => void (epoch.value = Math.max(epoch.value, Number(stored ?? 0))),
+        () => undefined,
+      ),
+    );
   }
   return epoch.value;
 }

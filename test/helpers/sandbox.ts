@@ -4,15 +4,7 @@ import { env } from "cloudflare:workers";
 export const SANDBOX_URL = "http://zavu.sandbox";
 export const MAIN_KEY = "zv_live_sandbox_main";
 
-export interface LoggedRequest {
-  method: string;
-  path: string;
-  query: string;
-  status: number;
-  subAccountId: string | null;
-  keyId: string | null;
-  headers: Record<string, string>;
-}
+import type { LoggedRequest } from "../../sandbox/src/store";
 
 async function control<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await env.SANDBOX.fetch(`${SANDBOX_URL}/__sandbox${path}`, {
