@@ -114,7 +114,7 @@ if (!quick && !args["no-scale"]) {
   const large = await session(bundle.script, idps, 10_000, { withBare: false, cold: 0 });
   const s = summary(small.runs.gateway);
   const l = summary(large.runs.gateway);
-  scale = { tenants100: s, tenants10000: l, rpsRatio: l.rps / s.rps, p99Delta: l.p99 - s.p99, listing100: small.listing, listing10000: large.listing, caches10000: large.caches };
+  scale = { tenants100: { ...s, perRequest: perRequest(small.runs.gateway) }, tenants10000: { ...l, perRequest: perRequest(large.runs.gateway) }, rpsRatio: l.rps / s.rps, cpuRatio: l.cpuUsPerRequest / s.cpuUsPerRequest, p99Delta: l.p99 - s.p99, listing100: small.listing, listing10000: large.listing, caches10000: large.caches };
 }
 
 const report = {
@@ -150,7 +150,7 @@ const lines = [
   `admin listing (limit=100, ${N + COLD} tenants): first page ${f(main.listing.firstPageMs, 2)} ms, page at 90% ${f(main.listing.deepPageMs, 2)} ms`,
   `isolate caches at the end: ${Object.entries(main.caches).map(([k, v]) => `${k} ${v.size}/${v.max}`).join(", ")}`,
   scale
-    ? `scale: gateway at 100 tenants ${f(scale.tenants100.rps, 0)} req/s p99 ${f(scale.tenants100.p99)} ms; at 10,000 tenants ${f(scale.tenants10000.rps, 0)} req/s p99 ${f(scale.tenants10000.p99)} ms (throughput ratio ${f(scale.rpsRatio, 3)}); listing first/deep page at 10,000: ${f(scale.listing10000.firstPageMs, 2)}/${f(scale.listing10000.deepPageMs, 2)} ms vs ${f(scale.listing100.firstPageMs, 2)}/${f(scale.listing100.deepPageMs, 2)} ms at 100`
+    ? `scale: gateway at 100 tenants ${f(scale.tenants100.rps, 0)} req/s p99 ${f(scale.tenants100.p99)} ms; at 10,000 tenants ${f(scale.tenants10000.rps, 0)} req/s p99 ${f(scale.tenants10000.p99)} ms (throughput ratio ${f(scale.rpsRatio, 3)}, CPU/request ${f(scale.tenants100.cpuUsPerRequest, 0)} vs ${f(scale.tenants10000.cpuUsPerRequest, 0)} µs, ratio ${f(scale.cpuRatio, 3)}); work per request at 10,000: ${JSON.stringify(scale.tenants10000.perRequest)}; listing first/deep page at 10,000: ${f(scale.listing10000.firstPageMs, 2)}/${f(scale.listing10000.deepPageMs, 2)} ms vs ${f(scale.listing100.firstPageMs, 2)}/${f(scale.listing100.deepPageMs, 2)} ms at 100`
     : "scale: skipped",
   `bundle: ${report.bundle.rawKiB} KiB raw, ${report.bundle.gzipKiB} KiB gzipped; start-up to first answer: gateway ${f(startup.gatewayMs, 0)} ms vs trivial Worker ${f(startup.trivialMs, 0)} ms (script cost ~${f(startup.scriptStartupMs, 0)} ms)`,
 ];

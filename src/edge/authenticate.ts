@@ -12,7 +12,12 @@ import type { RemoteDeps } from "../identity/key-sets";
  * 60 µs of CPU per request (measured). Memory is bounded by bytes as well as entries.
  */
 const MAX_CACHED_TOKEN = 4 * 1024;
-const verified = new BoundedCache<string, ResolvedTenant>(20_000, 5 * 60_000, (token) => token.length, 16 * 1024 * 1024);
+interface Verified {
+  cacheKey: string;
+  tenantId: string;
+  identityUpdatedAt: number;
+}
+const verified = new BoundedCache<string, Verified>(20_000, 5 * 60_000, (token) => token.length, 16 * 1024 * 1024);
 
 export function verifiedTokenCacheStats() {
   return { size: verified.size, max: verified.maxEntries, bytes: verified.weight, maxBytes: verified.maxWeight };
@@ -32,9 +37,12 @@ export function bearerToken(header: string | undefined): string {
 /** The tenant a customer's JWT proves it belongs to. */
 export async function authenticate(token: string, db: D1Database, deps: RemoteDeps): Promise<ResolvedTenant> {
   const seen = verified.get(token);
-  // Only while the very tenant entry it was verified against is current: a replaced identity
-  // or an expired entry sends the token through verification again.
-  if (seen && getCachedTenant(seen.cacheKey) === seen) return seen;
+  // Only while the tenant still has the identity the token was verified against: a replaced
+  // identity sends the token through verification again; a mere reload of the row does not.
+  if (seen) {
+    const tenant = getCachedTenant(seen.cacheKey);
+    if (tenant && tenant.id === seen.tenantId && tenant.identityUpdatedAt === seen.identityUpdatedAt) return tenant;
+  }
 
   let payload: JWTPayload;
   try {
@@ -57,6 +65,8 @@ export async function authenticate(token: string, db: D1Database, deps: RemoteDe
     throw err;
   }
   const ttl = Math.min(claims.exp! * 1000 - Date.now(), 5 * 60_000);
-  if (ttl > 0 && token.length <= MAX_CACHED_TOKEN) verified.set(token, tenant, ttl);
+  if (ttl > 0 && token.length <= MAX_CACHED_TOKEN) {
+    verified.set(token, { cacheKey: tenant.cacheKey, tenantId: tenant.id, identityUpdatedAt: tenant.identityUpdatedAt }, ttl);
+  }
   return tenant;
 }

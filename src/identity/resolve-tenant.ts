@@ -11,8 +11,12 @@ export interface ResolvedTenant extends EdgeTenant {
   apiKey?: Promise<string>;
 }
 
-/** How long the isolate trusts a tenant row before reading D1 again. */
-export const TENANT_TTL_MS = 60_000;
+/**
+ * How long the isolate trusts a tenant row before reading D1 again. Status and limits reach
+ * other isolates sooner, through KV and the status epoch; a rotated key at once (Zavu's 401
+ * makes the edge reload); a replaced identity within this time.
+ */
+export const TENANT_TTL_MS = 5 * 60_000;
 /** Unknown issuers and claim values are remembered briefly so garbage tokens cannot hammer D1. */
 const NEGATIVE_TTL_MS = 10_000;
 

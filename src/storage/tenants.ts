@@ -15,6 +15,8 @@ export interface IdentityConfig {
 /** What the customer edge needs to know about a tenant. */
 export interface EdgeTenant {
   id: string;
+  /** When the identity was last written: a token verified under it stays valid while this holds. */
+  identityUpdatedAt: number;
   status: TenantStatus;
   subAccountId: string | null;
   keyCiphertext: string | null;
@@ -51,12 +53,12 @@ export function identityFromRow(row: IdentityRow): IdentityConfig {
  */
 export async function findTenantsForToken(db: D1Database, issuer: string, payloadJson: string): Promise<Array<EdgeTenant | { id: null; identity: { claim: { name: string } | null } }>> {
   counters.d1Queries++;
-  type Row = IdentityRow & { issuer_claim: string; id: string | null; status: TenantStatus; sub_account_id: string | null; key_ciphertext: string | null; credit_limit: number | null };
+  type Row = IdentityRow & { issuer_claim: string; identity_updated_at: number; id: string | null; status: TenantStatus; sub_account_id: string | null; key_ciphertext: string | null; credit_limit: number | null };
   const { results } = await db
     .prepare(
       `WITH claim AS (SELECT claim_name AS name FROM tenant_identities WHERE issuer = ?1 LIMIT 1)
        SELECT claim.name AS issuer_claim, t.id, t.status, t.sub_account_id, t.key_ciphertext, t.credit_limit,
-              i.issuer, i.claim_name, i.claim_value, i.audience, i.jwks_uri, i.jwks, i.algorithms
+              i.issuer, i.claim_name, i.claim_value, i.audience, i.jwks_uri, i.jwks, i.algorithms, i.updated_at AS identity_updated_at
        FROM claim
        LEFT JOIN tenant_identities i ON i.issuer = ?1
          AND i.claim_value = CASE WHEN claim.name = '' THEN ''
@@ -71,6 +73,7 @@ export async function findTenantsForToken(db: D1Database, issuer: string, payloa
       ? { id: null, identity: { claim: r.issuer_claim ? { name: r.issuer_claim } : null } }
       : {
           id: r.id,
+          identityUpdatedAt: r.identity_updated_at,
           status: r.status,
           subAccountId: r.sub_account_id,
           keyCiphertext: r.key_ciphertext,
