@@ -4,8 +4,8 @@ import { ApiError } from "../../errors";
 import { readBalance } from "../../storage/balance-cache";
 import { sealKey } from "../../storage/key-vault";
 import { newTenantId } from "../../storage/tenant-repo";
-import { prepareIdentity, assertIdentityFree } from "../../identity/register";
-import { beginTenant, provision, audit } from "../provisioning";
+import { prepareIdentity, assertIdentityFree, type IdentityInput } from "../../identity/register";
+import { beginTenant, provision, audit, type AdminDeps } from "../provisioning";
 import { idempotent } from "../idempotency";
 import { currentTotalSpent, deactivateTenant, loadTenant, updateTenant, verifyImportedKey } from "../lifecycle";
 import { decodeCursor, encodeCursor, presentTenant } from "../present";
@@ -68,6 +68,16 @@ const importRoute = createRoute({
   responses: { 201: json(S.TenantEnvelope, "The imported tenant"), ...errors(400, 401, 409, 422, 502) },
 });
 
+/** What a new tenant (created or imported) must satisfy: a usable identity nobody else holds, a free externalId. */
+async function checkNewTenant(deps: AdminDeps, body: { identity: IdentityInput; externalId?: string }, allowHttpJwks: boolean) {
+  const identity = await prepareIdentity(body.identity, { allowHttpJwks });
+  await assertIdentityFree(deps.repo, identity);
+  if (body.externalId && (await deps.repo.externalIdTaken(body.externalId))) {
+    throw new ApiError(409, "conflict", "This externalId belongs to another tenant.");
+  }
+  return identity;
+}
+
 export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(create, async (c) => {
     const deps = c.var.admin;
@@ -78,11 +88,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
       c.req.header("idempotency-key"),
       body,
       async (bind) => {
-        const identity = await prepareIdentity(body.identity, { allowHttpJwks: config(c.env).allowHttpJwks });
-        await assertIdentityFree(deps.repo, identity);
-        if (body.externalId && (await deps.repo.externalIdTaken(body.externalId))) {
-          throw new ApiError(409, "conflict", "This externalId belongs to another tenant.");
-        }
+        const identity = await checkNewTenant(deps, body, config(c.env).allowHttpJwks);
         const id = await beginTenant(deps, { ...body, identity }, (tenantId) => [bind(tenantId)]);
         const tenant = await provision(deps, id, true);
         return { status: 201, body: { tenant: presentTenant(tenant, 0) } };
@@ -137,11 +143,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
     const body = c.req.valid("json");
     const cfg = config(c.env);
     const outcome = await idempotent(deps.db, "tenants.import", c.req.header("idempotency-key"), body, async () => {
-      const identity = await prepareIdentity(body.identity, { allowHttpJwks: cfg.allowHttpJwks });
-      await assertIdentityFree(deps.repo, identity);
-      if (body.externalId && (await deps.repo.externalIdTaken(body.externalId))) {
-        throw new ApiError(409, "conflict", "This externalId belongs to another tenant.");
-      }
+      const identity = await checkNewTenant(deps, body, cfg.allowHttpJwks);
       const { subAccount, key } = await verifyImportedKey(deps, cfg.upstreamBase, cfg.upstreamTimeoutMs, body.subAccountId, body.apiKey);
       const id = newTenantId();
       try {
