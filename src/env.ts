@@ -1,3 +1,5 @@
+import { compileRoutes, type AllowedRoute } from "./edge/routes";
+
 /** Bindings, secrets and vars of the gateway Worker (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
@@ -18,7 +20,8 @@ export interface Env {
 export interface Config {
   upstreamBase: string;
   allowHttpJwks: boolean;
-  extraRoutes: string[];
+  /** The customer routes, compiled once per isolate. */
+  routes: AllowedRoute[];
   upstreamTimeoutMs: number;
   maxBodyBytes: number;
 }
@@ -37,7 +40,7 @@ export function config(env: Env): Config {
     cfg = {
       upstreamBase: (env.ZAVU_API_BASE || "https://api.zavu.dev").replace(/\/+$/, ""),
       allowHttpJwks: env.ALLOW_HTTP_JWKS === "true",
-      extraRoutes: (env.EXTRA_ALLOWED_ROUTES ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      routes: compileRoutes((env.EXTRA_ALLOWED_ROUTES ?? "").split(",").map((s) => s.trim()).filter(Boolean)),
       upstreamTimeoutMs: positiveInt(env.UPSTREAM_TIMEOUT_MS, 10_000),
       maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, 1_048_576),
     };

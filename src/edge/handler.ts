@@ -4,7 +4,7 @@ import { openKey } from "../storage/key-vault";
 import { forgetTenant, type ResolvedTenant } from "../identity/resolve-tenant";
 import { authenticate, bearerToken } from "./authenticate";
 import { admit, entryFromBalance, needsExactCost, recordEstimatedSpend, recordRefusal, recordSpend } from "./admission";
-import { allowedRoutes, matchRoute } from "./routes";
+import { matchRoute } from "./routes";
 import { forward } from "./proxy";
 import { peekBalance, readBalance, writeBalance } from "../storage/balance-cache";
 import { toErrorResponse } from "../errors";
@@ -50,7 +50,7 @@ async function proxyForTenant(request: Request, url: URL, env: Env, ctx: Executi
 
   const token = bearerToken(request.headers.get("authorization") ?? undefined);
   const tenant = await authenticate(token, env.DB, { kv: env.CACHE, waitUntil });
-  const route = matchRoute(allowedRoutes(cfg.extraRoutes), request.method, url.pathname);
+  const route = matchRoute(cfg.routes, request.method, url.pathname);
   if (!route) {
     throw new ApiError(403, "route_not_allowed", `${request.method} ${url.pathname} is not available through this gateway.`);
   }

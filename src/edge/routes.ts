@@ -40,23 +40,17 @@ function compile(entry: string): AllowedRoute {
   return { method, template, pattern: new RegExp(`^${source}$`), kind, spending: method === "POST" && kind === "messaging" };
 }
 
-let compiled: { key: string; routes: AllowedRoute[] } | undefined;
-
-/** Default routes plus the reseller's EXTRA_ALLOWED_ROUTES, compiled once per isolate. */
-export function allowedRoutes(extra: string[]): AllowedRoute[] {
-  const key = extra.join(",");
-  if (compiled?.key !== key) {
-    const routes: AllowedRoute[] = [];
-    for (const entry of [...DEFAULT_ROUTES, ...extra]) {
-      try {
-        routes.push(compile(entry));
-      } catch (err) {
-        console.error(`EXTRA_ALLOWED_ROUTES: ignoring entry: ${(err as Error).message}`);
-      }
+/** Default routes plus the reseller's EXTRA_ALLOWED_ROUTES (bad entries are logged and skipped). */
+export function compileRoutes(extra: string[]): AllowedRoute[] {
+  const routes: AllowedRoute[] = [];
+  for (const entry of [...DEFAULT_ROUTES, ...extra]) {
+    try {
+      routes.push(compile(entry));
+    } catch (err) {
+      console.error(`EXTRA_ALLOWED_ROUTES: ignoring entry: ${(err as Error).message}`);
     }
-    compiled = { key, routes };
   }
-  return compiled.routes;
+  return routes;
 }
 
 export function matchRoute(routes: AllowedRoute[], method: string, path: string): AllowedRoute | undefined {
