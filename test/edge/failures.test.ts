@@ -68,6 +68,24 @@ describe("customer edge: bodies, upstream failures and timeouts", () => {
     expect(await res.json()).toEqual({ code: "upstream_unavailable", message: "Zavu could not be reached." });
   });
 
+  it("forwards routes the reseller adds with EXTRA_ALLOWED_ROUTES, but never /v1/sub-accounts", async () => {
+    const widened = { ...env, EXTRA_ALLOWED_ROUTES: "GET /v1/contacts/:id, GET /v1/sub-accounts, nonsense" };
+    const call = async (path: string) => {
+      const ctx = createExecutionContext();
+      const res = await gateway.fetch(new Request(`https://gateway.test${path}`, { headers: await auth() }), widened, ctx);
+      await waitOnExecutionContext(ctx);
+      return { status: res.status, body: (await res.json()) as { code: string } };
+    };
+    await sandbox.clearRequests();
+    // Reaches the sandbox (which has no contacts: its own 404), as this tenant.
+    expect(await call("/v1/contacts/c_1")).toEqual({ status: 404, body: expect.objectContaining({ code: "not_found" }) });
+    const [reached] = await sandbox.requests();
+    expect(reached).toMatchObject({ path: "/v1/contacts/c_1", subAccountId: tenant.subAccountId });
+    expect((await call("/v1/sub-accounts")).body.code).toBe("route_not_allowed");
+    expect((await call("/v1/contacts")).body.code).toBe("route_not_allowed");
+    expect((await sandbox.requests()).filter((r) => r.path.startsWith("/v1/sub-accounts"))).toEqual([]);
+  });
+
   it("answers 502 upstream_auth_failed (not 401) when Zavu refuses the stored key", async () => {
     const main = zavu(MAIN_KEY);
     const other = await insertTenant({ issuer: "https://revoked.example", jwks: idp.jwks() });
