@@ -1,0 +1,13 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    name: "node",
+    environment: "node",
+    include: ["test/node/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    // Each file starts its own workerd or browser: one at a time on a 2-core machine.
+    fileParallelism: false,
+  },
+});

@@ -1,0 +1,73 @@
+import { readFile } from "node:fs/promises";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { build } from "esbuild";
+import { defineConfig } from "vitest/config";
+
+export const TEST_MAIN_KEY = "zv_live_sandbox_main";
+const COMPAT_DATE = "2026-11-01";
+const SANDBOX_BUNDLE = ".wrangler/test-build/sandbox.mjs";
+
+export default defineConfig(async () => {
+  // The sandbox runs beside the gateway as an auxiliary Worker, which takes built JavaScript.
+  await build({
+    entryPoints: ["sandbox/src/index.ts"],
+    outfile: SANDBOX_BUNDLE,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    external: ["cloudflare:*"],
+    logLevel: "warning",
+  });
+  // schema.sql is what a reader sees; the migrations are what runs. Keep them one text.
+  const [schema, migration] = await Promise.all([
+    readFile("schema.sql", "utf8"),
+    readFile("migrations/0001_init.sql", "utf8"),
+  ]);
+  if (schema !== migration) throw new Error("schema.sql and migrations/0001_init.sql differ");
+
+  const routed = { SANDBOX: "zavu-sandbox", IDP: "test-idp" };
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+            ZAVU_API_BASE: "http://zavu.sandbox",
+            ZAVU_API_KEY: TEST_MAIN_KEY,
+            KEY_ENCRYPTION_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+            ADMIN_TOKEN: "test-admin-token-a,test-admin-token-b",
+            UPSTREAM_TIMEOUT_MS: "1500",
+          },
+          serviceBindings: routed,
+          outboundService: "upstream-router",
+          workers: [
+            {
+              name: "zavu-sandbox",
+              modules: true,
+              scriptPath: SANDBOX_BUNDLE,
+              compatibilityDate: COMPAT_DATE,
+              durableObjects: { STATE: { className: "SandboxState", useSQLite: true } },
+              bindings: { MAIN_API_KEY: TEST_MAIN_KEY },
+            },
+            { name: "test-idp", modules: true, scriptPath: "test/workers/idp.mjs", compatibilityDate: COMPAT_DATE },
+            {
+              name: "upstream-router",
+              modules: true,
+              scriptPath: "test/workers/upstream-router.mjs",
+              compatibilityDate: COMPAT_DATE,
+              serviceBindings: routed,
+            },
+          ],
+        },
+      }),
+    ],
+    test: {
+      name: "workers",
+      include: ["test/**/*.test.ts", "src/**/*.test.ts"],
+      exclude: ["test/node/**", "node_modules/**"],
+      setupFiles: ["./test/setup.ts"],
+      testTimeout: 20_000,
+    },
+  };
+});
