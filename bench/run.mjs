@@ -3,8 +3,8 @@
 // Gateway vs a bare proxy, same runtime, same upstream stub, alternating runs. Prints a table.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ADMIN_TOKEN, buildGateway, makeIdps, measureStartup, provisionTenants, startRuntime } from "./lib/setup.mjs";
 import { eachOnce, percentile, runLoad } from "./lib/load.mjs";
+import { ADMIN_TOKEN, buildGateway, makeIdps, measureStartup, provisionTenants, startRuntime } from "./lib/setup.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -34,9 +34,14 @@ async function adminListing(gateway, cursorAfterId) {
   const times = { firstPage: [], deepPage: [] };
   const cursor = Buffer.from(cursorAfterId).toString("base64").replace(/=+$/, "");
   for (let i = 0; i < 20; i++) {
-    for (const [name, query] of [["firstPage", "limit=100"], ["deepPage", `limit=100&cursor=${cursor}`]]) {
+    for (const [name, query] of [
+      ["firstPage", "limit=100"],
+      ["deepPage", `limit=100&cursor=${cursor}`],
+    ]) {
       const started = performance.now();
-      const res = await fetch(`${gateway}/admin/v1/tenants?${query}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const res = await fetch(`${gateway}/admin/v1/tenants?${query}`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       const body = await res.json();
       if (!Array.isArray(body.items)) throw new Error(`listing failed: ${JSON.stringify(body)}`);
       times[name].push(performance.now() - started);
@@ -93,10 +98,19 @@ async function session(script, idps, n, { withBare, cold }) {
 /** Work counted over every gateway round, per request (background refreshes included). */
 function perRequest(runs) {
   const total = runs.reduce((n, r) => n + r.requests, 0);
-  return Object.fromEntries(Object.keys(runs[0].counts).map((k) => [k, +(runs.reduce((n, r) => n + r.counts[k], 0) / total).toFixed(4)]));
+  return Object.fromEntries(
+    Object.keys(runs[0].counts).map((k) => [k, +(runs.reduce((n, r) => n + r.counts[k], 0) / total).toFixed(4)]),
+  );
 }
 const mean = (runs, key) => runs.reduce((s, r) => s + r[key], 0) / runs.length;
-const summary = (runs) => ({ cpuUsPerRequest: mean(runs, "cpuUsPerRequest"), rps: mean(runs, "rps"), p50: mean(runs, "p50"), p99: mean(runs, "p99"), p999: mean(runs, "p999"), non2xx: runs.reduce((s, r) => s + r.non2xx + r.errors, 0) });
+const summary = (runs) => ({
+  cpuUsPerRequest: mean(runs, "cpuUsPerRequest"),
+  rps: mean(runs, "rps"),
+  p50: mean(runs, "p50"),
+  p99: mean(runs, "p99"),
+  p999: mean(runs, "p999"),
+  non2xx: runs.reduce((s, r) => s + r.non2xx + r.errors, 0),
+});
 
 log("building the gateway bundle (wrangler deploy --dry-run)");
 const bundle = await buildGateway();
@@ -114,7 +128,16 @@ if (!quick && !args["no-scale"]) {
   const large = await session(bundle.script, idps, 10_000, { withBare: false, cold: 0 });
   const s = summary(small.runs.gateway);
   const l = summary(large.runs.gateway);
-  scale = { tenants100: { ...s, perRequest: perRequest(small.runs.gateway) }, tenants10000: { ...l, perRequest: perRequest(large.runs.gateway) }, rpsRatio: l.rps / s.rps, cpuRatio: l.cpuUsPerRequest / s.cpuUsPerRequest, p99Delta: l.p99 - s.p99, listing100: small.listing, listing10000: large.listing, caches10000: large.caches };
+  scale = {
+    tenants100: { ...s, perRequest: perRequest(small.runs.gateway) },
+    tenants10000: { ...l, perRequest: perRequest(large.runs.gateway) },
+    rpsRatio: l.rps / s.rps,
+    cpuRatio: l.cpuUsPerRequest / s.cpuUsPerRequest,
+    p99Delta: l.p99 - s.p99,
+    listing100: small.listing,
+    listing10000: large.listing,
+    caches10000: large.caches,
+  };
 }
 
 const report = {
@@ -123,7 +146,13 @@ const report = {
   settings: { tenants: N, duration, connections, rounds, request: "POST /v1/messages" },
   bare,
   gateway: gw,
-  ratios: { throughput: gw.rps / bare.rps, cpuPerRequest: gw.cpuUsPerRequest / bare.cpuUsPerRequest, addedCpuUsPerRequest: gw.cpuUsPerRequest - bare.cpuUsPerRequest, addedP50Ms: gw.p50 - bare.p50, addedP99Ms: gw.p99 - bare.p99 },
+  ratios: {
+    throughput: gw.rps / bare.rps,
+    cpuPerRequest: gw.cpuUsPerRequest / bare.cpuUsPerRequest,
+    addedCpuUsPerRequest: gw.cpuUsPerRequest - bare.cpuUsPerRequest,
+    addedP50Ms: gw.p50 - bare.p50,
+    addedP99Ms: gw.p99 - bare.p99,
+  },
   gatewayPerRequest: perRequest(main.runs.gateway),
   coldPath: main.coldPath,
   adminListing: main.listing,
@@ -135,7 +164,8 @@ const report = {
 };
 
 const f = (x, d = 1) => (typeof x === "number" ? x.toFixed(d) : String(x));
-const row = (name, s) => `| ${name.padEnd(22)} | ${f(s.cpuUsPerRequest, 0).padStart(10)} | ${f(s.rps, 0).padStart(7)} | ${f(s.p50).padStart(6)} | ${f(s.p99).padStart(6)} | ${f(s.p999).padStart(7)} |`;
+const row = (name, s) =>
+  `| ${name.padEnd(22)} | ${f(s.cpuUsPerRequest, 0).padStart(10)} | ${f(s.rps, 0).padStart(7)} | ${f(s.p50).padStart(6)} | ${f(s.p99).padStart(6)} | ${f(s.p999).padStart(7)} |`;
 const lines = [
   `Zavu gateway benchmark: ${N} tenants (ES256 via JWKS URI / RS256 inline), POST /v1/messages, ${connections} connections, ${rounds} x ${duration}s alternating`,
   "",
@@ -146,9 +176,13 @@ const lines = [
   "",
   `gateway/bare throughput: ${f(report.ratios.throughput, 3)}   CPU per request: ${f(report.ratios.cpuPerRequest, 3)}x (+${f(report.ratios.addedCpuUsPerRequest, 0)} µs)   added latency p50: ${f(report.ratios.addedP50Ms, 2)} ms, p99: ${f(report.ratios.addedP99Ms, 2)} ms   failed requests: bare ${bare.non2xx}, gateway ${gw.non2xx}`,
   `hot path per request: ${JSON.stringify(report.gatewayPerRequest)}`,
-  main.coldPath ? `cold path (${main.coldPath.tenants} never-seen tenants, sequential): p50 ${main.coldPath.p50} ms, p99 ${main.coldPath.p99} ms; per request ${JSON.stringify(main.coldPath.perRequest)}` : "",
+  main.coldPath
+    ? `cold path (${main.coldPath.tenants} never-seen tenants, sequential): p50 ${main.coldPath.p50} ms, p99 ${main.coldPath.p99} ms; per request ${JSON.stringify(main.coldPath.perRequest)}`
+    : "",
   `admin listing (limit=100, ${N + COLD} tenants): first page ${f(main.listing.firstPageMs, 2)} ms, page at 90% ${f(main.listing.deepPageMs, 2)} ms`,
-  `isolate caches at the end: ${Object.entries(main.caches).map(([k, v]) => `${k} ${v.size}/${v.max}`).join(", ")}`,
+  `isolate caches at the end: ${Object.entries(main.caches)
+    .map(([k, v]) => `${k} ${v.size}/${v.max}`)
+    .join(", ")}`,
   scale
     ? `scale: gateway at 100 tenants ${f(scale.tenants100.rps, 0)} req/s p99 ${f(scale.tenants100.p99)} ms; at 10,000 tenants ${f(scale.tenants10000.rps, 0)} req/s p99 ${f(scale.tenants10000.p99)} ms (throughput ratio ${f(scale.rpsRatio, 3)}, CPU/request ${f(scale.tenants100.cpuUsPerRequest, 0)} vs ${f(scale.tenants10000.cpuUsPerRequest, 0)} µs, ratio ${f(scale.cpuRatio, 3)}); work per request at 10,000: ${JSON.stringify(scale.tenants10000.perRequest)}; listing first/deep page at 10,000: ${f(scale.listing10000.firstPageMs, 2)}/${f(scale.listing10000.deepPageMs, 2)} ms vs ${f(scale.listing100.firstPageMs, 2)}/${f(scale.listing100.deepPageMs, 2)} ms at 100`
     : "scale: skipped",

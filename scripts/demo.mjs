@@ -1,10 +1,10 @@
 #!/usr/bin/env node
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 // npm run demo (with `npm run dev` running): onboards a demo tenant through the admin API with
 // a locally generated signing key, sends one message through the gateway to the sandbox, and
 // prints a ready JWT, a curl line and an SDK snippet.
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 const gateway = process.env.GATEWAY_URL ?? `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8787}`;
@@ -38,7 +38,12 @@ let tenant;
 try {
   ({ tenant } = await call("POST", "/admin/v1/tenants", {
     token: adminToken(),
-    body: { name: `Demo customer ${suffix}`, externalId: `demo-${suffix}`, creditLimit: 10_000, identity: { issuer, audience: "zavu-gateway", jwks: { keys: [publicJwk] } } },
+    body: {
+      name: `Demo customer ${suffix}`,
+      externalId: `demo-${suffix}`,
+      creditLimit: 10_000,
+      identity: { issuer, audience: "zavu-gateway", jwks: { keys: [publicJwk] } },
+    },
   }));
 } catch (err) {
   console.error(`Could not reach the gateway at ${gateway}: ${err.message}\nIs \`npm run dev\` running?`);
@@ -55,9 +60,16 @@ const jwt = await new SignJWT({ sub: "demo-user" })
 
 // Keep the demo signing key so more tokens can be minted; .wrangler/ is git-ignored.
 mkdirSync(resolve(root, ".wrangler/demo"), { recursive: true });
-writeFileSync(resolve(root, `.wrangler/demo/${tenant.id}.private.jwk.json`), JSON.stringify({ issuer, ...(await exportJWK(privateKey)), kid: publicJwk.kid }), { mode: 0o600 });
+writeFileSync(
+  resolve(root, `.wrangler/demo/${tenant.id}.private.jwk.json`),
+  JSON.stringify({ issuer, ...(await exportJWK(privateKey)), kid: publicJwk.kid }),
+  { mode: 0o600 },
+);
 
-const sent = await call("POST", "/v1/messages", { token: jwt, body: { to: "+15551234567", text: "Hello from the Zavu gateway demo" } });
+const sent = await call("POST", "/v1/messages", {
+  token: jwt,
+  body: { to: "+15551234567", text: "Hello from the Zavu gateway demo" },
+});
 
 console.log(`
 Demo tenant ${tenant.id} (${tenant.name}) is active: sub-account ${tenant.subAccountId}, key ${tenant.keyPrefix}...

@@ -12,7 +12,9 @@ const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8787);
 const sandboxPort = Number(process.env.SANDBOX_PORT ?? 8788);
 const wrangler = resolve(root, "node_modules/.bin/wrangler");
 const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
-const SANDBOX_MAIN_KEY = /MAIN_API_KEY = "([^"]+)"/.exec(readFileSync(resolve(root, "sandbox/wrangler.toml"), "utf8"))[1];
+const SANDBOX_MAIN_KEY = /MAIN_API_KEY = "([^"]+)"/.exec(
+  readFileSync(resolve(root, "sandbox/wrangler.toml"), "utf8"),
+)[1];
 
 function ensureDevVars() {
   const path = resolve(root, ".dev.vars");
@@ -52,7 +54,7 @@ function start(name, args) {
   const prefix = `[${name}] `;
   const relay = (stream, out) =>
     stream.on("data", (chunk) => {
-      for (const line of chunk.toString().split("\n")) if (line.trim()) out.write(prefix + line + "\n");
+      for (const line of chunk.toString().split("\n")) if (line.trim()) out.write(`${prefix + line}\n`);
     });
   relay(child.stdout, process.stdout);
   relay(child.stderr, process.stderr);
@@ -101,10 +103,31 @@ async function waitFor(url, timeoutMs = 60_000) {
 ensureDevVars();
 applyMigrations();
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-start("sandbox", ["dev", "-c", "sandbox/wrangler.toml", "--ip", "127.0.0.1", "--port", String(sandboxPort), "--inspector-port", String(sandboxPort + 1000)]);
+start("sandbox", [
+  "dev",
+  "-c",
+  "sandbox/wrangler.toml",
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  String(sandboxPort),
+  "--inspector-port",
+  String(sandboxPort + 1000),
+]);
 start("gateway", [
-  "dev", "-c", "wrangler.toml", "--ip", "127.0.0.1", "--port", String(gatewayPort), "--inspector-port", String(gatewayPort + 1000),
-  "--var", `ZAVU_API_BASE:${sandboxUrl}`, "--var", "ALLOW_HTTP_JWKS:true",
+  "dev",
+  "-c",
+  "wrangler.toml",
+  "--ip",
+  "127.0.0.1",
+  "--port",
+  String(gatewayPort),
+  "--inspector-port",
+  String(gatewayPort + 1000),
+  "--var",
+  `ZAVU_API_BASE:${sandboxUrl}`,
+  "--var",
+  "ALLOW_HTTP_JWKS:true",
 ]);
 try {
   await Promise.all([waitFor(`${sandboxUrl}/__sandbox/team`), waitFor(`http://127.0.0.1:${gatewayPort}/healthz`)]);

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { Env } from "./env";
-import type { AppVariables } from "./app-types";
-import { ApiError, errorResponse, toErrorResponse } from "./errors";
-import { VERSION } from "./version";
-import { requestIdFor } from "./request-id";
 import { createAdminApp } from "./admin/app";
+import type { AppVariables } from "./app-types";
+import type { Env } from "./env";
+import { ApiError, errorResponse, toErrorResponse } from "./errors";
+import { requestIdFor } from "./request-id";
+import { VERSION } from "./version";
 
 export type GatewayApp = Hono<{ Bindings: Env; Variables: AppVariables }>;
 
@@ -28,7 +28,9 @@ export function createApp(): GatewayApp {
   app.onError((err, c) => {
     if (err instanceof HTTPException && err.status < 500) {
       // Hono's own refusals (e.g. malformed JSON in a validated body).
-      return errorResponse(new ApiError(err.status, err.status === 400 ? "invalid_request" : "http_error", err.message || "Bad request."));
+      return errorResponse(
+        new ApiError(err.status, err.status === 400 ? "invalid_request" : "http_error", err.message || "Bad request."),
+      );
     }
     return toErrorResponse(err, c.get("requestId"), c.req.path);
   });

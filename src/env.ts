@@ -1,4 +1,4 @@
-import { compileRoutes, type AllowedRoute } from "./edge/routes";
+import { type AllowedRoute, compileRoutes } from "./edge/routes";
 
 /** Bindings, secrets and vars of the gateway Worker (see wrangler.toml). */
 export interface Env {
@@ -40,7 +40,12 @@ export function config(env: Env): Config {
     cfg = {
       upstreamBase: (env.ZAVU_API_BASE || "https://api.zavu.dev").replace(/\/+$/, ""),
       allowHttpJwks: env.ALLOW_HTTP_JWKS === "true",
-      routes: compileRoutes((env.EXTRA_ALLOWED_ROUTES ?? "").split(",").map((s) => s.trim()).filter(Boolean)),
+      routes: compileRoutes(
+        (env.EXTRA_ALLOWED_ROUTES ?? "")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
       upstreamTimeoutMs: positiveInt(env.UPSTREAM_TIMEOUT_MS, 10_000),
       maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, 1_048_576),
     };

@@ -27,6 +27,8 @@ export function errorResponse(err: ApiError, headers?: HeadersInit): Response {
 export function toErrorResponse(err: unknown, requestId: string, path: string): Response {
   if (err instanceof ApiError) return errorResponse(err);
   // Log the kind of failure only: messages from lower layers could quote request data.
-  console.error(JSON.stringify({ level: "error", requestId, error: err instanceof Error ? err.name : typeof err, path }));
+  console.error(
+    JSON.stringify({ level: "error", requestId, error: err instanceof Error ? err.name : typeof err, path }),
+  );
   return errorResponse(new ApiError(500, "internal_error", "The gateway failed to handle this request."));
 }

@@ -1,6 +1,6 @@
 import { createApp } from "./app";
-import type { Env } from "./env";
 import { handleEdge } from "./edge/handler";
+import type { Env } from "./env";
 
 const app = createApp();
 

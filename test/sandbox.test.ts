@@ -57,7 +57,9 @@ describe("sandbox: sub-accounts through the official SDK", () => {
 
   it("refuses a second main account with invalid_request", async () => {
     await expectError(
-      main.subAccounts.create({ name: "Another main" }, { body: { name: "Another main", accountType: "main" } } as never),
+      main.subAccounts.create({ name: "Another main" }, {
+        body: { name: "Another main", accountType: "main" },
+      } as never),
       400,
       "invalid_request",
     );
@@ -155,7 +157,14 @@ describe("sandbox: messages", () => {
     await sandbox.setTeam({ balance: 1000, prices: { sms: 3 } });
     const { sub, client } = await newSub();
     const { message } = await client.messages.send({ to: "+15551234567", text: "Hello", "Zavu-Sender": "snd_1" });
-    expect(message).toMatchObject({ to: "+15551234567", channel: "sms", status: "queued", cost: 0.03, costTotal: 0.03, text: "Hello" });
+    expect(message).toMatchObject({
+      to: "+15551234567",
+      channel: "sms",
+      status: "queued",
+      cost: 0.03,
+      costTotal: 0.03,
+      text: "Hello",
+    });
     expect((await main.subAccounts.retrieve(sub.id)).subAccount.totalSpent).toBe(3);
     expect((await main.balance.retrieve()).balance).toBe(997);
     const send = (await sandbox.requests()).find((r) => r.method === "POST" && r.path === "/v1/messages");

@@ -1,5 +1,5 @@
-import autocannon from "autocannon";
 import { readdirSync, readFileSync } from "node:fs";
+import autocannon from "autocannon";
 
 /**
  * CPU seconds used so far by the workerd processes this benchmark started (Linux /proc).

@@ -3,8 +3,8 @@
 // proxy in front of either side of the comparison.
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
-import { gzipSync } from "node:zlib";
 import { resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
@@ -29,7 +29,14 @@ export async function buildGateway() {
   const script = resolve(OUT, "index.js");
   const bytes = readFileSync(script);
   // The real sealing code, bundled for Node, so the bench stores keys exactly as the gateway does.
-  await build({ entryPoints: [resolve(root, "src/storage/key-vault.ts")], outfile: resolve(OUT, "key-vault.mjs"), bundle: true, format: "esm", platform: "node", logLevel: "warning" });
+  await build({
+    entryPoints: [resolve(root, "src/storage/key-vault.ts")],
+    outfile: resolve(OUT, "key-vault.mjs"),
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    logLevel: "warning",
+  });
   return { script, rawBytes: statSync(script).size, gzipBytes: gzipSync(bytes, { level: 9 }).length };
 }
 
@@ -57,17 +64,23 @@ function gatewayWorker(script) {
 /** Starts workerd with the stub, the bare proxy and the gateway. */
 export async function startRuntime(script, jwks) {
   const mf = runtime([
-      gatewayWorker(script),
-      {
-        name: "bare",
-        modules: true,
-        scriptPath: resolve(root, "bench/workers/bare-proxy.mjs"),
-        compatibilityDate: COMPAT_DATE,
-        bindings: { UPSTREAM: "http://zavu.stub", UPSTREAM_KEY: "zv_live_sub_bench_fixed" },
-        outboundService: "stub",
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-      },
-      { name: "stub", modules: true, scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"), compatibilityDate: COMPAT_DATE, bindings: { JWKS: JSON.stringify(jwks) } },
+    gatewayWorker(script),
+    {
+      name: "bare",
+      modules: true,
+      scriptPath: resolve(root, "bench/workers/bare-proxy.mjs"),
+      compatibilityDate: COMPAT_DATE,
+      bindings: { UPSTREAM: "http://zavu.stub", UPSTREAM_KEY: "zv_live_sub_bench_fixed" },
+      outboundService: "stub",
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    },
+    {
+      name: "stub",
+      modules: true,
+      scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"),
+      compatibilityDate: COMPAT_DATE,
+      bindings: { JWKS: JSON.stringify(jwks) },
+    },
   ]);
   await mf.ready;
   const url = async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
@@ -86,7 +99,12 @@ export async function measureStartup(script) {
     await mf.dispose();
     return ms;
   };
-  const trivial = { name: "trivial", modules: true, script: "export default { fetch() { return new Response('ok') } }", compatibilityDate: COMPAT_DATE };
+  const trivial = {
+    name: "trivial",
+    modules: true,
+    script: "export default { fetch() { return new Response('ok') } }",
+    compatibilityDate: COMPAT_DATE,
+  };
   const base = [];
   const gw = [];
   for (let i = 0; i < 3; i++) {
@@ -134,11 +152,30 @@ export async function provisionTenants(mf, idps, count, offset = 0) {
       tenants.push({ id, issuer, alg: remote ? "ES256" : "RS256" });
       statements.push(
         db
-          .prepare(`INSERT INTO tenants (id, name, status, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?)`)
-          .bind(id, `Bench ${n}`, `sa_bench${n}`, await sealKey(KEK, id, `zv_live_sub_bench${n}`), `key_${n}`, "zv_live_sub_ben", now, now),
+          .prepare(
+            `INSERT INTO tenants (id, name, status, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?)`,
+          )
+          .bind(
+            id,
+            `Bench ${n}`,
+            `sa_bench${n}`,
+            await sealKey(KEK, id, `zv_live_sub_bench${n}`),
+            `key_${n}`,
+            "zv_live_sub_ben",
+            now,
+            now,
+          ),
         db
-          .prepare(`INSERT INTO tenant_identities (tenant_id, issuer, jwks_uri, jwks, updated_at) VALUES (?, ?, ?, ?, ?)`)
-          .bind(id, issuer, remote ? "https://idp.bench/jwks.json" : null, remote ? null : JSON.stringify(idps.inlineJwks), now),
+          .prepare(
+            `INSERT INTO tenant_identities (tenant_id, issuer, jwks_uri, jwks, updated_at) VALUES (?, ?, ?, ?, ?)`,
+          )
+          .bind(
+            id,
+            issuer,
+            remote ? "https://idp.bench/jwks.json" : null,
+            remote ? null : JSON.stringify(idps.inlineJwks),
+            now,
+          ),
       );
     }
     await db.batch(statements);

@@ -4,6 +4,10 @@ export default {
     const url = new URL(request.url);
     const headers = new Headers(request.headers);
     headers.set("authorization", `Bearer ${env.UPSTREAM_KEY}`);
-    return fetch(`${env.UPSTREAM}${url.pathname}${url.search}`, { method: request.method, headers, body: request.body });
+    return fetch(`${env.UPSTREAM}${url.pathname}${url.search}`, {
+      method: request.method,
+      headers,
+      body: request.body,
+    });
   },
 };

@@ -1,6 +1,6 @@
-import { Hono, type Context } from "hono";
-import type { Caller, Store, SubAccountRow, ApiKeyRow } from "./store";
+import { type Context, Hono } from "hono";
 import { newId } from "./ids";
+import type { ApiKeyRow, Caller, Store, SubAccountRow } from "./store";
 
 /** Zavu's error shape. */
 export function zavuError(c: Context, status: number, code: string, message: string) {
@@ -59,7 +59,10 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** An optional integer cents field: undefined = absent, null = clear, else validated. */
-function creditLimitField(v: unknown, allowNull: boolean): { ok: true; value: number | null | undefined } | { ok: false } {
+function creditLimitField(
+  v: unknown,
+  allowNull: boolean,
+): { ok: true; value: number | null | undefined } | { ok: false } {
   if (v === undefined) return { ok: true, value: undefined };
   if (v === null) return allowNull ? { ok: true, value: null } : { ok: false };
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) return { ok: false };
@@ -74,7 +77,12 @@ export function zavuApi(store: Store): Hono<Vars> {
   const mainKeyOnly = async (c: Context<Vars>, next: () => Promise<void>) => {
     if (c.var.caller.kind !== "main") {
       await c.req.raw.body?.cancel();
-      return zavuError(c, 403, "forbidden", "Sub-account API keys cannot manage sub-accounts. Use the main account key.");
+      return zavuError(
+        c,
+        403,
+        "forbidden",
+        "Sub-account API keys cannot manage sub-accounts. Use the main account key.",
+      );
     }
     await next();
   };
@@ -96,7 +104,8 @@ export function zavuApi(store: Store): Hono<Vars> {
       );
     }
     const { name, externalId, metadata } = body;
-    if (typeof name !== "string" || name.trim() === "") return zavuError(c, 400, "invalid_request", "name is required.");
+    if (typeof name !== "string" || name.trim() === "")
+      return zavuError(c, 400, "invalid_request", "name is required.");
     if (name.length > 200) return zavuError(c, 400, "invalid_request", "name must be at most 200 characters.");
     if (externalId !== undefined && typeof externalId !== "string") {
       return zavuError(c, 400, "invalid_request", "externalId must be a string.");
@@ -151,7 +160,8 @@ export function zavuApi(store: Store): Hono<Vars> {
       fields.external_id = body.externalId as string | null;
     }
     const limit = creditLimitField(body.creditLimit, true);
-    if (!limit.ok) return zavuError(c, 400, "invalid_request", "creditLimit must be a non-negative integer (cents) or null.");
+    if (!limit.ok)
+      return zavuError(c, 400, "invalid_request", "creditLimit must be a non-negative integer (cents) or null.");
     if (limit.value !== undefined) fields.credit_limit = limit.value;
     if (body.metadata !== undefined) {
       if (body.metadata !== null && !isPlainObject(body.metadata)) {
@@ -204,7 +214,8 @@ export function zavuApi(store: Store): Hono<Vars> {
     const body = await jsonBody(c);
     if (!body) return zavuError(c, 400, "invalid_request", "Request body must be a JSON object.");
     const { name, environment = "live", permissions } = body;
-    if (typeof name !== "string" || name.trim() === "") return zavuError(c, 400, "invalid_request", "name is required.");
+    if (typeof name !== "string" || name.trim() === "")
+      return zavuError(c, 400, "invalid_request", "name is required.");
     if (environment !== "live" && environment !== "test") {
       return zavuError(c, 400, "invalid_request", 'environment must be "live" or "test".');
     }
@@ -254,8 +265,17 @@ export function zavuApi(store: Store): Hono<Vars> {
       return zavuError(c, 400, "invalid_request", `channel must be one of ${CHANNELS.join(", ")}.`);
     }
     const channel = requested === "auto" ? (EMAIL.test(to) ? "email" : "sms") : requested;
-    if (channel === "email" ? !EMAIL.test(to) : ["sms", "sms_oneway", "whatsapp", "voice"].includes(channel) && !E164.test(to)) {
-      return zavuError(c, 400, "invalid_request", `to is not a valid ${channel === "email" ? "email address" : "E.164 phone number"}.`);
+    if (
+      channel === "email"
+        ? !EMAIL.test(to)
+        : ["sms", "sms_oneway", "whatsapp", "voice"].includes(channel) && !E164.test(to)
+    ) {
+      return zavuError(
+        c,
+        400,
+        "invalid_request",
+        `to is not a valid ${channel === "email" ? "email address" : "E.164 phone number"}.`,
+      );
     }
     if (body.text !== undefined && typeof body.text !== "string") {
       return zavuError(c, 400, "invalid_request", "text must be a string.");

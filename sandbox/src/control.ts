@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import type { Store } from "./store";
-import type { Faults } from "./faults";
 import { zavuError } from "./api";
+import type { Faults } from "./faults";
+import type { Store } from "./store";
 
 const isCents = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 
@@ -39,7 +39,8 @@ export function controlApi(store: Store, faults: Faults): Hono {
     const row = store.subAccount(c.req.param("id"));
     if (!row) return zavuError(c, 404, "not_found", "Sub-account not found.");
     const body = await c.req.json().catch(() => null);
-    if (!body || !isCents(body.totalSpent)) return zavuError(c, 400, "invalid_request", "totalSpent (cents) is required.");
+    if (!body || !isCents(body.totalSpent))
+      return zavuError(c, 400, "invalid_request", "totalSpent (cents) is required.");
     store.updateSubAccount(row.id, { total_spent: body.totalSpent });
     return c.json({ ok: true });
   });
@@ -47,7 +48,8 @@ export function controlApi(store: Store, faults: Faults): Hono {
   app.get("/faults", (c) => c.json({ items: faults.list() }));
   app.post("/faults", async (c) => {
     const rule = await c.req.json().catch(() => null);
-    if (!rule || typeof rule.path !== "string") return zavuError(c, 400, "invalid_request", "path (a glob) is required.");
+    if (!rule || typeof rule.path !== "string")
+      return zavuError(c, 400, "invalid_request", "path (a glob) is required.");
     if (rule.status !== undefined && !(Number.isInteger(rule.status) && rule.status >= 400 && rule.status <= 599)) {
       return zavuError(c, 400, "invalid_request", "status must be an HTTP error status (400-599).");
     }

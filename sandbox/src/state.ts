@@ -1,10 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { Hono } from "hono";
-import type { SandboxEnv } from "./env";
-import { Store, type Caller } from "./store";
-import { Faults } from "./faults";
 import { zavuApi, zavuError } from "./api";
 import { controlApi } from "./control";
+import type { SandboxEnv } from "./env";
+import { Faults } from "./faults";
+import { type Caller, Store } from "./store";
 
 /** Headers the request log keeps verbatim (everything else is listed by name only). */
 const LOGGED_HEADERS = ["zavu-sender", "idempotency-key", "content-type", "user-agent"];

@@ -148,21 +148,14 @@ export class Store {
   }
 
   listKeys(subAccountId: string): ApiKeyRow[] {
-    return this.all<ApiKeyRow>(
-      "SELECT * FROM api_keys WHERE sub_account_id = ? ORDER BY created_at, id",
-      subAccountId,
-    );
+    return this.all<ApiKeyRow>("SELECT * FROM api_keys WHERE sub_account_id = ? ORDER BY created_at, id", subAccountId);
   }
 
   /** Returns false when the key does not exist (or belongs to another sub-account). */
   revokeKey(subAccountId: string, keyId: string): boolean {
     const found = this.one("SELECT id FROM api_keys WHERE id = ? AND sub_account_id = ?", keyId, subAccountId);
     if (!found) return false;
-    this.sql.exec(
-      "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?",
-      Date.now(),
-      keyId,
-    );
+    this.sql.exec("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", Date.now(), keyId);
     return true;
   }
 
@@ -202,11 +195,7 @@ export class Store {
   }
 
   listSubAccounts(limit: number, afterSeq: number): SubAccountRow[] {
-    return this.all<SubAccountRow>(
-      "SELECT * FROM sub_accounts WHERE seq > ? ORDER BY seq LIMIT ?",
-      afterSeq,
-      limit,
-    );
+    return this.all<SubAccountRow>("SELECT * FROM sub_accounts WHERE seq > ? ORDER BY seq LIMIT ?", afterSeq, limit);
   }
 
   updateSubAccount(id: string, fields: Partial<Record<keyof SubAccountRow, SqlStorageValue>>): void {
@@ -282,21 +271,19 @@ export class Store {
   }
 
   requests(limit: number, afterSeq: number): Array<LoggedRequest & { seq: number; at: number }> {
-    return this.all<Row>(
-      "SELECT * FROM requests WHERE seq > ? ORDER BY seq DESC LIMIT ?",
-      afterSeq,
-      limit,
-    ).map((r) => ({
-      seq: r.seq as number,
-      at: r.at as number,
-      method: r.method as string,
-      path: r.path as string,
-      query: r.query as string,
-      status: r.status as number,
-      subAccountId: r.sub_account_id as string | null,
-      keyId: r.key_id as string | null,
-      headers: JSON.parse(r.headers as string),
-    }));
+    return this.all<Row>("SELECT * FROM requests WHERE seq > ? ORDER BY seq DESC LIMIT ?", afterSeq, limit).map(
+      (r) => ({
+        seq: r.seq as number,
+        at: r.at as number,
+        method: r.method as string,
+        path: r.path as string,
+        query: r.query as string,
+        status: r.status as number,
+        subAccountId: r.sub_account_id as string | null,
+        keyId: r.key_id as string | null,
+        headers: JSON.parse(r.headers as string),
+      }),
+    );
   }
 
   clearRequests(): void {

@@ -7,11 +7,11 @@ import { TenantRepo } from "../storage/tenant-repo";
 import { ZavuMainAccount } from "../upstream/zavu-client";
 import { VERSION } from "../version";
 import { authenticateAdmin } from "./auth";
-import type { AdminEnv } from "./routes/common";
-import { registerTenantRoutes } from "./routes/tenants";
-import { registerTenantOpsRoutes } from "./routes/tenant-ops";
 import { registerAuditRoutes } from "./routes/audit";
+import type { AdminEnv } from "./routes/common";
 import { registerStatsRoutes } from "./routes/stats";
+import { registerTenantOpsRoutes } from "./routes/tenant-ops";
+import { registerTenantRoutes } from "./routes/tenants";
 
 const PUBLIC = new Set(["/admin/v1/openapi.json", "/admin/v1/docs"]);
 
@@ -22,7 +22,12 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
       if (!result.success) {
         const details = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
         const first = details[0];
-        throw new ApiError(400, "invalid_request", first ? `${first.path || "body"}: ${first.message}` : "Invalid request.", details);
+        throw new ApiError(
+          400,
+          "invalid_request",
+          first ? `${first.path || "body"}: ${first.message}` : "Invalid request.",
+          details,
+        );
       }
     },
   });
@@ -38,7 +43,11 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
 
   app.use(async (c, next) => {
     if (PUBLIC.has(c.req.path)) return next();
-    const actor = await authenticateAdmin(c.req.header("authorization"), c.env.ADMIN_TOKEN ?? "", c.req.header("x-admin-actor"));
+    const actor = await authenticateAdmin(
+      c.req.header("authorization"),
+      c.env.ADMIN_TOKEN ?? "",
+      c.req.header("x-admin-actor"),
+    );
     const cfg = config(c.env);
     const repo = new TenantRepo(c.env.DB);
     c.set("admin", {
@@ -64,7 +73,8 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
     info: {
       title: "Zavu reseller gateway: admin API",
       version: VERSION,
-      description: "Onboard customers as Zavu sub-accounts and manage their lifecycle. Authenticate with `Authorization: Bearer <ADMIN_TOKEN>`.",
+      description:
+        "Onboard customers as Zavu sub-accounts and manage their lifecycle. Authenticate with `Authorization: Bearer <ADMIN_TOKEN>`.",
     },
     servers: [{ url: "/admin/v1" }],
     security: [{ AdminToken: [] }],

@@ -9,10 +9,19 @@ const encoder = new TextEncoder();
  * token is compared. Returns the actor name for the audit log: a fingerprint of the token
  * used, never the token.
  */
-export async function authenticateAdmin(header: string | undefined, configured: string, onBehalfOf?: string): Promise<string> {
+export async function authenticateAdmin(
+  header: string | undefined,
+  configured: string,
+  onBehalfOf?: string,
+): Promise<string> {
   const presented = /^Bearer (\S{1,512})$/.exec(header ?? "")?.[1];
-  if (!presented) throw new ApiError(401, "unauthorized", "Send the admin token as Authorization: Bearer <ADMIN_TOKEN>.");
-  const tokens = configured.split(",").map((t) => t.trim()).filter((t) => t.length > 0).slice(0, 2);
+  if (!presented)
+    throw new ApiError(401, "unauthorized", "Send the admin token as Authorization: Bearer <ADMIN_TOKEN>.");
+  const tokens = configured
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0)
+    .slice(0, 2);
   const digest = async (s: string) => new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(s)));
   const mine = await digest(presented);
   let matched = false;

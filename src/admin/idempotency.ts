@@ -1,6 +1,6 @@
 import { ApiError } from "../errors";
-import { sha256Base64Url } from "../storage/key-vault";
 import { counters } from "../storage/counters";
+import { sha256Base64Url } from "../storage/key-vault";
 
 export interface Outcome {
   status: number;
@@ -30,17 +30,23 @@ export async function idempotent(
   resume?: (tenantId: string) => Promise<Outcome>,
 ): Promise<Outcome & { replayed?: boolean }> {
   if (header === undefined) return run(() => db.prepare("SELECT 1"));
-  if (!KEY.test(header)) throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1-200 visible ASCII characters.");
+  if (!KEY.test(header))
+    throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1-200 visible ASCII characters.");
   const key = `${scope}:${header}`;
   const fingerprint = await sha256Base64Url(JSON.stringify(body ?? null));
   counters.d1Queries++;
   const claimed = await db
-    .prepare("INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING")
+    .prepare(
+      "INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+    )
     .bind(key, fingerprint, Date.now())
     .run();
 
   const finish = async (outcome: Outcome) => {
-    await db.prepare("UPDATE idempotency_keys SET status = ?, response = ? WHERE key = ?").bind(outcome.status, JSON.stringify(outcome.body), key).run();
+    await db
+      .prepare("UPDATE idempotency_keys SET status = ?, response = ? WHERE key = ?")
+      .bind(outcome.status, JSON.stringify(outcome.body), key)
+      .run();
     return outcome;
   };
   const settle = async (work: Promise<Outcome>) => {
@@ -58,9 +64,14 @@ export async function idempotent(
   };
 
   if (claimed.meta.changes === 1) {
-    return settle(run((tenantId) => db.prepare("UPDATE idempotency_keys SET tenant_id = ? WHERE key = ?").bind(tenantId, key)));
+    return settle(
+      run((tenantId) => db.prepare("UPDATE idempotency_keys SET tenant_id = ? WHERE key = ?").bind(tenantId, key)),
+    );
   }
-  const stored = (await db.prepare("SELECT fingerprint, status, response, tenant_id FROM idempotency_keys WHERE key = ?").bind(key).first<Stored>())!;
+  const stored = (await db
+    .prepare("SELECT fingerprint, status, response, tenant_id FROM idempotency_keys WHERE key = ?")
+    .bind(key)
+    .first<Stored>())!;
   if (stored.fingerprint !== fingerprint) {
     throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
   }

@@ -1,13 +1,13 @@
+import { entryFromBalance } from "../edge/admission";
 import { ApiError } from "../errors";
+import { assertIdentityFree } from "../identity/register";
+import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
+import { type BalanceEntry, bumpStatusEpoch, forgetBalance, readBalance, writeBalance } from "../storage/balance-cache";
 import { sealKey } from "../storage/key-vault";
-import { bumpStatusEpoch, readBalance, writeBalance, forgetBalance, type BalanceEntry } from "../storage/balance-cache";
 import type { TenantRecord } from "../storage/tenant-repo";
 import type { IdentityConfig } from "../storage/tenants";
-import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
-import { assertIdentityFree } from "../identity/register";
-import { entryFromBalance } from "../edge/admission";
-import { UpstreamError, zavuCall, type Balance } from "../upstream/zavu-client";
-import { audit, type AdminDeps } from "./provisioning";
+import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
+import { type AdminDeps, audit } from "./provisioning";
 
 export async function loadTenant(deps: AdminDeps, id: string): Promise<TenantRecord> {
   const tenant = await deps.repo.get(id);
@@ -16,8 +16,10 @@ export async function loadTenant(deps: AdminDeps, id: string): Promise<TenantRec
 }
 
 function requireLive(tenant: TenantRecord): string {
-  if (tenant.status === "provisioning") throw new ApiError(409, "invalid_state", "This tenant is still provisioning; repair it first.");
-  if (tenant.status === "deactivated" || !tenant.subAccountId) throw new ApiError(409, "invalid_state", "This tenant has been deactivated.");
+  if (tenant.status === "provisioning")
+    throw new ApiError(409, "invalid_state", "This tenant is still provisioning; repair it first.");
+  if (tenant.status === "deactivated" || !tenant.subAccountId)
+    throw new ApiError(409, "invalid_state", "This tenant has been deactivated.");
   return tenant.subAccountId;
 }
 
@@ -32,7 +34,11 @@ export function upstreamFailure(err: unknown): never {
 }
 
 /** Re-reads the balance with the main key and stores it for the edge, keeping (or setting) the status. */
-export async function refreshCachedBalance(deps: AdminDeps, tenant: TenantRecord, status?: BalanceEntry["status"]): Promise<Balance> {
+export async function refreshCachedBalance(
+  deps: AdminDeps,
+  tenant: TenantRecord,
+  status?: BalanceEntry["status"],
+): Promise<Balance> {
   const balance = await deps.zavu.getBalance(tenant.subAccountId!).catch(upstreamFailure);
   const previous = await readBalance(deps.kv, tenant.id);
   await writeBalance(deps.kv, tenant.id, entryFromBalance(balance, status ?? previous?.status ?? tenant.status));
@@ -40,7 +46,8 @@ export async function refreshCachedBalance(deps: AdminDeps, tenant: TenantRecord
 }
 
 export async function currentTotalSpent(deps: AdminDeps, tenant: TenantRecord): Promise<number | null> {
-  if (!tenant.subAccountId || tenant.status === "deactivated") return (await readBalance(deps.kv, tenant.id))?.totalSpent ?? null;
+  if (!tenant.subAccountId || tenant.status === "deactivated")
+    return (await readBalance(deps.kv, tenant.id))?.totalSpent ?? null;
   try {
     return (await deps.zavu.getSubAccount(tenant.subAccountId)).subAccount.totalSpent;
   } catch {
@@ -77,9 +84,13 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
   if (changes.metadata !== undefined) fields.metadata = changes.metadata ? JSON.stringify(changes.metadata) : null;
   if (changes.status !== undefined) fields.status = changes.status;
   try {
-    await deps.repo.batch([deps.repo.update(id, fields), audit(deps, "tenant.update", id, { fields: Object.keys(changes) })]);
+    await deps.repo.batch([
+      deps.repo.update(id, fields),
+      audit(deps, "tenant.update", id, { fields: Object.keys(changes) }),
+    ]);
   } catch (err) {
-    if (String(err).includes("UNIQUE")) throw new ApiError(409, "conflict", "This externalId belongs to another tenant.");
+    if (String(err).includes("UNIQUE"))
+      throw new ApiError(409, "conflict", "This externalId belongs to another tenant.");
     throw err;
   }
   forgetTenant(id);
@@ -88,7 +99,13 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
   if (changes.status !== undefined || changes.creditLimit !== undefined) {
     await refreshCachedBalance(deps, updated, updated.status).catch(async () => {
       const previous = await readBalance(deps.kv, id);
-      if (previous) await writeBalance(deps.kv, id, { ...previous, status: updated.status, creditLimit: updated.creditLimit, exhausted: null });
+      if (previous)
+        await writeBalance(deps.kv, id, {
+          ...previous,
+          status: updated.status,
+          creditLimit: updated.creditLimit,
+          exhausted: null,
+        });
       else forgetBalance(id);
     });
     await bumpStatusEpoch(deps.kv);
@@ -101,9 +118,13 @@ export async function replaceIdentity(deps: AdminDeps, id: string, identity: Ide
   if (tenant.status === "deactivated") throw new ApiError(409, "invalid_state", "This tenant has been deactivated.");
   await assertIdentityFree(deps.repo, identity, id);
   try {
-    await deps.repo.batch([deps.repo.replaceIdentity(id, identity), audit(deps, "tenant.identity.replace", id, { issuer: identity.issuer, jwksUri: identity.jwksUri })]);
+    await deps.repo.batch([
+      deps.repo.replaceIdentity(id, identity),
+      audit(deps, "tenant.identity.replace", id, { issuer: identity.issuer, jwksUri: identity.jwksUri }),
+    ]);
   } catch (err) {
-    if (String(err).includes("UNIQUE")) throw new ApiError(409, "conflict", "This issuer and claim value are already registered to another tenant.");
+    if (String(err).includes("UNIQUE"))
+      throw new ApiError(409, "conflict", "This issuer and claim value are already registered to another tenant.");
     throw err;
   }
   if (tenant.identity) forgetIssuer(tenant.identity.issuer);
@@ -136,7 +157,11 @@ export async function rotateKey(deps: AdminDeps, id: string) {
   const { items } = await deps.zavu.listApiKeys(subId).catch(upstreamFailure);
   const prefix = items.find((k) => k.id === apiKey.id)?.keyPrefix ?? apiKey.key.slice(0, 12);
   await deps.repo.batch([
-    deps.repo.update(id, { key_ciphertext: await sealKey(deps.kek, id, apiKey.key), key_id: apiKey.id, key_prefix: prefix }),
+    deps.repo.update(id, {
+      key_ciphertext: await sealKey(deps.kek, id, apiKey.key),
+      key_id: apiKey.id,
+      key_prefix: prefix,
+    }),
     audit(deps, "tenant.key.rotate", id, { newKeyId: apiKey.id, keyPrefix: prefix, previousKeyId: tenant.keyId }),
   ]);
   forgetTenant(id);
@@ -165,23 +190,38 @@ export async function deactivateTenant(deps: AdminDeps, id: string) {
     audit(deps, "tenant.deactivate", id, { subAccountId: tenant.subAccountId, keysRevoked }),
   ]);
   const previous = await readBalance(deps.kv, id);
-  await writeBalance(deps.kv, id, { balance: null, totalSpent: 0, creditLimit: null, ...previous, status: "deactivated", fetchedAt: Date.now() });
+  await writeBalance(deps.kv, id, {
+    balance: null,
+    totalSpent: 0,
+    creditLimit: null,
+    ...previous,
+    status: "deactivated",
+    fetchedAt: Date.now(),
+  });
   await bumpStatusEpoch(deps.kv);
   forgetTenant(id);
   return { tenant: await loadTenant(deps, id), keysRevoked };
 }
 
 /** Checks that a key the reseller hands over really is a live key of that sub-account. */
-export async function verifyImportedKey(deps: AdminDeps, base: string, timeoutMs: number, subAccountId: string, apiKey: string) {
+export async function verifyImportedKey(
+  deps: AdminDeps,
+  base: string,
+  timeoutMs: number,
+  subAccountId: string,
+  apiKey: string,
+) {
   const { subAccount } = await deps.zavu.getSubAccount(subAccountId).catch((err) => {
-    if (err instanceof UpstreamError && err.status === 404) throw new ApiError(400, "invalid_request", "No such Zavu sub-account.");
+    if (err instanceof UpstreamError && err.status === 404)
+      throw new ApiError(400, "invalid_request", "No such Zavu sub-account.");
     return upstreamFailure(err);
   });
   const { items } = await deps.zavu.listApiKeys(subAccountId).catch(upstreamFailure);
   const key = items.find((k) => !k.revokedAt && apiKey.startsWith(k.keyPrefix));
   if (!key) throw new ApiError(400, "invalid_request", "apiKey is not a live key of this sub-account.");
   const balance = await zavuCall<Balance>(base, apiKey, "GET", "/v1/balance", { timeoutMs }).catch((err) => {
-    if (err instanceof UpstreamError && err.status === 401) throw new ApiError(400, "invalid_request", "Zavu does not accept this apiKey.");
+    if (err instanceof UpstreamError && err.status === 401)
+      throw new ApiError(400, "invalid_request", "Zavu does not accept this apiKey.");
     return upstreamFailure(err);
   });
   if (!balance.isSubAccount) throw new ApiError(400, "invalid_request", "apiKey is not a sub-account key.");

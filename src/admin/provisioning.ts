@@ -1,11 +1,11 @@
 import { ApiError } from "../errors";
-import { openKey, sealKey } from "../storage/key-vault";
-import { auditStatement } from "../storage/audit";
-import { newTenantId, type TenantRecord, type TenantRepo } from "../storage/tenant-repo";
-import { UpstreamError, type ApiKeyInfo, type SubAccount, type ZavuMainAccount } from "../upstream/zavu-client";
-import type { IdentityConfig } from "../storage/tenants";
 import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
+import { auditStatement } from "../storage/audit";
 import { dropBalance } from "../storage/balance-cache";
+import { openKey, sealKey } from "../storage/key-vault";
+import { newTenantId, type TenantRecord, type TenantRepo } from "../storage/tenant-repo";
+import type { IdentityConfig } from "../storage/tenants";
+import { type ApiKeyInfo, type SubAccount, UpstreamError, type ZavuMainAccount } from "../upstream/zavu-client";
 
 export interface AdminDeps {
   db: D1Database;
@@ -32,7 +32,8 @@ function incomplete(tenantId: string, step: string): ApiError {
 }
 
 /** 4xx other than 408/409/429 means Zavu refused and created nothing; anything else may have taken effect. */
-const definitelyRefused = (e: UpstreamError) => e.kind === "http" && e.status < 500 && ![408, 409, 429].includes(e.status);
+const definitelyRefused = (e: UpstreamError) =>
+  e.kind === "http" && e.status < 500 && ![408, 409, 429].includes(e.status);
 
 export interface NewTenant {
   name: string;
@@ -46,7 +47,11 @@ export interface NewTenant {
  * Step 1: the tenant exists as `provisioning` before anything happens upstream, so no
  * sub-account can ever be created that the gateway does not know how to find again.
  */
-export async function beginTenant(deps: AdminDeps, input: NewTenant, extra: (id: string) => D1PreparedStatement[] = () => []): Promise<string> {
+export async function beginTenant(
+  deps: AdminDeps,
+  input: NewTenant,
+  extra: (id: string) => D1PreparedStatement[] = () => [],
+): Promise<string> {
   const id = newTenantId();
   try {
     await deps.repo.batch([
@@ -70,7 +75,8 @@ export async function beginTenant(deps: AdminDeps, input: NewTenant, extra: (id:
       ...extra(id),
     ]);
   } catch (err) {
-    if (String(err).includes("UNIQUE")) throw new ApiError(409, "conflict", "This identity or externalId is already registered to another tenant.");
+    if (String(err).includes("UNIQUE"))
+      throw new ApiError(409, "conflict", "This identity or externalId is already registered to another tenant.");
     throw err;
   }
   forgetIssuer(input.identity.issuer); // clear a cached "unknown issuer" in this isolate
@@ -78,12 +84,23 @@ export async function beginTenant(deps: AdminDeps, input: NewTenant, extra: (id:
 }
 
 async function abandon(deps: AdminDeps, tenant: TenantRecord, step: string, cause: UpstreamError): Promise<never> {
-  await deps.repo.batch([...deps.repo.deleteStatements(tenant.id), audit(deps, "tenant.provision.failed", tenant.id, { step, upstreamStatus: cause.status, upstreamCode: cause.code })]);
-  throw new ApiError(502, "upstream_error", `Zavu did not create the sub-account (${cause.code}): ${cause.message} No tenant was kept.`);
+  await deps.repo.batch([
+    ...deps.repo.deleteStatements(tenant.id),
+    audit(deps, "tenant.provision.failed", tenant.id, { step, upstreamStatus: cause.status, upstreamCode: cause.code }),
+  ]);
+  throw new ApiError(
+    502,
+    "upstream_error",
+    `Zavu did not create the sub-account (${cause.code}): ${cause.message} No tenant was kept.`,
+  );
 }
 
 /** Step 2: the upstream sub-account, created or (after a lost response) found by externalId = tenant id. */
-async function ensureSubAccount(deps: AdminDeps, tenant: TenantRecord, mayExist: boolean): Promise<{ sub: SubAccount; key?: string }> {
+async function ensureSubAccount(
+  deps: AdminDeps,
+  tenant: TenantRecord,
+  mayExist: boolean,
+): Promise<{ sub: SubAccount; key?: string }> {
   if (mayExist) {
     const found = await deps.zavu.findSubAccountByExternalId(tenant.id).catch(() => {
       throw incomplete(tenant.id, "find-sub-account");
@@ -106,7 +123,9 @@ async function ensureSubAccount(deps: AdminDeps, tenant: TenantRecord, mayExist:
     try {
       found = await deps.zavu.findSubAccountByExternalId(tenant.id);
     } catch {
-      await deps.repo.batch([audit(deps, "tenant.provision.interrupted", tenant.id, { step: "create-sub-account", upstreamCode: err.code })]);
+      await deps.repo.batch([
+        audit(deps, "tenant.provision.interrupted", tenant.id, { step: "create-sub-account", upstreamCode: err.code }),
+      ]);
       throw incomplete(tenant.id, "create-sub-account");
     }
     if (!found) return abandon(deps, tenant, "create-sub-account", err);
@@ -141,13 +160,20 @@ export async function provision(deps: AdminDeps, tenantId: string, firstAttempt 
   let revoked = 0;
   try {
     let keys = (await deps.zavu.listApiKeys(subId)).items;
-    let plaintext = tenant.keyCiphertext ? await openKey(deps.kek, tenant.id, tenant.keyCiphertext).catch(() => null) : null;
+    let plaintext = tenant.keyCiphertext
+      ? await openKey(deps.kek, tenant.id, tenant.keyCiphertext).catch(() => null)
+      : null;
     let current = matching(keys, plaintext);
     if (!current) {
       const { apiKey } = await deps.zavu.createApiKey(subId, "gateway");
       plaintext = apiKey.key;
       issuedFreshKey = true;
-      await deps.repo.batch([deps.repo.update(tenant.id, { key_ciphertext: await sealKey(deps.kek, tenant.id, plaintext), key_id: apiKey.id })]);
+      await deps.repo.batch([
+        deps.repo.update(tenant.id, {
+          key_ciphertext: await sealKey(deps.kek, tenant.id, plaintext),
+          key_id: apiKey.id,
+        }),
+      ]);
       keys = (await deps.zavu.listApiKeys(subId)).items;
       current = matching(keys, plaintext);
       if (!current) throw new UpstreamError("http", 502, "key_not_listed", "The new key is not in Zavu's key list.");
@@ -168,7 +194,9 @@ export async function provision(deps: AdminDeps, tenantId: string, firstAttempt 
     ]);
   } catch (err) {
     if (!(err instanceof UpstreamError)) throw err;
-    await deps.repo.batch([audit(deps, "tenant.provision.interrupted", tenant.id, { step: "store-key", upstreamCode: err.code })]);
+    await deps.repo.batch([
+      audit(deps, "tenant.provision.interrupted", tenant.id, { step: "store-key", upstreamCode: err.code }),
+    ]);
     throw incomplete(tenant.id, "store-key");
   }
   forgetTenant(tenant.id);

@@ -9,11 +9,13 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-const Metadata = z.record(z.string(), z.unknown()).refine((m) => JSON.stringify(m).length <= 8192, "metadata must serialize to at most 8 KiB");
+const Metadata = z
+  .record(z.string(), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= 8192, "metadata must serialize to at most 8 KiB");
 const Cents = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 const Claim = z.object({
-  name: z.string().regex(/^[A-Za-z0-9_:/.\-]{1,100}$/, "claim.name may use letters, digits and _ : / . - (at most 100)"),
+  name: z.string().regex(/^[A-Za-z0-9_:/.-]{1,100}$/, "claim.name may use letters, digits and _ : / . - (at most 100)"),
   value: z.string().min(1).max(200),
 });
 
@@ -21,10 +23,16 @@ export const IdentityInputSchema = z
   .object({
     issuer: z.string().min(1).max(500).openapi({ example: "https://acme.eu.auth0.com/" }),
     audience: z.union([z.string().min(1).max(500), z.array(z.string().min(1).max(500)).min(1).max(10)]).optional(),
-    jwksUri: z.string().max(MAX_JWKS_URI_LENGTH).optional().openapi({ example: "https://acme.eu.auth0.com/.well-known/jwks.json" }),
+    jwksUri: z
+      .string()
+      .max(MAX_JWKS_URI_LENGTH)
+      .optional()
+      .openapi({ example: "https://acme.eu.auth0.com/.well-known/jwks.json" }),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(20) }).optional(),
     algorithms: z.array(z.string()).min(1).max(DEFAULT_ALGORITHMS.length).optional(),
-    claim: Claim.optional().openapi({ description: "Tells apart tenants that share one issuer, e.g. {name: 'org_id', value: 'org_123'}" }),
+    claim: Claim.optional().openapi({
+      description: "Tells apart tenants that share one issuer, e.g. {name: 'org_id', value: 'org_123'}",
+    }),
   })
   .strict()
   .openapi("IdentityInput");
@@ -47,7 +55,11 @@ export const TenantSchema = z
     externalId: z.string().nullable(),
     status: z.enum(["provisioning", "active", "inactive", "deactivated"]),
     creditLimit: z.number().int().nullable().openapi({ description: "Cents; null = no cap" }),
-    totalSpent: z.number().int().nullable().openapi({ description: "Cents, from Zavu (or the cache when Zavu did not answer)" }),
+    totalSpent: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Cents, from Zavu (or the cache when Zavu did not answer)" }),
     metadata: z.record(z.string(), z.unknown()).nullable(),
     subAccountId: z.string().nullable(),
     identity: IdentitySchema.nullable(),
@@ -73,7 +85,11 @@ export const CreateTenantSchema = z
 export const ImportTenantSchema = z
   .object({
     subAccountId: z.string().min(1).max(200),
-    apiKey: z.string().min(8).max(500).openapi({ description: "The sub-account's key; stored encrypted, never shown again" }),
+    apiKey: z
+      .string()
+      .min(8)
+      .max(500)
+      .openapi({ description: "The sub-account's key; stored encrypted, never shown again" }),
     name: z.string().trim().min(1).max(200).optional(),
     externalId: z.string().min(1).max(200).optional(),
     metadata: Metadata.optional(),
@@ -101,12 +117,24 @@ export const ListQuery = z.object({
   externalId: z.string().max(200).optional(),
 });
 
-export const TenantList = z.object({ items: z.array(TenantSchema), nextCursor: z.string().nullable() }).openapi("TenantList");
+export const TenantList = z
+  .object({ items: z.array(TenantSchema), nextCursor: z.string().nullable() })
+  .openapi("TenantList");
 
-export const IdParam = z.object({ id: z.string().regex(/^tnt_[0-9a-z]{26}$/, "not a tenant id").openapi({ param: { name: "id", in: "path" } }) });
+export const IdParam = z.object({
+  id: z
+    .string()
+    .regex(/^tnt_[0-9a-z]{26}$/, "not a tenant id")
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 export const BalanceSchema = z
-  .object({ balance: z.number().int(), currency: z.string(), creditLimit: z.number().int().nullable(), totalSpent: z.number().int() })
+  .object({
+    balance: z.number().int(),
+    currency: z.string(),
+    creditLimit: z.number().int().nullable(),
+    totalSpent: z.number().int(),
+  })
   .openapi("TenantBalance");
 
 export const ApiKeyListSchema = z
@@ -130,7 +158,9 @@ export const RotateResult = z
   .object({ keyId: z.string(), keyPrefix: z.string(), previousKeyRevoked: z.boolean() })
   .openapi("RotateKeyResult");
 
-export const DeleteResult = z.object({ tenant: TenantSchema, keysRevoked: z.number().int() }).openapi("DeleteTenantResult");
+export const DeleteResult = z
+  .object({ tenant: TenantSchema, keysRevoked: z.number().int() })
+  .openapi("DeleteTenantResult");
 
 export const AuditQuery = z.object({
   tenantId: z.string().max(100).optional(),

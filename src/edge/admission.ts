@@ -1,7 +1,14 @@
 import { ApiError } from "../errors";
-import { BALANCE_FRESH_MS, FAR_FRESH_MS, readBalance, rememberBalance, writeBalance, type BalanceEntry } from "../storage/balance-cache";
-import { zavuCall, type Balance } from "../upstream/zavu-client";
 import type { ResolvedTenant } from "../identity/resolve-tenant";
+import {
+  BALANCE_FRESH_MS,
+  type BalanceEntry,
+  FAR_FRESH_MS,
+  readBalance,
+  rememberBalance,
+  writeBalance,
+} from "../storage/balance-cache";
+import { type Balance, zavuCall } from "../upstream/zavu-client";
 import type { AllowedRoute } from "./routes";
 
 export interface AdmissionDeps {
@@ -49,8 +56,13 @@ function refreshInBackground(tenant: ResolvedTenant, apiKey: string, stale: Bala
 }
 
 async function refresh(tenant: ResolvedTenant, apiKey: string, previous: BalanceEntry | null, deps: AdmissionDeps) {
-  const balance = await zavuCall<Balance>(deps.upstreamBase, apiKey, "GET", "/v1/balance", { timeoutMs: deps.timeoutMs });
-  const entry = { ...entryFromBalance(balance, previous?.status ?? tenant.status), lastCostCents: previous?.lastCostCents };
+  const balance = await zavuCall<Balance>(deps.upstreamBase, apiKey, "GET", "/v1/balance", {
+    timeoutMs: deps.timeoutMs,
+  });
+  const entry = {
+    ...entryFromBalance(balance, previous?.status ?? tenant.status),
+    lastCostCents: previous?.lastCostCents,
+  };
   await writeBalance(deps.kv, tenant.id, entry);
   return entry;
 }
@@ -60,7 +72,12 @@ async function refresh(tenant: ResolvedTenant, apiKey: string, previous: Balance
  * entry is fetched before deciding; a stale one answers now and is refreshed in the background.
  * When Zavu cannot tell us the balance we let the call through: Zavu enforces limits itself.
  */
-export async function admit(tenant: ResolvedTenant, route: AllowedRoute, apiKey: string, deps: AdmissionDeps): Promise<void> {
+export async function admit(
+  tenant: ResolvedTenant,
+  route: AllowedRoute,
+  apiKey: string,
+  deps: AdmissionDeps,
+): Promise<void> {
   if (tenant.status === "deactivated") throw deactivated();
   let entry = await readBalance(deps.kv, tenant.id, deps.waitUntil);
   if (!entry) {
@@ -72,7 +89,11 @@ export async function admit(tenant: ResolvedTenant, route: AllowedRoute, apiKey:
   if (status === "deactivated") throw deactivated();
   if (status === "provisioning") throw new ApiError(403, "tenant_not_ready", "This tenant is still being provisioned.");
   if (status === "inactive" && route.kind !== "balance") {
-    throw new ApiError(403, "tenant_suspended", "This tenant is suspended; messaging is blocked. The balance stays readable.");
+    throw new ApiError(
+      403,
+      "tenant_suspended",
+      "This tenant is suspended; messaging is blocked. The balance stays readable.",
+    );
   }
   if (!route.spending || !entry) return;
   if (entry.exhausted === "credit_limit_reached" || (entry.creditLimit && entry.totalSpent >= entry.creditLimit)) {
@@ -111,7 +132,11 @@ function nearAnyLimit(entry: BalanceEntry): boolean {
 /** Far from limits: count the estimated cost in this isolate only (no I/O). */
 export function recordEstimatedSpend(tenantId: string, entry: BalanceEntry): void {
   const cents = entry.lastCostCents ?? 0;
-  rememberBalance(tenantId, { ...entry, totalSpent: entry.totalSpent + cents, balance: entry.balance === null ? null : entry.balance - cents });
+  rememberBalance(tenantId, {
+    ...entry,
+    totalSpent: entry.totalSpent + cents,
+    balance: entry.balance === null ? null : entry.balance - cents,
+  });
 }
 
 /**
@@ -122,7 +147,12 @@ export async function recordSpend(kv: KVNamespace, tenantId: string, costTotalUs
   const entry = await readBalance(kv, tenantId);
   if (!entry || !(costTotalUsd >= 0)) return;
   const cents = Math.ceil(Math.round(costTotalUsd * 1e6) / 1e4); // USD -> cents, rounded up, float-safe
-  const next = { ...entry, totalSpent: entry.totalSpent + cents, balance: entry.balance === null ? null : entry.balance - cents, lastCostCents: cents };
+  const next = {
+    ...entry,
+    totalSpent: entry.totalSpent + cents,
+    balance: entry.balance === null ? null : entry.balance - cents,
+    lastCostCents: cents,
+  };
   const nearLimit = !!next.creditLimit && next.totalSpent >= next.creditLimit * NEAR_LIMIT;
   const lowBalance = next.balance !== null && next.balance < LOW_BALANCE_CENTS;
   await writeBalance(kv, tenantId, next, nearLimit || lowBalance ? "throttled" : "never");

@@ -1,9 +1,9 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
 import { ApiError } from "../errors";
-import { BoundedCache } from "../storage/bounded-cache";
-import { getCachedTenant, resolveTenant, type ResolvedTenant } from "../identity/resolve-tenant";
-import { MAX_TOKEN_LENGTH, TokenRejected, verifyToken } from "../identity/verify";
 import type { RemoteDeps } from "../identity/key-sets";
+import { getCachedTenant, type ResolvedTenant, resolveTenant } from "../identity/resolve-tenant";
+import { MAX_TOKEN_LENGTH, TokenRejected, verifyToken } from "../identity/verify";
+import { BoundedCache } from "../storage/bounded-cache";
 
 /**
  * Tokens already verified, never kept past `exp` nor past the tenant entry they resolved to.
@@ -28,7 +28,7 @@ const unauthorized = (message: string) => new ApiError(401, "unauthorized", mess
 export function bearerToken(header: string | undefined): string {
   if (!header) throw unauthorized("Missing Authorization header; send your identity provider's JWT as a Bearer token.");
   const match = /^Bearer[ ]+(\S+)$/i.exec(header);
-  if (!match) throw unauthorized("Authorization must be \"Bearer <JWT>\".");
+  if (!match) throw unauthorized('Authorization must be "Bearer <JWT>".');
   const token = match[1]!;
   if (token.length > MAX_TOKEN_LENGTH) throw unauthorized(`Token is longer than ${MAX_TOKEN_LENGTH} characters.`);
   return token;
@@ -66,7 +66,11 @@ export async function authenticate(token: string, db: D1Database, deps: RemoteDe
   }
   const ttl = Math.min(claims.exp! * 1000 - Date.now(), 5 * 60_000);
   if (ttl > 0 && token.length <= MAX_CACHED_TOKEN) {
-    verified.set(token, { cacheKey: tenant.cacheKey, tenantId: tenant.id, identityUpdatedAt: tenant.identityUpdatedAt }, ttl);
+    verified.set(
+      token,
+      { cacheKey: tenant.cacheKey, tenantId: tenant.id, identityUpdatedAt: tenant.identityUpdatedAt },
+      ttl,
+    );
   }
   return tenant;
 }

@@ -1,14 +1,13 @@
 import { config, type Env } from "../env";
-import { ApiError } from "../errors";
-import { openKey } from "../storage/key-vault";
+import { ApiError, toErrorResponse } from "../errors";
 import { forgetTenant, type ResolvedTenant } from "../identity/resolve-tenant";
-import { authenticate, bearerToken } from "./authenticate";
-import { admit, entryFromBalance, needsExactCost, recordEstimatedSpend, recordRefusal, recordSpend } from "./admission";
-import { matchRoute } from "./routes";
-import { forward } from "./proxy";
-import { peekBalance, readBalance, writeBalance } from "../storage/balance-cache";
-import { toErrorResponse } from "../errors";
 import { requestIdFor } from "../request-id";
+import { peekBalance, readBalance, writeBalance } from "../storage/balance-cache";
+import { openKey } from "../storage/key-vault";
+import { admit, entryFromBalance, needsExactCost, recordEstimatedSpend, recordRefusal, recordSpend } from "./admission";
+import { authenticate, bearerToken } from "./authenticate";
+import { forward } from "./proxy";
+import { matchRoute } from "./routes";
 
 function subAccountKey(tenant: ResolvedTenant, kek: string): Promise<string> {
   if (tenant.status === "deactivated") {
@@ -44,7 +43,13 @@ export async function handleEdge(request: Request, env: Env, ctx: ExecutionConte
   return response;
 }
 
-async function proxyForTenant(request: Request, url: URL, env: Env, ctx: ExecutionContext, requestId: string): Promise<Response> {
+async function proxyForTenant(
+  request: Request,
+  url: URL,
+  env: Env,
+  ctx: ExecutionContext,
+  requestId: string,
+): Promise<Response> {
   const cfg = config(env);
   const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
 
@@ -52,10 +57,19 @@ async function proxyForTenant(request: Request, url: URL, env: Env, ctx: Executi
   const tenant = await authenticate(token, env.DB, { kv: env.CACHE, waitUntil });
   const route = matchRoute(cfg.routes, request.method, url.pathname);
   if (!route) {
-    throw new ApiError(403, "route_not_allowed", `${request.method} ${url.pathname} is not available through this gateway.`);
+    throw new ApiError(
+      403,
+      "route_not_allowed",
+      `${request.method} ${url.pathname} is not available through this gateway.`,
+    );
   }
   const apiKey = await subAccountKey(tenant, env.KEY_ENCRYPTION_KEY);
-  await admit(tenant, route, apiKey, { kv: env.CACHE, upstreamBase: cfg.upstreamBase, timeoutMs: cfg.upstreamTimeoutMs, waitUntil });
+  await admit(tenant, route, apiKey, {
+    kv: env.CACHE,
+    upstreamBase: cfg.upstreamBase,
+    timeoutMs: cfg.upstreamTimeoutMs,
+    waitUntil,
+  });
 
   const response = await forward(request, url, {
     upstreamBase: cfg.upstreamBase,
@@ -70,11 +84,16 @@ async function proxyForTenant(request: Request, url: URL, env: Env, ctx: Executi
     // and do not let the customer mistake this for a problem with their own token.
     forgetTenant(tenant.id);
     await response.body?.cancel();
-    throw new ApiError(502, "upstream_auth_failed", "Zavu refused this tenant's credentials; the gateway will reload them.");
+    throw new ApiError(
+      502,
+      "upstream_auth_failed",
+      "Zavu refused this tenant's credentials; the gateway will reload them.",
+    );
   }
   if (route.spending && (response.ok || response.status === 402)) {
     const entry = peekBalance(tenant.id);
-    if (response.status === 402 || needsExactCost(entry)) return withSpendRecorded(response, env.CACHE, tenant.id, waitUntil);
+    if (response.status === 402 || needsExactCost(entry))
+      return withSpendRecorded(response, env.CACHE, tenant.id, waitUntil);
     recordEstimatedSpend(tenant.id, entry!);
     return response;
   }
@@ -86,7 +105,12 @@ async function proxyForTenant(request: Request, url: URL, env: Env, ctx: Executi
 const MAX_SPEND_BODY = 64 * 1024;
 
 /** Reads `costTotal` (or a 402's code) from a send's answer and records it, answering with the same bytes. */
-async function withSpendRecorded(response: Response, kv: KVNamespace, tenantId: string, waitUntil: (p: Promise<unknown>) => void): Promise<Response> {
+async function withSpendRecorded(
+  response: Response,
+  kv: KVNamespace,
+  tenantId: string,
+  waitUntil: (p: Promise<unknown>) => void,
+): Promise<Response> {
   const length = Number(response.headers.get("content-length") ?? Number.NaN);
   if (!(length <= MAX_SPEND_BODY)) {
     waitUntil(afterSpend(response.clone(), kv, tenantId));

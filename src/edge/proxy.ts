@@ -1,20 +1,41 @@
 import { ApiError } from "../errors";
-import { counters } from "../storage/counters";
 import { readLimited } from "../read-limited";
+import { counters } from "../storage/counters";
 
 /** Never forwarded upstream: credentials, cookies, hop-by-hop and Cloudflare/proxy headers. */
 const STRIPPED_REQUEST = new Set([
-  "authorization", "cookie", "host",
-  "connection", "keep-alive", "proxy-authorization", "proxy-authenticate", "proxy-connection",
-  "te", "trailer", "transfer-encoding", "upgrade",
-  "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "true-client-ip",
+  "authorization",
+  "cookie",
+  "host",
+  "connection",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "forwarded",
+  "x-forwarded-for",
+  "x-forwarded-host",
+  "x-forwarded-proto",
+  "x-real-ip",
+  "true-client-ip",
 ]);
 /**
  * Never passed back to the customer. content-length and content-encoding stay: the body is
  * passed through as it came, and dropping the length would turn every answer chunked (measured: -10% throughput).
  */
 const STRIPPED_RESPONSE = new Set([
-  "set-cookie", "connection", "keep-alive", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade",
+  "set-cookie",
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
 ]);
 
 /** Copies natively, then drops what must not cross (a JS loop over every header costs more). */

@@ -37,7 +37,13 @@ function compile(entry: string): AllowedRoute {
     .map((seg) => (seg.startsWith(":") ? PARAM : seg.replace(/[.]/g, "\\.")))
     .join("/");
   const kind: RouteKind = template === "/v1/balance" ? "balance" : "messaging";
-  return { method, template, pattern: new RegExp(`^${source}$`), kind, spending: method === "POST" && kind === "messaging" };
+  return {
+    method,
+    template,
+    pattern: new RegExp(`^${source}$`),
+    kind,
+    spending: method === "POST" && kind === "messaging",
+  };
 }
 
 /** Default routes plus the reseller's EXTRA_ALLOWED_ROUTES (bad entries are logged and skipped). */

@@ -3,8 +3,17 @@ import { readLimited } from "../read-limited";
 
 /** Asymmetric algorithms only: HS* would turn a public key into a shared secret. */
 export const DEFAULT_ALGORITHMS = [
-  "RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
-  "ES256", "ES384", "ES512", "EdDSA", "Ed25519",
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
 ] as const;
 
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
@@ -12,6 +21,19 @@ export const MAX_JWKS_BYTES = 64 * 1024;
 export const MAX_JWKS_URI_LENGTH = 400;
 
 export type JwksProblem = { path: string; message: string };
+
+/** Why one JWK cannot be a tenant's signing key, or null when it can. */
+function jwkProblem(raw: unknown, algorithms: readonly string[]): string | null {
+  if (typeof raw !== "object" || raw === null) return "not a JWK object";
+  const jwk = raw as JWK;
+  if (PRIVATE_MEMBERS.some((m) => m in jwk)) {
+    return "private or symmetric key material is not accepted; publish public keys only";
+  }
+  if (!["RSA", "EC", "OKP"].includes(String(jwk.kty))) return `kty ${String(jwk.kty)} is not an asymmetric key type`;
+  if (jwk.use !== undefined && jwk.use !== "sig") return 'use must be "sig"';
+  if (jwk.alg !== undefined && !algorithms.includes(jwk.alg)) return `alg ${jwk.alg} is not allowed`;
+  return null;
+}
 
 /**
  * Checks a JWKS a tenant registered (or its IdP served). Returns the usable public signing
@@ -22,18 +44,11 @@ export function inspectJwks(value: unknown, algorithms: readonly string[]): { ke
   const keys: JWK[] = [];
   const list = (value as { keys?: unknown } | null)?.keys;
   if (!Array.isArray(list)) return { keys, problems: [{ path: "keys", message: "a JWKS needs a keys array" }] };
-  list.forEach((raw, i) => {
-    const path = `keys[${i}]`;
-    if (typeof raw !== "object" || raw === null) return problems.push({ path, message: "not a JWK object" });
-    const jwk = raw as JWK;
-    if (PRIVATE_MEMBERS.some((m) => m in jwk)) {
-      return problems.push({ path, message: "private or symmetric key material is not accepted; publish public keys only" });
-    }
-    if (!["RSA", "EC", "OKP"].includes(String(jwk.kty))) return problems.push({ path, message: `kty ${String(jwk.kty)} is not an asymmetric key type` });
-    if (jwk.use !== undefined && jwk.use !== "sig") return problems.push({ path, message: 'use must be "sig"' });
-    if (jwk.alg !== undefined && !algorithms.includes(jwk.alg)) return problems.push({ path, message: `alg ${jwk.alg} is not allowed` });
-    keys.push(jwk);
-  });
+  for (const [i, raw] of list.entries()) {
+    const problem = jwkProblem(raw, algorithms);
+    if (problem) problems.push({ path: `keys[${i}]`, message: problem });
+    else keys.push(raw as JWK);
+  }
   if (keys.length === 0 && problems.length === 0) problems.push({ path: "keys", message: "no keys" });
   return { keys, problems };
 }
@@ -45,7 +60,15 @@ export function usableJwks(value: unknown, algorithms: readonly string[] = DEFAU
   return { keys };
 }
 
-const PRIVATE_V4 = [/^0\./, /^10\./, /^127\./, /^169\.254\./, /^172\.(1[6-9]|2\d|3[01])\./, /^192\.168\./, /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./];
+const PRIVATE_V4 = [
+  /^0\./,
+  /^10\./,
+  /^127\./,
+  /^169\.254\./,
+  /^172\.(1[6-9]|2\d|3[01])\./,
+  /^192\.168\./,
+  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
+];
 
 /**
  * A jwksUri may only point at a public https host: no credentials, no IP literals of
@@ -82,7 +105,11 @@ export class JwksFetchError extends Error {}
 export async function fetchJwks(uri: string, timeoutMs = 5_000): Promise<unknown> {
   let res: Response;
   try {
-    res = await fetch(uri, { redirect: "manual", headers: { accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(uri, {
+      redirect: "manual",
+      headers: { accept: "application/json" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch {
     throw new JwksFetchError("the JWKS could not be fetched (connection failed or timed out)");
   }

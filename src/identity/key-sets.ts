@@ -54,7 +54,9 @@ async function download(uri: string, deps: RemoteDeps, previous?: RemoteState): 
     const jwks = usableJwks(await fetchJwks(uri));
     const state: RemoteState = { jwks, fetchedAt: now, keySet: localSet(jwks), lastAttemptAt: now };
     remote.set(uri, state);
-    deps.waitUntil(deps.kv.put(kvKey(uri), JSON.stringify({ jwks, fetchedAt: now }), { expirationTtl: KV_TTL_SECONDS }));
+    deps.waitUntil(
+      deps.kv.put(kvKey(uri), JSON.stringify({ jwks, fetchedAt: now }), { expirationTtl: KV_TTL_SECONDS }),
+    );
     return state;
   } catch (err) {
     if (!previous) throw err;

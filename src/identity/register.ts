@@ -1,7 +1,7 @@
 import type { JSONWebKeySet } from "jose";
 import { ApiError } from "../errors";
-import type { IdentityConfig } from "../storage/tenants";
 import type { TenantRepo } from "../storage/tenant-repo";
+import type { IdentityConfig } from "../storage/tenants";
 import { DEFAULT_ALGORITHMS, fetchJwks, inspectJwks, JwksFetchError, jwksUriProblem } from "./jwks";
 
 export interface IdentityInput {
@@ -26,7 +26,9 @@ export async function prepareIdentity(input: IdentityInput, opts: { allowHttpJwk
   const algorithms = input.algorithms ?? null;
   const bad = algorithms?.filter((a) => !(DEFAULT_ALGORITHMS as readonly string[]).includes(a)) ?? [];
   if (bad.length > 0) {
-    throw invalid(`identity.algorithms may only name asymmetric algorithms (${DEFAULT_ALGORITHMS.join(", ")}); refused: ${bad.join(", ")}.`);
+    throw invalid(
+      `identity.algorithms may only name asymmetric algorithms (${DEFAULT_ALGORITHMS.join(", ")}); refused: ${bad.join(", ")}.`,
+    );
   }
   const allowed = algorithms ?? DEFAULT_ALGORITHMS;
 
@@ -38,7 +40,9 @@ export async function prepareIdentity(input: IdentityInput, opts: { allowHttpJwk
     try {
       fetched = await fetchJwks(input.jwksUri);
     } catch (err) {
-      throw invalid(`identity.jwksUri: ${err instanceof JwksFetchError ? err.message : "the JWKS could not be fetched"}.`);
+      throw invalid(
+        `identity.jwksUri: ${err instanceof JwksFetchError ? err.message : "the JWKS could not be fetched"}.`,
+      );
     }
     const { keys, problems } = inspectJwks(fetched, allowed);
     if (keys.length === 0) throw invalid("identity.jwksUri serves no usable public signing key.", problems);
@@ -61,15 +65,23 @@ export async function prepareIdentity(input: IdentityInput, opts: { allowHttpJwk
  * One identity (issuer + claim value) belongs to one tenant. Tenants sharing an issuer are
  * told apart by one claim, the same for all of them, so a token can never match two.
  */
-export async function assertIdentityFree(repo: TenantRepo, identity: IdentityConfig, exceptTenantId?: string): Promise<void> {
+export async function assertIdentityFree(
+  repo: TenantRepo,
+  identity: IdentityConfig,
+  exceptTenantId?: string,
+): Promise<void> {
   const others = (await repo.identitiesForIssuer(identity.issuer)).filter((i) => i.tenantId !== exceptTenantId);
   if (others.length === 0) return;
   const conflict = (message: string) => new ApiError(409, "conflict", message);
   if (!identity.claim || others.some((o) => o.claimName === "")) {
-    throw conflict("This issuer is already registered to another tenant. Tenants can share an issuer only when each names a claim value.");
+    throw conflict(
+      "This issuer is already registered to another tenant. Tenants can share an issuer only when each names a claim value.",
+    );
   }
   if (others[0]!.claimName !== identity.claim.name) {
-    throw conflict(`Tenants of this issuer are told apart by the claim "${others[0]!.claimName}"; use that claim name.`);
+    throw conflict(
+      `Tenants of this issuer are told apart by the claim "${others[0]!.claimName}"; use that claim name.`,
+    );
   }
   if (others.some((o) => o.claimValue === identity.claim!.value)) {
     throw conflict("This issuer and claim value are already registered to another tenant.");

@@ -1,7 +1,7 @@
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import { BoundedCache } from "../storage/bounded-cache";
-import { findTenantsForToken, type EdgeTenant } from "../storage/tenants";
-import { inlineKeySet, remoteKeySet, type RemoteDeps } from "./key-sets";
+import { type EdgeTenant, findTenantsForToken } from "../storage/tenants";
+import { inlineKeySet, type RemoteDeps, remoteKeySet } from "./key-sets";
 
 /** A tenant as the edge keeps it in isolate memory between D1 reads. */
 export interface ResolvedTenant extends EdgeTenant {
@@ -60,7 +60,12 @@ export function getCachedTenant(cacheKey: string): ResolvedTenant | null | undef
  * Finds the tenant an (unverified) token claims to belong to. The caller must verify the
  * token against the returned tenant's identity before trusting anything in it.
  */
-export async function resolveTenant(db: D1Database, issuer: string, payload: JWTPayload, deps: RemoteDeps): Promise<ResolvedTenant | null> {
+export async function resolveTenant(
+  db: D1Database,
+  issuer: string,
+  payload: JWTPayload,
+  deps: RemoteDeps,
+): Promise<ResolvedTenant | null> {
   const claimName = issuerClaims.get(issuer);
   if (claimName === null) return null;
   if (claimName !== undefined) {

@@ -1,6 +1,6 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
-import type { IdentityConfig } from "../storage/tenants";
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { counters } from "../storage/counters";
+import type { IdentityConfig } from "../storage/tenants";
 import { DEFAULT_ALGORITHMS } from "./jwks";
 
 export const MAX_TOKEN_LENGTH = 8 * 1024;
@@ -16,7 +16,11 @@ export class TokenRejected extends Error {}
  * Keys come only from the tenant's registered JWKS; `jku`, `x5u` and embedded `jwk`
  * headers are never consulted.
  */
-export async function verifyToken(token: string, identity: IdentityConfig, getKey: JWTVerifyGetKey): Promise<JWTPayload> {
+export async function verifyToken(
+  token: string,
+  identity: IdentityConfig,
+  getKey: JWTVerifyGetKey,
+): Promise<JWTPayload> {
   counters.signatureVerifications++;
   let payload: JWTPayload;
   try {
@@ -40,12 +44,18 @@ function describe(err: unknown): string {
   if (err instanceof errors.JWTExpired) return "Token has expired.";
   if (err instanceof errors.JWTClaimValidationFailed) {
     switch (err.claim) {
-      case "aud": return "Token audience is not accepted.";
-      case "iss": return "Token issuer does not match.";
-      case "nbf": return "Token is not yet valid (nbf).";
-      case "iat": return "Token iat is in the future.";
-      case "exp": return "Token has no exp claim; expiring tokens are required.";
-      default: return `Token claim ${err.claim} is not valid.`;
+      case "aud":
+        return "Token audience is not accepted.";
+      case "iss":
+        return "Token issuer does not match.";
+      case "nbf":
+        return "Token is not yet valid (nbf).";
+      case "iat":
+        return "Token iat is in the future.";
+      case "exp":
+        return "Token has no exp claim; expiring tokens are required.";
+      default:
+        return `Token claim ${err.claim} is not valid.`;
     }
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return "Token algorithm is not allowed.";

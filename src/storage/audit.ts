@@ -13,14 +13,30 @@ export interface AuditEntry {
 /** Appends to the audit log. `detail` must never carry a secret: callers pass ids, prefixes, codes. */
 export function auditStatement(
   db: D1Database,
-  entry: { actor: string; action: string; tenantId?: string | null; requestId?: string | null; detail?: Record<string, unknown> },
+  entry: {
+    actor: string;
+    action: string;
+    tenantId?: string | null;
+    requestId?: string | null;
+    detail?: Record<string, unknown>;
+  },
 ): D1PreparedStatement {
   return db
     .prepare("INSERT INTO audit_log (at, actor, action, tenant_id, request_id, detail) VALUES (?, ?, ?, ?, ?, ?)")
-    .bind(Date.now(), entry.actor, entry.action, entry.tenantId ?? null, entry.requestId ?? null, entry.detail ? JSON.stringify(entry.detail) : null);
+    .bind(
+      Date.now(),
+      entry.actor,
+      entry.action,
+      entry.tenantId ?? null,
+      entry.requestId ?? null,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    );
 }
 
-export async function listAudit(db: D1Database, opts: { tenantId?: string; limit: number; before?: number }): Promise<AuditEntry[]> {
+export async function listAudit(
+  db: D1Database,
+  opts: { tenantId?: string; limit: number; before?: number },
+): Promise<AuditEntry[]> {
   counters.d1Queries++;
   const params: unknown[] = [opts.before ?? Number.MAX_SAFE_INTEGER];
   let where = "id < ?1";
@@ -28,7 +44,15 @@ export async function listAudit(db: D1Database, opts: { tenantId?: string; limit
   const { results } = await db
     .prepare(`SELECT * FROM audit_log WHERE ${where} ORDER BY id DESC LIMIT ?${params.push(opts.limit)}`)
     .bind(...params)
-    .all<{ id: number; at: number; actor: string; action: string; tenant_id: string | null; request_id: string | null; detail: string | null }>();
+    .all<{
+      id: number;
+      at: number;
+      actor: string;
+      action: string;
+      tenant_id: string | null;
+      request_id: string | null;
+      detail: string | null;
+    }>();
   return results.map((r) => ({
     id: r.id,
     at: new Date(r.at).toISOString(),

@@ -56,7 +56,8 @@ function merge(local: BalanceEntry | undefined, stored: BalanceEntry | null): Ba
   return {
     ...stored,
     totalSpent: Math.max(stored.totalSpent, local.totalSpent),
-    balance: stored.balance === null || local.balance === null ? stored.balance : Math.min(stored.balance, local.balance),
+    balance:
+      stored.balance === null || local.balance === null ? stored.balance : Math.min(stored.balance, local.balance),
     exhausted: stored.exhausted ?? local.exhausted ?? null,
   };
 }
@@ -84,7 +85,9 @@ function currentEpoch(kv: KVNamespace, now: number, waitUntil?: (p: Promise<unkn
     counters.kvReadsBackground++;
     waitUntil(
       kv.get(EPOCH_KEY).then(
-        (stored) => void (epoch.value = Math.max(epoch.value, Number(stored ?? 0))),
+        (stored) => {
+          epoch.value = Math.max(epoch.value, Number(stored ?? 0));
+        },
         () => undefined,
       ),
     );
@@ -100,7 +103,11 @@ export async function bumpStatusEpoch(kv: KVNamespace): Promise<void> {
   await kv.put(EPOCH_KEY, String(epoch.value)).catch(() => undefined); // KV allows 1 write/s per key; a lost bump is caught by the next
 }
 
-export async function readBalance(kv: KVNamespace, tenantId: string, waitUntil?: (p: Promise<unknown>) => void): Promise<BalanceEntry | null> {
+export async function readBalance(
+  kv: KVNamespace,
+  tenantId: string,
+  waitUntil?: (p: Promise<unknown>) => void,
+): Promise<BalanceEntry | null> {
   const now = Date.now();
   const current = currentEpoch(kv, now, waitUntil);
   const local = memo.get(tenantId, now);
@@ -116,7 +123,12 @@ export async function readBalance(kv: KVNamespace, tenantId: string, waitUntil?:
  * "throttled" (at most once a second per tenant from this isolate, KV's own limit), or
  * "never" (routine spend far from any limit: only this isolate needs to know before the next refresh).
  */
-export async function writeBalance(kvNs: KVNamespace, tenantId: string, entry: BalanceEntry, kv: "always" | "throttled" | "never" = "always"): Promise<void> {
+export async function writeBalance(
+  kvNs: KVNamespace,
+  tenantId: string,
+  entry: BalanceEntry,
+  kv: "always" | "throttled" | "never" = "always",
+): Promise<void> {
   memo.set(tenantId, { entry, checkedAt: Date.now(), epoch: epoch.value });
   if (kv === "never" || (kv === "throttled" && lastWrite.get(tenantId) !== undefined)) return;
   lastWrite.set(tenantId, Date.now());

@@ -1,5 +1,5 @@
 import { counters } from "./counters";
-import { identityFromRow, type IdentityConfig, type IdentityRow, type TenantStatus } from "./tenants";
+import { type IdentityConfig, type IdentityRow, identityFromRow, type TenantStatus } from "./tenants";
 
 /** A tenant as the admin API works with it (never with a plaintext key). */
 export interface TenantRecord {
@@ -86,7 +86,12 @@ export class TenantRepo {
   }
 
   /** Keyset pagination: O(page) whatever the table size, through the (status, id) index or the primary key. */
-  async list(opts: { limit: number; after?: string; status?: TenantStatus; externalId?: string }): Promise<TenantRecord[]> {
+  async list(opts: {
+    limit: number;
+    after?: string;
+    status?: TenantStatus;
+    externalId?: string;
+  }): Promise<TenantRecord[]> {
     const where: string[] = ["t.id > ?1"];
     const params: unknown[] = [opts.after ?? ""];
     if (opts.status) where.push(`t.status = ?${params.push(opts.status)}`);
@@ -100,7 +105,9 @@ export class TenantRepo {
   }
 
   /** Identities registered for an issuer (to enforce one claim name per issuer and uniqueness). */
-  async identitiesForIssuer(issuer: string): Promise<Array<{ tenantId: string; claimName: string; claimValue: string }>> {
+  async identitiesForIssuer(
+    issuer: string,
+  ): Promise<Array<{ tenantId: string; claimName: string; claimValue: string }>> {
     counters.d1Queries++;
     const { results } = await this.db
       .prepare("SELECT tenant_id, claim_name, claim_value FROM tenant_identities WHERE issuer = ? LIMIT 1000")
@@ -119,14 +126,31 @@ export class TenantRepo {
   }
 
   /** The tenant row and its identity, written together. */
-  insertStatements(t: Omit<TenantRecord, "identity" | "createdAt" | "updatedAt">, identity: IdentityConfig, now: number): D1PreparedStatement[] {
+  insertStatements(
+    t: Omit<TenantRecord, "identity" | "createdAt" | "updatedAt">,
+    identity: IdentityConfig,
+    now: number,
+  ): D1PreparedStatement[] {
     return [
       this.db
         .prepare(
           `INSERT INTO tenants (id, name, external_id, status, credit_limit, metadata, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .bind(t.id, t.name, t.externalId, t.status, t.creditLimit, t.metadata ? JSON.stringify(t.metadata) : null, t.subAccountId, t.keyCiphertext, t.keyId, t.keyPrefix, now, now),
+        .bind(
+          t.id,
+          t.name,
+          t.externalId,
+          t.status,
+          t.creditLimit,
+          t.metadata ? JSON.stringify(t.metadata) : null,
+          t.subAccountId,
+          t.keyCiphertext,
+          t.keyId,
+          t.keyPrefix,
+          now,
+          now,
+        ),
       this.db
         .prepare(
           `INSERT INTO tenant_identities (tenant_id, issuer, claim_name, claim_value, audience, jwks_uri, jwks, algorithms, updated_at)
@@ -141,7 +165,23 @@ export class TenantRepo {
     await this.db.batch(statements);
   }
 
-  update(id: string, fields: Partial<Record<"name" | "external_id" | "status" | "credit_limit" | "metadata" | "sub_account_id" | "key_ciphertext" | "key_id" | "key_prefix", unknown>>): D1PreparedStatement {
+  update(
+    id: string,
+    fields: Partial<
+      Record<
+        | "name"
+        | "external_id"
+        | "status"
+        | "credit_limit"
+        | "metadata"
+        | "sub_account_id"
+        | "key_ciphertext"
+        | "key_id"
+        | "key_prefix",
+        unknown
+      >
+    >,
+  ): D1PreparedStatement {
     const names = Object.keys(fields);
     return this.db
       .prepare(`UPDATE tenants SET ${names.map((n) => `${n} = ?`).join(", ")}, updated_at = ? WHERE id = ?`)

@@ -51,9 +51,21 @@ export function identityFromRow(row: IdentityRow): IdentityConfig {
  * payload itself; the caller re-checks it after signature verification.
  * No rows: the issuer is unknown. Rows without an id: the issuer is known, the claim value is not.
  */
-export async function findTenantsForToken(db: D1Database, issuer: string, payloadJson: string): Promise<Array<EdgeTenant | { id: null; identity: { claim: { name: string } | null } }>> {
+export async function findTenantsForToken(
+  db: D1Database,
+  issuer: string,
+  payloadJson: string,
+): Promise<Array<EdgeTenant | { id: null; identity: { claim: { name: string } | null } }>> {
   counters.d1Queries++;
-  type Row = IdentityRow & { issuer_claim: string; identity_updated_at: number; id: string | null; status: TenantStatus; sub_account_id: string | null; key_ciphertext: string | null; credit_limit: number | null };
+  type Row = IdentityRow & {
+    issuer_claim: string;
+    identity_updated_at: number;
+    id: string | null;
+    status: TenantStatus;
+    sub_account_id: string | null;
+    key_ciphertext: string | null;
+    credit_limit: number | null;
+  };
   const { results } = await db
     .prepare(
       `WITH claim AS (SELECT claim_name AS name FROM tenant_identities WHERE issuer = ?1 LIMIT 1)

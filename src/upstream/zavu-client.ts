@@ -98,10 +98,19 @@ export class ZavuMainAccount {
   ) {}
 
   private call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return zavuCall<T>(this.base, this.mainKey, method, path, { body, timeoutMs: this.timeoutMs, requestId: this.requestId });
+    return zavuCall<T>(this.base, this.mainKey, method, path, {
+      body,
+      timeoutMs: this.timeoutMs,
+      requestId: this.requestId,
+    });
   }
 
-  createSubAccount(body: { name: string; externalId?: string; creditLimit?: number; metadata?: Record<string, unknown> }) {
+  createSubAccount(body: {
+    name: string;
+    externalId?: string;
+    creditLimit?: number;
+    metadata?: Record<string, unknown>;
+  }) {
     return this.call<{ subAccount: SubAccount }>("POST", "/v1/sub-accounts", body);
   }
 
@@ -152,6 +161,9 @@ export class ZavuMainAccount {
   }
 
   revokeApiKey(id: string, keyId: string) {
-    return this.call<void>("DELETE", `/v1/sub-accounts/${encodeURIComponent(id)}/api-keys/${encodeURIComponent(keyId)}`);
+    return this.call<void>(
+      "DELETE",
+      `/v1/sub-accounts/${encodeURIComponent(id)}/api-keys/${encodeURIComponent(keyId)}`,
+    );
   }
 }

@@ -1,5 +1,5 @@
-import { beforeEach, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
 import { admin, tenantBody } from "../helpers/admin";
 import { gatewayClient } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
@@ -16,7 +16,9 @@ beforeEach(async () => {
 const body = () => tenantBody({ issuer: idp.issuer, jwks: idp.jwks() }, { externalId: `ext-${idp.issuer}` });
 
 async function tenantRows() {
-  const { results } = await env.DB.prepare("SELECT id, status FROM tenants WHERE external_id = ?").bind(`ext-${idp.issuer}`).all<{ id: string; status: string }>();
+  const { results } = await env.DB.prepare("SELECT id, status FROM tenants WHERE external_id = ?")
+    .bind(`ext-${idp.issuer}`)
+    .all<{ id: string; status: string }>();
   return results;
 }
 
@@ -27,7 +29,9 @@ async function upstreamSubAccounts() {
 }
 
 async function auditActions(tenantId: string) {
-  return (await admin("GET", `/audit?tenantId=${tenantId}&limit=50`)).body.items.map((e: { action: string }) => e.action).reverse();
+  return (await admin("GET", `/audit?tenantId=${tenantId}&limit=50`)).body.items
+    .map((e: { action: string }) => e.action)
+    .reverse();
 }
 
 /** The tenant works end to end: its JWT reaches Zavu as its sub-account with the stored key. */
@@ -50,7 +54,10 @@ describe("crash-safe provisioning", () => {
     expect(await tenantRows()).toEqual([]);
     expect(await upstreamSubAccounts()).toEqual([]);
     const failed = (await admin("GET", "/audit?limit=5")).body.items[0];
-    expect(failed).toMatchObject({ action: "tenant.provision.failed", detail: { step: "create-sub-account", upstreamStatus: 500 } });
+    expect(failed).toMatchObject({
+      action: "tenant.provision.failed",
+      detail: { step: "create-sub-account", upstreamStatus: 500 },
+    });
   });
 
   it("upstream refuses the create (4xx): no tenant is kept", async () => {
@@ -73,7 +80,10 @@ describe("crash-safe provisioning", () => {
     expect(keys.filter((k) => k.revokedAt)).toHaveLength(1); // the key from the lost reply
     await expectWorking(tenant);
     const completed = (await admin("GET", `/audit?tenantId=${tenant.id}`)).body.items[0];
-    expect(completed).toMatchObject({ action: "tenant.provision.completed", detail: { freshKeyIssued: true, unknownKeysRevoked: 1 } });
+    expect(completed).toMatchObject({
+      action: "tenant.provision.completed",
+      detail: { freshKeyIssued: true, unknownKeysRevoked: 1 },
+    });
   });
 
   it("key storage fails after the create: 503 with the tenant id, and the retry with the same Idempotency-Key completes it", async () => {
@@ -83,7 +93,9 @@ describe("crash-safe provisioning", () => {
     const tenantId = first.body.details.tenantId;
     expect(await tenantRows()).toEqual([{ id: tenantId, status: "provisioning" }]);
     // The edge refuses a half-made tenant rather than guessing.
-    const early = await gatewayClient(await idp.token()).balance.retrieve().catch((e) => e);
+    const early = await gatewayClient(await idp.token())
+      .balance.retrieve()
+      .catch((e) => e);
     expect(early.status).toBe(403);
 
     const retry = await admin("POST", "/tenants", { body: body(), idempotencyKey: "prov-1" });
@@ -91,7 +103,11 @@ describe("crash-safe provisioning", () => {
     expect(retry.body.tenant.id).toBe(tenantId);
     expect((await upstreamSubAccounts()).map((s) => s.externalId)).toEqual([tenantId]);
     await expectWorking(retry.body.tenant);
-    expect(await auditActions(tenantId)).toEqual(["tenant.provision.started", "tenant.provision.interrupted", "tenant.provision.repaired"]);
+    expect(await auditActions(tenantId)).toEqual([
+      "tenant.provision.started",
+      "tenant.provision.interrupted",
+      "tenant.provision.repaired",
+    ]);
     const replay = await admin("POST", "/tenants", { body: body(), idempotencyKey: "prov-1" });
     expect(replay.body.tenant.id).toBe(tenantId);
   });
@@ -110,7 +126,11 @@ describe("crash-safe provisioning", () => {
     expect(repaired.status, repaired.text).toBe(200);
     expect((await upstreamSubAccounts()).map((s) => s.externalId)).toEqual([tenantId]);
     await expectWorking(repaired.body.tenant);
-    expect(await auditActions(tenantId)).toEqual(["tenant.provision.started", "tenant.provision.interrupted", "tenant.provision.repaired"]);
+    expect(await auditActions(tenantId)).toEqual([
+      "tenant.provision.started",
+      "tenant.provision.interrupted",
+      "tenant.provision.repaired",
+    ]);
     // Repairing an active tenant changes nothing.
     expect((await admin("POST", `/tenants/${tenantId}/repair`)).body.tenant.status).toBe("active");
   });

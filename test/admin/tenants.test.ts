@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { admin, ADMIN_TOKEN_NEXT, tenantBody } from "../helpers/admin";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN_NEXT, admin, tenantBody } from "../helpers/admin";
 import { expectApiError, gatewayClient } from "../helpers/gateway";
 import { publishJwks, TestIdp } from "../helpers/idp";
 import { MAIN_KEY, sandbox, zavu } from "../helpers/sandbox";
@@ -18,7 +18,9 @@ async function newIdp(alg: "ES256" | "RS256" | "EdDSA" = "ES256") {
 
 async function createTenant(extra: Record<string, unknown> = {}, identityExtra: Record<string, unknown> = {}) {
   idp = await newIdp();
-  const res = await admin("POST", "/tenants", { body: tenantBody({ issuer: idp.issuer, jwks: idp.jwks(), ...identityExtra }, extra) });
+  const res = await admin("POST", "/tenants", {
+    body: tenantBody({ issuer: idp.issuer, jwks: idp.jwks(), ...identityExtra }, extra),
+  });
   expect(res.status, res.text).toBe(201);
   return { tenant: res.body.tenant, idp };
 }
@@ -42,7 +44,15 @@ describe("admin: authentication and the published contract", () => {
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toBe("3.1.0");
     expect(doc.body.servers).toEqual([{ url: "/admin/v1" }]);
-    for (const path of ["/tenants", "/tenants/{id}", "/tenants/{id}/identity", "/tenants/{id}/rotate-key", "/tenants/{id}/repair", "/tenants/import", "/audit"]) {
+    for (const path of [
+      "/tenants",
+      "/tenants/{id}",
+      "/tenants/{id}/identity",
+      "/tenants/{id}/rotate-key",
+      "/tenants/{id}/repair",
+      "/tenants/import",
+      "/audit",
+    ]) {
       expect(Object.keys(doc.body.paths)).toContain(path);
     }
     const page = await admin("GET", "/docs", { token: null });
@@ -69,7 +79,9 @@ describe("admin: onboarding", () => {
     expect(tenant.id).toMatch(/^tnt_[0-9a-z]{26}$/);
     const upstream = (await main.subAccounts.retrieve(tenant.subAccountId)).subAccount;
     expect(upstream).toMatchObject({ externalId: tenant.id, creditLimit: 5000, name: "Acme Corp" });
-    const row = await env.DB.prepare("SELECT key_ciphertext FROM tenants WHERE id = ?").bind(tenant.id).first<string>("key_ciphertext");
+    const row = await env.DB.prepare("SELECT key_ciphertext FROM tenants WHERE id = ?")
+      .bind(tenant.id)
+      .first<string>("key_ciphertext");
     expect(row).toBeTruthy();
     expect(row).not.toContain("zv_live");
     await sandbox.clearRequests();
@@ -112,32 +124,56 @@ describe("admin: onboarding", () => {
       ["neither jwks nor jwksUri", tenantBody({ issuer: i.issuer }), /exactly one of jwksUri or jwks/],
       ["both jwks and jwksUri", tenantBody({ ...good, jwksUri: "https://idp.test/x" }), /exactly one/],
       ["a private key in jwks", tenantBody({ issuer: i.issuer, jwks: { keys: [privateJwk] } }), /cannot be used/],
-      ["a symmetric key in jwks", tenantBody({ issuer: i.issuer, jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] } }), /cannot be used/],
+      [
+        "a symmetric key in jwks",
+        tenantBody({ issuer: i.issuer, jwks: { keys: [{ kty: "oct", k: "c2VjcmV0" }] } }),
+        /cannot be used/,
+      ],
       ["HS256 allowed", tenantBody({ ...good, algorithms: ["HS256"] }), /asymmetric/],
       ["alg none allowed", tenantBody({ ...good, algorithms: ["none"] }), /asymmetric/],
       ["plain http jwksUri", tenantBody({ issuer: i.issuer, jwksUri: "http://idp.test/jwks.json" }), /https/],
       ["loopback jwksUri", tenantBody({ issuer: i.issuer, jwksUri: "https://127.0.0.1/jwks.json" }), /public host/],
       ["private-range jwksUri", tenantBody({ issuer: i.issuer, jwksUri: "https://10.0.0.8/jwks.json" }), /public host/],
-      ["metadata-service jwksUri", tenantBody({ issuer: i.issuer, jwksUri: "https://169.254.169.254/latest" }), /public host/],
+      [
+        "metadata-service jwksUri",
+        tenantBody({ issuer: i.issuer, jwksUri: "https://169.254.169.254/latest" }),
+        /public host/,
+      ],
       ["localhost jwksUri", tenantBody({ issuer: i.issuer, jwksUri: "https://localhost/jwks.json" }), /public host/],
-      ["credentials in jwksUri", tenantBody({ issuer: i.issuer, jwksUri: "https://u:p@idp.test/jwks.json" }), /credentials/],
+      [
+        "credentials in jwksUri",
+        tenantBody({ issuer: i.issuer, jwksUri: "https://u:p@idp.test/jwks.json" }),
+        /credentials/,
+      ],
       ["jwksUri that 404s", tenantBody({ issuer: i.issuer, jwksUri: "https://idp.test/missing.json" }), /HTTP 404/],
       ["bad claim name", tenantBody({ ...good, claim: { name: 'a"b', value: "x" } }), /claim/],
     ];
     for (const [name, body, message] of cases) {
       const res = await admin("POST", "/tenants", { body });
-      expect({ name, status: res.status, code: res.body?.code }).toEqual({ name, status: 400, code: "invalid_request" });
+      expect({ name, status: res.status, code: res.body?.code }).toEqual({
+        name,
+        status: 400,
+        code: "invalid_request",
+      });
       expect(res.body.message, name).toMatch(message);
     }
-    const redirect = await admin("POST", "/tenants", { body: tenantBody({ issuer: i.issuer, jwksUri: await publishJwks("/empty.json", { keys: [] }) }) });
+    const redirect = await admin("POST", "/tenants", {
+      body: tenantBody({ issuer: i.issuer, jwksUri: await publishJwks("/empty.json", { keys: [] }) }),
+    });
     expect(redirect.status).toBe(400);
-    expect((await admin("GET", "/tenants?limit=100")).body.items.filter((t: { identity: { issuer: string } }) => t.identity.issuer === i.issuer)).toEqual([]);
+    expect(
+      (await admin("GET", "/tenants?limit=100")).body.items.filter(
+        (t: { identity: { issuer: string } }) => t.identity.issuer === i.issuer,
+      ),
+    ).toEqual([]);
   });
 
   it("fetches a jwksUri once at registration and accepts it when it serves public keys", async () => {
     const i = await newIdp("RS256");
     const uri = await publishJwks(`/reg/${crypto.randomUUID()}.json`, i.jwks());
-    const res = await admin("POST", "/tenants", { body: tenantBody({ issuer: i.issuer, jwksUri: uri, audience: "my-api" }) });
+    const res = await admin("POST", "/tenants", {
+      body: tenantBody({ issuer: i.issuer, jwksUri: uri, audience: "my-api" }),
+    });
     expect(res.status).toBe(201);
     expect(res.body.tenant.identity).toMatchObject({ jwksUri: uri, audience: ["my-api"] });
     expect((await gatewayClient(await i.token({ aud: "my-api" })).balance.retrieve()).isSubAccount).toBe(true);
@@ -148,16 +184,21 @@ describe("admin: onboarding", () => {
     const again = await admin("POST", "/tenants", { body: tenantBody({ issuer: idp.issuer, jwks: idp.jwks() }) });
     expect([again.status, again.body.code]).toEqual([409, "conflict"]);
     const other = await newIdp();
-    const ext = await admin("POST", "/tenants", { body: tenantBody({ issuer: other.issuer, jwks: other.jwks() }, { externalId: "dup-ext" }) });
+    const ext = await admin("POST", "/tenants", {
+      body: tenantBody({ issuer: other.issuer, jwks: other.jwks() }, { externalId: "dup-ext" }),
+    });
     expect([ext.status, ext.body.code]).toEqual([409, "conflict"]);
 
     const shared = await newIdp();
-    const org = (value: string, name = "org_id") => tenantBody({ issuer: shared.issuer, jwks: shared.jwks(), claim: { name, value } });
+    const org = (value: string, name = "org_id") =>
+      tenantBody({ issuer: shared.issuer, jwks: shared.jwks(), claim: { name, value } });
     expect((await admin("POST", "/tenants", { body: org("o1") })).status).toBe(201);
     expect((await admin("POST", "/tenants", { body: org("o2") })).status).toBe(201);
     expect((await admin("POST", "/tenants", { body: org("o2") })).status).toBe(409);
     expect((await admin("POST", "/tenants", { body: org("o3", "tenant") })).body.message).toMatch(/org_id/);
-    expect((await admin("POST", "/tenants", { body: tenantBody({ issuer: shared.issuer, jwks: shared.jwks() }) })).status).toBe(409);
+    expect(
+      (await admin("POST", "/tenants", { body: tenantBody({ issuer: shared.issuer, jwks: shared.jwks() }) })).status,
+    ).toBe(409);
     void tenant;
   });
 
@@ -186,7 +227,10 @@ describe("admin: reading tenants", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await admin("GET", `/tenants?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const res: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await admin(
+        "GET",
+        `/tenants?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((t) => t.id));
       cursor = res.body.nextCursor;
@@ -228,10 +272,21 @@ describe("admin: lifecycle", () => {
     const { tenant, idp } = await createTenant({ creditLimit: 100 });
     const client = gatewayClient(await idp.token());
     await client.messages.send({ to: "+15551234567" });
-    const res = await admin("PATCH", `/tenants/${tenant.id}`, { body: { name: "Renamed", creditLimit: null, metadata: { tier: 2 }, status: "inactive" } });
+    const res = await admin("PATCH", `/tenants/${tenant.id}`, {
+      body: { name: "Renamed", creditLimit: null, metadata: { tier: 2 }, status: "inactive" },
+    });
     expect(res.status).toBe(200);
-    expect(res.body.tenant).toMatchObject({ name: "Renamed", creditLimit: null, metadata: { tier: 2 }, status: "inactive" });
-    expect((await main.subAccounts.retrieve(tenant.subAccountId)).subAccount).toMatchObject({ name: "Renamed", creditLimit: null, status: "inactive" });
+    expect(res.body.tenant).toMatchObject({
+      name: "Renamed",
+      creditLimit: null,
+      metadata: { tier: 2 },
+      status: "inactive",
+    });
+    expect((await main.subAccounts.retrieve(tenant.subAccountId)).subAccount).toMatchObject({
+      name: "Renamed",
+      creditLimit: null,
+      status: "inactive",
+    });
     await expectApiError(client.messages.send({ to: "+15551234567" }), 403, "tenant_suspended");
     expect((await client.balance.retrieve()).isSubAccount).toBe(true);
     await admin("PATCH", `/tenants/${tenant.id}`, { body: { status: "active" } });
@@ -261,7 +316,9 @@ describe("admin: lifecycle", () => {
     const oldToken = await idp.token();
     expect((await gatewayClient(oldToken).balance.retrieve()).isSubAccount).toBe(true);
     const next = await newIdp("EdDSA");
-    const res = await admin("PUT", `/tenants/${tenant.id}/identity`, { body: { issuer: next.issuer, jwks: next.jwks() } });
+    const res = await admin("PUT", `/tenants/${tenant.id}/identity`, {
+      body: { issuer: next.issuer, jwks: next.jwks() },
+    });
     expect(res.status).toBe(200);
     expect(res.body.tenant.identity.issuer).toBe(next.issuer);
     await expectApiError(gatewayClient(oldToken).balance.retrieve(), 401, "unauthorized");
@@ -274,7 +331,11 @@ describe("admin: lifecycle", () => {
     await client.balance.retrieve();
     const rotated = await admin("POST", `/tenants/${tenant.id}/rotate-key`);
     expect(rotated.status).toBe(200);
-    expect(rotated.body).toEqual({ keyId: expect.stringMatching(/^key_/), keyPrefix: expect.stringMatching(/^zv_live_sub_/), previousKeyRevoked: true });
+    expect(rotated.body).toEqual({
+      keyId: expect.stringMatching(/^key_/),
+      keyPrefix: expect.stringMatching(/^zv_live_sub_/),
+      previousKeyRevoked: true,
+    });
     await sandbox.clearRequests();
     await client.balance.retrieve();
     expect((await sandbox.requests())[0]?.keyId).toBe(rotated.body.keyId);
@@ -303,22 +364,40 @@ describe("admin: lifecycle", () => {
     const { subAccount } = await main.subAccounts.create({ name: "Legacy Co", creditLimit: 700 });
     const other = (await main.subAccounts.create({ name: "Someone else" })).subAccount;
     const i = await newIdp();
-    const wrong = await admin("POST", "/tenants/import", { body: { subAccountId: subAccount.id, apiKey: other.apiKey, identity: { issuer: i.issuer, jwks: i.jwks() } } });
+    const wrong = await admin("POST", "/tenants/import", {
+      body: { subAccountId: subAccount.id, apiKey: other.apiKey, identity: { issuer: i.issuer, jwks: i.jwks() } },
+    });
     expect([wrong.status, wrong.body.code]).toEqual([400, "invalid_request"]);
-    const res = await admin("POST", "/tenants/import", { body: { subAccountId: subAccount.id, apiKey: subAccount.apiKey, identity: { issuer: i.issuer, jwks: i.jwks() } } });
+    const res = await admin("POST", "/tenants/import", {
+      body: { subAccountId: subAccount.id, apiKey: subAccount.apiKey, identity: { issuer: i.issuer, jwks: i.jwks() } },
+    });
     expect(res.status).toBe(201);
-    expect(res.body.tenant).toMatchObject({ name: "Legacy Co", status: "active", subAccountId: subAccount.id, creditLimit: 700 });
+    expect(res.body.tenant).toMatchObject({
+      name: "Legacy Co",
+      status: "active",
+      subAccountId: subAccount.id,
+      creditLimit: 700,
+    });
     expect(res.text).not.toContain(subAccount.apiKey);
     await sandbox.clearRequests();
     await gatewayClient(await i.token()).balance.retrieve();
     expect((await sandbox.requests())[0]?.subAccountId).toBe(subAccount.id);
-    const again = await admin("POST", "/tenants/import", { body: { subAccountId: subAccount.id, apiKey: subAccount.apiKey, identity: { issuer: (await newIdp()).issuer, jwks: i.jwks() } } });
+    const again = await admin("POST", "/tenants/import", {
+      body: {
+        subAccountId: subAccount.id,
+        apiKey: subAccount.apiKey,
+        identity: { issuer: (await newIdp()).issuer, jwks: i.jwks() },
+      },
+    });
     expect(again.status).toBe(409);
   });
 
   it("keeps an audit log of who did what to which tenant", async () => {
     const { tenant } = await createTenant();
-    await admin("PATCH", `/tenants/${tenant.id}`, { body: { name: "Audited" }, headers: { "x-admin-actor": "jane@reseller.example" } });
+    await admin("PATCH", `/tenants/${tenant.id}`, {
+      body: { name: "Audited" },
+      headers: { "x-admin-actor": "jane@reseller.example" },
+    });
     await admin("DELETE", `/tenants/${tenant.id}`);
     const res = await admin("GET", `/audit?tenantId=${tenant.id}`);
     expect(res.body.items.map((e: { action: string }) => e.action)).toEqual([

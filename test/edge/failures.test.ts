@@ -1,6 +1,6 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
 import gateway from "../../src/index";
 import { expectApiError, gatewayClient, gatewayFetch } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
@@ -32,22 +32,48 @@ describe("customer edge: bodies, upstream failures and timeouts", () => {
         controller.close();
       },
     });
-    const streamed = await gatewayFetch("/v1/messages", { method: "POST", headers: await auth(), body: stream, duplex: "half" } as RequestInit);
+    const streamed = await gatewayFetch("/v1/messages", {
+      method: "POST",
+      headers: await auth(),
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(streamed.status).toBe(413);
     expect((await sandbox.requests()).filter((r) => r.method === "POST")).toEqual([]);
   });
 
   it("passes a streamed body under the limit through", async () => {
     const body = new TextEncoder().encode(JSON.stringify({ to: "+15551234567", text: "streamed" }));
-    const stream = new ReadableStream({ start: (c) => (c.enqueue(body), c.close()) });
-    const res = await gatewayFetch("/v1/messages", { method: "POST", headers: await auth(), body: stream, duplex: "half" } as RequestInit);
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(body);
+        c.close();
+      },
+    });
+    const res = await gatewayFetch("/v1/messages", {
+      method: "POST",
+      headers: await auth(),
+      body: stream,
+      duplex: "half",
+    } as RequestInit);
     expect(res.status).toBe(202);
     expect(((await res.json()) as { message: { text: string } }).message.text).toBe("streamed");
   });
 
   it("returns upstream errors unchanged (status and Zavu's JSON body)", async () => {
-    await sandbox.fault({ path: "/v1/messages", method: "POST", status: 429, code: "daily_limit_exceeded", message: "Daily limit", count: 1 });
-    const err = await expectApiError(gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }), 429, "daily_limit_exceeded");
+    await sandbox.fault({
+      path: "/v1/messages",
+      method: "POST",
+      status: 429,
+      code: "daily_limit_exceeded",
+      message: "Daily limit",
+      count: 1,
+    });
+    const err = await expectApiError(
+      gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }),
+      429,
+      "daily_limit_exceeded",
+    );
     expect(err.message).toContain("Daily limit");
   });
 
@@ -62,7 +88,11 @@ describe("customer edge: bodies, upstream failures and timeouts", () => {
     // The same gateway, configured with an upstream whose connections fail.
     const downEnv = { ...env, ZAVU_API_BASE: "http://down.sandbox" };
     const ctx = createExecutionContext();
-    const res = await gateway.fetch(new Request("https://gateway.test/v1/messages", { headers: await auth() }), downEnv, ctx);
+    const res = await gateway.fetch(
+      new Request("https://gateway.test/v1/messages", { headers: await auth() }),
+      downEnv,
+      ctx,
+    );
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(502);
     expect(await res.json()).toEqual({ code: "upstream_unavailable", message: "Zavu could not be reached." });
@@ -72,13 +102,20 @@ describe("customer edge: bodies, upstream failures and timeouts", () => {
     const widened = { ...env, EXTRA_ALLOWED_ROUTES: "GET /v1/contacts/:id, GET /v1/sub-accounts, nonsense" };
     const call = async (path: string) => {
       const ctx = createExecutionContext();
-      const res = await gateway.fetch(new Request(`https://gateway.test${path}`, { headers: await auth() }), widened, ctx);
+      const res = await gateway.fetch(
+        new Request(`https://gateway.test${path}`, { headers: await auth() }),
+        widened,
+        ctx,
+      );
       await waitOnExecutionContext(ctx);
       return { status: res.status, body: (await res.json()) as { code: string } };
     };
     await sandbox.clearRequests();
     // Reaches the sandbox (which has no contacts: its own 404), as this tenant.
-    expect(await call("/v1/contacts/c_1")).toEqual({ status: 404, body: expect.objectContaining({ code: "not_found" }) });
+    expect(await call("/v1/contacts/c_1")).toEqual({
+      status: 404,
+      body: expect.objectContaining({ code: "not_found" }),
+    });
     const [reached] = await sandbox.requests();
     expect(reached).toMatchObject({ path: "/v1/contacts/c_1", subAccountId: tenant.subAccountId });
     expect((await call("/v1/sub-accounts")).body.code).toBe("route_not_allowed");

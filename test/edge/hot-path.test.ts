@@ -4,7 +4,17 @@ import { gatewayFetch } from "../helpers/gateway";
 import { publishJwks, TestIdp } from "../helpers/idp";
 import { sandbox } from "../helpers/sandbox";
 
-type Counters = Record<"d1Queries" | "kvReads" | "kvReadsBackground" | "kvWrites" | "jwksFetches" | "keyImports" | "signatureVerifications" | "upstreamCalls", number>;
+type Counters = Record<
+  | "d1Queries"
+  | "kvReads"
+  | "kvReadsBackground"
+  | "kvWrites"
+  | "jwksFetches"
+  | "keyImports"
+  | "signatureVerifications"
+  | "upstreamCalls",
+  number
+>;
 
 /** The worker's own counters, read through its stats endpoint (not this test's module copy). */
 async function counters(): Promise<Counters> {
@@ -35,9 +45,18 @@ beforeAll(async () => {
   await sandbox.reset();
   inline = await TestIdp.create("https://hot-inline.example", "RS256");
   remote = await TestIdp.create("https://hot-remote.example", "ES256");
-  expect((await admin("POST", "/tenants", { body: { name: "Inline", identity: { issuer: inline.issuer, jwks: inline.jwks() } } })).status).toBe(201);
+  expect(
+    (
+      await admin("POST", "/tenants", {
+        body: { name: "Inline", identity: { issuer: inline.issuer, jwks: inline.jwks() } },
+      })
+    ).status,
+  ).toBe(201);
   const uri = await publishJwks("/hot/jwks.json", remote.jwks());
-  expect((await admin("POST", "/tenants", { body: { name: "Remote", identity: { issuer: remote.issuer, jwksUri: uri } } })).status).toBe(201);
+  expect(
+    (await admin("POST", "/tenants", { body: { name: "Remote", identity: { issuer: remote.issuer, jwksUri: uri } } }))
+      .status,
+  ).toBe(201);
 });
 
 describe("hot path cost, in counts", () => {

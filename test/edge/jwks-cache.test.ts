@@ -34,7 +34,8 @@ describe("customer edge: remote JWKS caching", () => {
       Array.from({ length: 25 }, async (_, i) => balanceStatus(await idp.token({}, { header: { kid: `bogus-${i}` } }))),
     );
     expect(statuses.every((s) => s === 401)).toBe(true);
-    for (let i = 0; i < 10; i++) expect(await balanceStatus(await idp.token({}, { header: { kid: `seq-${i}` } }))).toBe(401);
+    for (let i = 0; i < 10; i++)
+      expect(await balanceStatus(await idp.token({}, { header: { kid: `seq-${i}` } }))).toBe(401);
     expect(await jwksFetchCount("/flood/jwks.json")).toBe(2); // the first load + one refetch
   });
 

@@ -1,10 +1,10 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { type BalanceEntry, forgetBalance, readBalance, writeBalance } from "../../src/storage/balance-cache";
 import { expectApiError, gatewayClient } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
 import { MAIN_KEY, sandbox, zavu } from "../helpers/sandbox";
 import { insertTenant } from "../helpers/tenants";
-import { readBalance, writeBalance, forgetBalance, type BalanceEntry } from "../../src/storage/balance-cache";
 
 const main = zavu(MAIN_KEY);
 let idp: TestIdp;
@@ -19,7 +19,8 @@ beforeEach(async () => {
   idp = await TestIdp.create(`https://limits-${crypto.randomUUID()}.example`, "ES256");
 });
 
-const upstreamSends = async () => (await sandbox.requests()).filter((r) => r.method === "POST" && r.path === "/v1/messages");
+const upstreamSends = async () =>
+  (await sandbox.requests()).filter((r) => r.method === "POST" && r.path === "/v1/messages");
 const kvEntry = (tenantId: string) => env.CACHE.get<BalanceEntry>(`bal:${tenantId}`, "json");
 
 describe("customer edge: balance and credit limit from KV", () => {
@@ -27,7 +28,11 @@ describe("customer edge: balance and credit limit from KV", () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 500 });
     await sandbox.setTotalSpent(t.subAccountId, 500);
     await sandbox.clearRequests();
-    await expectApiError(gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }), 402, "credit_limit_reached");
+    await expectApiError(
+      gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }),
+      402,
+      "credit_limit_reached",
+    );
     expect(await upstreamSends()).toEqual([]);
     // The entry was fetched (synchronously, it was absent) with the tenant's own key.
     const refresh = (await sandbox.requests()).find((r) => r.path === "/v1/balance");
@@ -51,7 +56,11 @@ describe("customer edge: balance and credit limit from KV", () => {
     try {
       await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() });
       await sandbox.clearRequests();
-      await expectApiError(gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }), 402, "insufficient_balance");
+      await expectApiError(
+        gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }),
+        402,
+        "insufficient_balance",
+      );
       expect(await upstreamSends()).toEqual([]);
     } finally {
       await sandbox.setTeam({ balance: 1_000_000 });
@@ -84,13 +93,25 @@ describe("customer edge: balance and credit limit from KV", () => {
 
   it("refreshes a stale entry in the background while it answers", async () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 1000 });
-    await writeBalance(env.CACHE, t.id, { status: "active", balance: 5000, totalSpent: 1000, creditLimit: 1000, fetchedAt: Date.now() - 60_000 });
+    await writeBalance(env.CACHE, t.id, {
+      status: "active",
+      balance: 5000,
+      totalSpent: 1000,
+      creditLimit: 1000,
+      fetchedAt: Date.now() - 60_000,
+    });
     // Stale and at the limit: refused now, from the cache ...
-    await expectApiError(gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }), 402, "credit_limit_reached");
+    await expectApiError(
+      gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }),
+      402,
+      "credit_limit_reached",
+    );
     await new Promise((r) => setTimeout(r, 100));
     // ... and corrected by the background refresh (upstream says 0 spent).
     expect(await readBalance(env.CACHE, t.id)).toMatchObject({ totalSpent: 0 });
-    expect((await gatewayClient(await idp.token()).messages.send({ to: "+15551234567" })).message.status).toBe("queued");
+    expect((await gatewayClient(await idp.token()).messages.send({ to: "+15551234567" })).message.status).toBe(
+      "queued",
+    );
   });
 });
 

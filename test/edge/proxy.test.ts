@@ -1,8 +1,8 @@
-import { beforeAll, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
-import { gatewayClient, gatewayFetch, expectApiError } from "../helpers/gateway";
+import { beforeAll, describe, expect, it } from "vitest";
+import { expectApiError, gatewayClient, gatewayFetch } from "../helpers/gateway";
 import { publishJwks, TestIdp } from "../helpers/idp";
-import { sandbox, MAIN_KEY, zavu } from "../helpers/sandbox";
+import { MAIN_KEY, sandbox, zavu } from "../helpers/sandbox";
 import { insertTenant } from "../helpers/tenants";
 
 let rsa: TestIdp, ec: TestIdp, ed: TestIdp, org: TestIdp;
@@ -39,7 +39,8 @@ describe("customer edge: the official SDK through the gateway", () => {
     const log = await sandbox.requests();
     const attributed = log.filter((r) => r.path.startsWith("/v1/"));
     expect(attributed.length).toBeGreaterThanOrEqual(2);
-    for (const r of attributed) expect({ sub: r.subAccountId, key: r.keyId }).toEqual({ sub: tA.subAccountId, key: tA.keyId });
+    for (const r of attributed)
+      expect({ sub: r.subAccountId, key: r.keyId }).toEqual({ sub: tA.subAccountId, key: tA.keyId });
   });
 
   it("covers every proxied messaging call: list, retrieve, attachments, reactions, typing", async () => {
@@ -54,7 +55,9 @@ describe("customer edge: the official SDK through the gateway", () => {
     expect(all).toEqual(["two", "one"]);
     expect((await client.messages.retrieve(sent.id)).message.id).toBe(sent.id);
     expect((await client.messages.listAttachments(sent.id)).items).toEqual([]);
-    expect((await client.messages.react(sent.id, { emoji: "🎉", "Zavu-Sender": "snd_9" })).message.messageType).toBe("reaction");
+    expect((await client.messages.react(sent.id, { emoji: "🎉", "Zavu-Sender": "snd_9" })).message.messageType).toBe(
+      "reaction",
+    );
     expect(await client.messages.showTyping(sent.id)).toEqual({ success: true });
     const listCall = (await sandbox.requests()).find((r) => r.path === "/v1/messages" && r.method === "GET");
     expect(listCall?.query).toContain("limit=1");
@@ -113,7 +116,8 @@ describe("customer edge: what is forwarded", () => {
     expect(call!.headers["zavu-sender"]).toBe("snd_42");
     expect(call!.headers["idempotency-key"]).toBe("idem-1");
     const names = call!.headers["*names"]!.split(",");
-    for (const stripped of ["cookie", "cf-connecting-ip", "x-forwarded-for", "keep-alive"]) expect(names).not.toContain(stripped);
+    for (const stripped of ["cookie", "cf-connecting-ip", "x-forwarded-for", "keep-alive"])
+      expect(names).not.toContain(stripped);
     expect(names).toContain("x-request-id");
   });
 
@@ -140,7 +144,10 @@ describe("customer edge: what is forwarded", () => {
       "/v1/messages/abc/attachments/extra",
     ]) {
       const res = await gatewayFetch(path, { headers: { authorization: `Bearer ${token}` } });
-      expect({ path, status: res.status, body: await res.json() }).toMatchObject({ status: 403, body: { code: "route_not_allowed" } });
+      expect({ path, status: res.status, body: await res.json() }).toMatchObject({
+        status: 403,
+        body: { code: "route_not_allowed" },
+      });
     }
     const del = await gatewayFetch("/v1/messages", { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
     expect(del.status).toBe(403);
@@ -159,7 +166,9 @@ describe("customer edge: what is forwarded", () => {
   });
 
   it("never uses another tenant's key: a ciphertext moved to another row does not open", async () => {
-    const victim = await env.DB.prepare("SELECT key_ciphertext FROM tenants WHERE id = ?").bind(tA.id).first<string>("key_ciphertext");
+    const victim = await env.DB.prepare("SELECT key_ciphertext FROM tenants WHERE id = ?")
+      .bind(tA.id)
+      .first<string>("key_ciphertext");
     const thief = await insertTenant({ issuer: "https://thief.example", jwks: ec.jwks() });
     await env.DB.prepare("UPDATE tenants SET key_ciphertext = ? WHERE id = ?").bind(victim, thief.id).run();
     const token = await ec.token({ iss: "https://thief.example" });

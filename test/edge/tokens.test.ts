@@ -1,5 +1,5 @@
-import { beforeAll, describe, expect, it } from "vitest";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
 import { gatewayFetch } from "../helpers/gateway";
 import { b64url, publishJwks, TestIdp } from "../helpers/idp";
 import { sandbox } from "../helpers/sandbox";
@@ -18,7 +18,11 @@ beforeAll(async () => {
   await insertTenant({ issuer: rsa.issuer, jwks: rsa.jwks(), audience: [AUD, "other-aud"] });
   await insertTenant({ issuer: ec.issuer, jwksUri: await publishJwks("/ec/jwks.json", ec.jwks()) });
   // An RSA key is registered too, but the tenant allows ES256 only.
-  await insertTenant({ issuer: esOnly.issuer, jwks: esOnly.jwks([{ ...rsa.publicJwk, kid: "rsa-extra" }]), algorithms: ["ES256"] });
+  await insertTenant({
+    issuer: esOnly.issuer,
+    jwks: esOnly.jwks([{ ...rsa.publicJwk, kid: "rsa-extra" }]),
+    algorithms: ["ES256"],
+  });
 });
 
 async function call(authorization?: string) {
@@ -30,7 +34,8 @@ async function call(authorization?: string) {
   return { status: res.status, body: (await res.json()) as { code: string; message: string } };
 }
 
-const unsigned = (header: object, payload: object, signature = "") => `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${signature}`;
+const unsigned = (header: object, payload: object, signature = "") =>
+  `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${signature}`;
 const now = () => Math.floor(Date.now() / 1000);
 
 describe("customer edge: every bad token gets 401 and no upstream call", () => {
@@ -39,12 +44,20 @@ describe("customer edge: every bad token gets 401 and no upstream call", () => {
     ["not a Bearer scheme", async () => `Basic ${btoa("a:b")}`, /Bearer/],
     ["a Zavu key instead of a JWT", async () => "Bearer zv_live_sub_abcdefabcdefabcdef", /malformed/],
     ["garbage in three parts", async () => "Bearer aaa.bbb.ccc", /malformed/],
-    ["alg none", async () => `Bearer ${unsigned({ alg: "none" }, { iss: rsa.issuer, aud: AUD, exp: now() + 600 })}`, /algorithm|malformed|verified/i],
+    [
+      "alg none",
+      async () => `Bearer ${unsigned({ alg: "none" }, { iss: rsa.issuer, aud: AUD, exp: now() + 600 })}`,
+      /algorithm|malformed|verified/i,
+    ],
     [
       "HS256 signed with the RSA public key (alg confusion)",
       async () => {
         const secret = new TextEncoder().encode(JSON.stringify(rsa.publicJwk));
-        const token = await new SignJWT({ aud: AUD }).setProtectedHeader({ alg: "HS256", kid: rsa.kid }).setIssuer(rsa.issuer).setExpirationTime("5m").sign(secret);
+        const token = await new SignJWT({ aud: AUD })
+          .setProtectedHeader({ alg: "HS256", kid: rsa.kid })
+          .setIssuer(rsa.issuer)
+          .setExpirationTime("5m")
+          .sign(secret);
         return `Bearer ${token}`;
       },
       /algorithm/i,
@@ -52,8 +65,16 @@ describe("customer edge: every bad token gets 401 and no upstream call", () => {
     ["expired", async () => `Bearer ${await rsa.token({ aud: AUD, exp: now() - 120 })}`, /expired/],
     ["no exp", async () => `Bearer ${await rsa.token({ aud: AUD }, { expiresIn: null })}`, /exp/],
     ["nbf in the future", async () => `Bearer ${await rsa.token({ aud: AUD, nbf: now() + 600 })}`, /not yet valid/],
-    ["unregistered issuer", async () => `Bearer ${await rsa.token({ aud: AUD, iss: "https://evil.example" })}`, /not registered/],
-    ["issuer differing by a trailing slash", async () => `Bearer ${await rsa.token({ aud: AUD, iss: `${rsa.issuer}/` })}`, /not registered/],
+    [
+      "unregistered issuer",
+      async () => `Bearer ${await rsa.token({ aud: AUD, iss: "https://evil.example" })}`,
+      /not registered/,
+    ],
+    [
+      "issuer differing by a trailing slash",
+      async () => `Bearer ${await rsa.token({ aud: AUD, iss: `${rsa.issuer}/` })}`,
+      /not registered/,
+    ],
     ["wrong audience", async () => `Bearer ${await rsa.token({ aud: "someone-else" })}`, /audience/],
     ["missing audience where one is required", async () => `Bearer ${await rsa.token()}`, /audience/],
     [
@@ -72,7 +93,11 @@ describe("customer edge: every bad token gets 401 and no upstream call", () => {
       },
       /signature/,
     ],
-    ["unknown kid", async () => `Bearer ${await rsa.token({ aud: AUD }, { header: { kid: "nope" } })}`, /No registered key/],
+    [
+      "unknown kid",
+      async () => `Bearer ${await rsa.token({ aud: AUD }, { header: { kid: "nope" } })}`,
+      /No registered key/,
+    ],
     [
       "embedded jwk header with the attacker's own key",
       async () => {
@@ -97,7 +122,11 @@ describe("customer edge: every bad token gets 401 and no upstream call", () => {
       /algorithm/i,
     ],
     ["a token over 8 KiB", async () => `Bearer ${await rsa.token({ aud: AUD, pad: "x".repeat(9000) })}`, /longer than/],
-    ["a JWKS-URI tenant's token signed by another key", async () => `Bearer ${await (await TestIdp.create(ec.issuer, "ES256", ec.kid)).token()}`, /signature/],
+    [
+      "a JWKS-URI tenant's token signed by another key",
+      async () => `Bearer ${await (await TestIdp.create(ec.issuer, "ES256", ec.kid)).token()}`,
+      /signature/,
+    ],
   ];
 
   it.each(cases)("%s", async (_name, makeAuth, message) => {

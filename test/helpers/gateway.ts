@@ -1,5 +1,5 @@
-import Zavudev from "@zavudev/sdk";
 import { exports } from "cloudflare:workers";
+import Zavudev from "@zavudev/sdk";
 
 export const GATEWAY_URL = "https://gateway.test";
 
@@ -18,7 +18,11 @@ export function gatewayClient(jwt: string): Zavudev {
   });
 }
 
-export async function expectApiError(p: Promise<unknown>, status: number, code: string): Promise<InstanceType<typeof Zavudev.APIError>> {
+export async function expectApiError(
+  p: Promise<unknown>,
+  status: number,
+  code: string,
+): Promise<InstanceType<typeof Zavudev.APIError>> {
   const err = await p.then(
     () => null,
     (e: unknown) => e,

@@ -1,5 +1,13 @@
 import { env } from "cloudflare:workers";
-import { exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload, type CryptoKey } from "jose";
+import {
+  type CryptoKey,
+  exportJWK,
+  generateKeyPair,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  SignJWT,
+} from "jose";
 
 export type SigningAlg = "RS256" | "ES256" | "EdDSA";
 
@@ -13,7 +21,11 @@ export class TestIdp {
     readonly publicJwk: JWK,
   ) {}
 
-  static async create(issuer: string, alg: SigningAlg = "ES256", kid = `${alg.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}`) {
+  static async create(
+    issuer: string,
+    alg: SigningAlg = "ES256",
+    kid = `${alg.toLowerCase()}-${crypto.randomUUID().slice(0, 8)}`,
+  ) {
     const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
     const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: "sig" };
     return new TestIdp(issuer, alg, kid, privateKey, publicJwk);
@@ -39,7 +51,10 @@ export class TestIdp {
 
 /** Publishes a JWKS on the test IdP worker, reachable by the gateway at https://idp.test<path>. */
 export async function publishJwks(path: string, jwks: unknown, status = 200): Promise<string> {
-  await env.IDP.fetch("https://idp.test/__idp/publish", { method: "POST", body: JSON.stringify({ path, jwks, status }) });
+  await env.IDP.fetch("https://idp.test/__idp/publish", {
+    method: "POST",
+    body: JSON.stringify({ path, jwks, status }),
+  });
   return `https://idp.test${path}`;
 }
 

@@ -1,5 +1,5 @@
-import Zavudev from "@zavudev/sdk";
 import { env } from "cloudflare:workers";
+import Zavudev from "@zavudev/sdk";
 
 export const SANDBOX_URL = "http://zavu.sandbox";
 export const MAIN_KEY = "zv_live_sandbox_main";

@@ -19,14 +19,29 @@ export interface TestIdentity {
 export async function insertTenant(identity: TestIdentity, opts: { creditLimit?: number; name?: string } = {}) {
   const id = `tnt_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`;
   const main = zavu(MAIN_KEY);
-  const { subAccount } = await main.subAccounts.create({ name: opts.name ?? id, externalId: id, creditLimit: opts.creditLimit });
+  const { subAccount } = await main.subAccounts.create({
+    name: opts.name ?? id,
+    externalId: id,
+    creditLimit: opts.creditLimit,
+  });
   const { items } = await main.subAccounts.apiKeys.list(subAccount.id);
   const now = Date.now();
   await env.DB.batch([
     env.DB.prepare(
       `INSERT INTO tenants (id, name, external_id, status, credit_limit, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at)
        VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)`,
-    ).bind(id, opts.name ?? id, id, opts.creditLimit ?? null, subAccount.id, await sealKey(env.KEY_ENCRYPTION_KEY, id, subAccount.apiKey!), items[0]!.id, items[0]!.keyPrefix, now, now),
+    ).bind(
+      id,
+      opts.name ?? id,
+      id,
+      opts.creditLimit ?? null,
+      subAccount.id,
+      await sealKey(env.KEY_ENCRYPTION_KEY, id, subAccount.apiKey!),
+      items[0]!.id,
+      items[0]!.keyPrefix,
+      now,
+      now,
+    ),
     env.DB.prepare(
       `INSERT INTO tenant_identities (tenant_id, issuer, claim_name, claim_value, audience, jwks_uri, jwks, algorithms, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { listAudit } from "../../storage/audit";
 import { decodeCursor, encodeCursor } from "../present";
 import * as S from "../schemas";
-import { errors, json, type AdminEnv } from "./common";
+import { type AdminEnv, errors, json } from "./common";
 
 const audit = createRoute({
   method: "get",
@@ -18,6 +18,9 @@ export function registerAuditRoutes(app: OpenAPIHono<AdminEnv>) {
     const before = Number(decodeCursor(q.cursor)) || undefined;
     const rows = await listAudit(c.env.DB, { tenantId: q.tenantId, limit: q.limit + 1, before });
     const page = rows.slice(0, q.limit);
-    return c.json({ items: page, nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id) : null }, 200);
+    return c.json(
+      { items: page, nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id) : null },
+      200,
+    );
   });
 }

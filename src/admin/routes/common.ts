@@ -1,6 +1,6 @@
 import type { z } from "@hono/zod-openapi";
-import type { Env } from "../../env";
 import type { AppVariables } from "../../app-types";
+import type { Env } from "../../env";
 import type { AdminDeps } from "../provisioning";
 import { ErrorSchema } from "../schemas";
 
@@ -22,5 +22,10 @@ const DESCRIPTIONS: Record<number, string> = {
 };
 
 export function errors(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, { content: { "application/json": { schema: ErrorSchema } }, description: DESCRIPTIONS[s] ?? "Error" }]));
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { content: { "application/json": { schema: ErrorSchema } }, description: DESCRIPTIONS[s] ?? "Error" },
+    ]),
+  );
 }

@@ -1,15 +1,18 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { snapshotCounters } from "../../storage/counters";
-import { balanceCacheStats } from "../../storage/balance-cache";
-import { tenantCacheStats } from "../../identity/resolve-tenant";
-import { remoteJwksCacheStats } from "../../identity/key-sets";
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { verifiedTokenCacheStats } from "../../edge/authenticate";
-import { errors, json, type AdminEnv } from "./common";
+import { remoteJwksCacheStats } from "../../identity/key-sets";
+import { tenantCacheStats } from "../../identity/resolve-tenant";
+import { balanceCacheStats } from "../../storage/balance-cache";
+import { snapshotCounters } from "../../storage/counters";
+import { type AdminEnv, errors, json } from "./common";
 
 const Stats = z
   .object({
     counters: z.record(z.string(), z.number()),
-    caches: z.record(z.string(), z.object({ size: z.number(), max: z.number(), bytes: z.number().optional(), maxBytes: z.number().optional() })),
+    caches: z.record(
+      z.string(),
+      z.object({ size: z.number(), max: z.number(), bytes: z.number().optional(), maxBytes: z.number().optional() }),
+    ),
   })
   .openapi("IsolateStats");
 

@@ -1,12 +1,19 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { config } from "../../env";
+import { ApiError } from "../../errors";
 import { prepareIdentity } from "../../identity/register";
 import { idempotent } from "../idempotency";
-import { currentTotalSpent, listKeys, loadTenant, refreshCachedBalance, replaceIdentity, rotateKey } from "../lifecycle";
+import {
+  currentTotalSpent,
+  listKeys,
+  loadTenant,
+  refreshCachedBalance,
+  replaceIdentity,
+  rotateKey,
+} from "../lifecycle";
 import { presentTenant } from "../present";
 import * as S from "../schemas";
-import { errors, json, type AdminEnv } from "./common";
-import { ApiError } from "../../errors";
+import { type AdminEnv, errors, json } from "./common";
 
 const putIdentity = createRoute({
   method: "put",
@@ -54,17 +61,30 @@ export function registerTenantOpsRoutes(app: OpenAPIHono<AdminEnv>) {
       throw new ApiError(409, "invalid_state", `This tenant is ${tenant.status}.`);
     }
     const b = await refreshCachedBalance(c.var.admin, tenant);
-    return c.json({ balance: b.balance, currency: b.currency, creditLimit: b.creditLimit ?? null, totalSpent: b.totalSpent ?? 0 }, 200);
+    return c.json(
+      { balance: b.balance, currency: b.currency, creditLimit: b.creditLimit ?? null, totalSpent: b.totalSpent ?? 0 },
+      200,
+    );
   });
 
   app.openapi(keys, async (c) => c.json({ items: await listKeys(c.var.admin, c.req.valid("param").id) }, 200));
 
   app.openapi(rotate, async (c) => {
     const id = c.req.valid("param").id;
-    const outcome = await idempotent(c.var.admin.db, `tenants.rotate.${id}`, c.req.header("idempotency-key"), {}, async () => ({
-      status: 200,
-      body: await rotateKey(c.var.admin, id),
-    }));
-    return c.json(outcome.body as never, outcome.status as 200, outcome.replayed ? { "idempotent-replayed": "true" } : {});
+    const outcome = await idempotent(
+      c.var.admin.db,
+      `tenants.rotate.${id}`,
+      c.req.header("idempotency-key"),
+      {},
+      async () => ({
+        status: 200,
+        body: await rotateKey(c.var.admin, id),
+      }),
+    );
+    return c.json(
+      outcome.body as never,
+      outcome.status as 200,
+      outcome.replayed ? { "idempotent-replayed": "true" } : {},
+    );
   });
 }

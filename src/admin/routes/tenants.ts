@@ -1,16 +1,16 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { config } from "../../env";
 import { ApiError } from "../../errors";
+import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../../identity/register";
 import { readBalance } from "../../storage/balance-cache";
 import { sealKey } from "../../storage/key-vault";
 import { newTenantId } from "../../storage/tenant-repo";
-import { prepareIdentity, assertIdentityFree, type IdentityInput } from "../../identity/register";
-import { beginTenant, provision, audit, type AdminDeps } from "../provisioning";
 import { idempotent } from "../idempotency";
 import { currentTotalSpent, deactivateTenant, loadTenant, updateTenant, verifyImportedKey } from "../lifecycle";
 import { decodeCursor, encodeCursor, presentTenant } from "../present";
+import { type AdminDeps, audit, beginTenant, provision } from "../provisioning";
 import * as S from "../schemas";
-import { errors, json, type AdminEnv } from "./common";
+import { type AdminEnv, errors, json } from "./common";
 
 const create = createRoute({
   method: "post",
@@ -69,7 +69,11 @@ const importRoute = createRoute({
 });
 
 /** What a new tenant (created or imported) must satisfy: a usable identity nobody else holds, a free externalId. */
-async function checkNewTenant(deps: AdminDeps, body: { identity: IdentityInput; externalId?: string }, allowHttpJwks: boolean) {
+async function checkNewTenant(
+  deps: AdminDeps,
+  body: { identity: IdentityInput; externalId?: string },
+  allowHttpJwks: boolean,
+) {
   const identity = await prepareIdentity(body.identity, { allowHttpJwks });
   await assertIdentityFree(deps.repo, identity);
   if (body.externalId && (await deps.repo.externalIdTaken(body.externalId))) {
@@ -95,12 +99,21 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
       },
       async (tenantId) => ({ status: 201, body: { tenant: presentTenant(await provision(deps, tenantId), 0) } }),
     );
-    return c.json(outcome.body as never, outcome.status as 201, outcome.replayed ? { "idempotent-replayed": "true" } : {});
+    return c.json(
+      outcome.body as never,
+      outcome.status as 201,
+      outcome.replayed ? { "idempotent-replayed": "true" } : {},
+    );
   });
 
   app.openapi(list, async (c) => {
     const q = c.req.valid("query");
-    const rows = await c.var.admin.repo.list({ limit: q.limit + 1, after: decodeCursor(q.cursor), status: q.status, externalId: q.externalId });
+    const rows = await c.var.admin.repo.list({
+      limit: q.limit + 1,
+      after: decodeCursor(q.cursor),
+      status: q.status,
+      externalId: q.externalId,
+    });
     const page = rows.slice(0, q.limit);
     const spent = await Promise.all(page.map((t) => readBalance(c.env.CACHE, t.id)));
     return c.json(
@@ -144,7 +157,13 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
     const cfg = config(c.env);
     const outcome = await idempotent(deps.db, "tenants.import", c.req.header("idempotency-key"), body, async () => {
       const identity = await checkNewTenant(deps, body, cfg.allowHttpJwks);
-      const { subAccount, key } = await verifyImportedKey(deps, cfg.upstreamBase, cfg.upstreamTimeoutMs, body.subAccountId, body.apiKey);
+      const { subAccount, key } = await verifyImportedKey(
+        deps,
+        cfg.upstreamBase,
+        cfg.upstreamTimeoutMs,
+        body.subAccountId,
+        body.apiKey,
+      );
       const id = newTenantId();
       try {
         await deps.repo.batch([
@@ -164,15 +183,24 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
             identity,
             Date.now(),
           ),
-          audit(deps, "tenant.import", id, { subAccountId: subAccount.id, keyPrefix: key.keyPrefix, issuer: identity.issuer }),
+          audit(deps, "tenant.import", id, {
+            subAccountId: subAccount.id,
+            keyPrefix: key.keyPrefix,
+            issuer: identity.issuer,
+          }),
         ]);
       } catch (err) {
-        if (String(err).includes("UNIQUE")) throw new ApiError(409, "conflict", "This sub-account, identity or externalId is already registered.");
+        if (String(err).includes("UNIQUE"))
+          throw new ApiError(409, "conflict", "This sub-account, identity or externalId is already registered.");
         throw err;
       }
       const tenant = await loadTenant(deps, id);
       return { status: 201, body: { tenant: presentTenant(tenant, subAccount.totalSpent) } };
     });
-    return c.json(outcome.body as never, outcome.status as 201, outcome.replayed ? { "idempotent-replayed": "true" } : {});
+    return c.json(
+      outcome.body as never,
+      outcome.status as 201,
+      outcome.replayed ? { "idempotent-replayed": "true" } : {},
+    );
   });
 }
