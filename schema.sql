@@ -1,4 +1,4 @@
--- The gateway's whole schema. migrations/ applies it; a test keeps the two identical.
+-- The gateway's whole schema. migrations/ build it step by step; test/schema.test.ts checks both give one schema.
 
 -- One row per reseller customer. The Zavu sub-account key is stored only as AES-256-GCM
 -- ciphertext whose associated data is the tenant id, so a ciphertext copied to another row

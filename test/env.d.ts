@@ -5,6 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env extends GatewayEnv {
       TEST_MIGRATIONS: D1Migration[];
+      SCHEMA_SQL: string;
+      SCHEMA_CHECK_DB: D1Database;
       SANDBOX: Fetcher;
       IDP: Fetcher;
     }
