@@ -3,8 +3,8 @@ import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
 import type { AppVariables } from "./app-types";
 import type { Env } from "./env";
-import { ApiError, errorResponse, toErrorResponse } from "./errors";
-import { requestIdFor } from "./request-id";
+import { apiError, errorResponse, toErrorResponse } from "./errors";
+import { requestIdFor } from "./lib/request-id";
 import { VERSION } from "./version";
 
 export type GatewayApp = Hono<{ Bindings: Env; Variables: AppVariables }>;
@@ -24,13 +24,12 @@ export function createApp(): GatewayApp {
 
   app.route("/admin/v1", createAdminApp());
 
-  app.notFound((c) => errorResponse(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)));
+  app.notFound((c) => errorResponse(apiError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((err, c) => {
     if (err instanceof HTTPException && err.status < 500) {
-      // Hono's own refusals (e.g. malformed JSON in a validated body).
-      return errorResponse(
-        new ApiError(err.status, err.status === 400 ? "invalid_request" : "http_error", err.message || "Bad request."),
-      );
+      // Hono's own refusals (e.g. malformed JSON in a validated body): all of them the client's doing.
+      const code = err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthorized" : "invalid_request";
+      return errorResponse(apiError(code, err.message || undefined));
     }
     return toErrorResponse(err, c.get("requestId"), c.req.path);
   });

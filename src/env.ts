@@ -1,5 +1,3 @@
-import { type AllowedRoute, compileRoutes } from "./edge/routes";
-
 /** Bindings, secrets and vars of the gateway Worker (see wrangler.toml). */
 export interface Env {
   DB: D1Database;
@@ -15,41 +13,4 @@ export interface Env {
   EXTRA_ALLOWED_ROUTES?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   MAX_BODY_BYTES?: string;
-}
-
-export interface Config {
-  upstreamBase: string;
-  allowHttpJwks: boolean;
-  /** The customer routes, compiled once per isolate. */
-  routes: AllowedRoute[];
-  upstreamTimeoutMs: number;
-  maxBodyBytes: number;
-}
-
-const parsed = new WeakMap<Env, Config>();
-
-function positiveInt(raw: string | undefined, fallback: number): number {
-  const n = Number(raw);
-  return Number.isSafeInteger(n) && n > 0 ? n : fallback;
-}
-
-/** Parses vars once per env object (the same object for the isolate's lifetime). */
-export function config(env: Env): Config {
-  let cfg = parsed.get(env);
-  if (!cfg) {
-    cfg = {
-      upstreamBase: (env.ZAVU_API_BASE || "https://api.zavu.dev").replace(/\/+$/, ""),
-      allowHttpJwks: env.ALLOW_HTTP_JWKS === "true",
-      routes: compileRoutes(
-        (env.EXTRA_ALLOWED_ROUTES ?? "")
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean),
-      ),
-      upstreamTimeoutMs: positiveInt(env.UPSTREAM_TIMEOUT_MS, 10_000),
-      maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, 1_048_576),
-    };
-    parsed.set(env, cfg);
-  }
-  return cfg;
 }

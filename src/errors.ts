@@ -1,16 +1,62 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** An error the gateway answers with, as Zavu does: `{code, message, details?}`. */
+/**
+ * Every error the gateway can answer, as Zavu does: `{code, message, details?}`. One table
+ * gives each code its status and a default message; the admin OpenAPI document and the
+ * README's error table are checked against it (test/errors.test.ts).
+ */
+export const ERRORS = {
+  invalid_request: { status: 400, message: "The request is not valid." },
+  unauthorized: { status: 401, message: "Missing or invalid credentials." },
+  credit_limit_reached: { status: 402, message: "This tenant has reached its credit limit." },
+  insufficient_balance: { status: 402, message: "The balance available to this tenant is exhausted." },
+  route_not_allowed: { status: 403, message: "This route is not available through this gateway." },
+  tenant_suspended: {
+    status: 403,
+    message: "This tenant is suspended; messaging is blocked. The balance stays readable.",
+  },
+  tenant_deactivated: { status: 403, message: "This tenant has been deactivated." },
+  tenant_not_ready: { status: 403, message: "This tenant is still being provisioned." },
+  not_found: { status: 404, message: "Not found." },
+  conflict: { status: 409, message: "The request conflicts with the current state." },
+  invalid_state: { status: 409, message: "The tenant is not in a state that allows this." },
+  idempotency_in_progress: { status: 409, message: "A request with this Idempotency-Key is still being processed." },
+  payload_too_large: { status: 413, message: "The request body is too large." },
+  idempotency_key_reused: {
+    status: 422,
+    message: "This Idempotency-Key was used with a different request body.",
+  },
+  internal_error: { status: 500, message: "The gateway failed to handle this request." },
+  upstream_unavailable: { status: 502, message: "Zavu could not be reached." },
+  upstream_auth_failed: {
+    status: 502,
+    message: "Zavu refused this tenant's credentials; the gateway will reload them.",
+  },
+  upstream_error: { status: 502, message: "Zavu refused the operation." },
+  provisioning_incomplete: { status: 503, message: "Provisioning was interrupted; retry or repair." },
+  upstream_timeout: { status: 504, message: "Zavu did not answer in time." },
+} as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error the gateway answers with. Its status comes from the table, never from the thrower. */
 export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+
   constructor(
-    readonly status: ContentfulStatusCode,
-    readonly code: string,
-    message: string,
+    readonly code: ErrorCode,
+    message?: string,
     readonly details?: unknown,
   ) {
-    super(message);
+    super(message ?? ERRORS[code].message);
     this.name = "ApiError";
+    this.status = ERRORS[code].status;
   }
+}
+
+/** `throw apiError("tenant_suspended")`, or with a message and details of its own. */
+export function apiError(code: ErrorCode, message?: string, details?: unknown): ApiError {
+  return new ApiError(code, message, details);
 }
 
 export function errorBody(code: string, message: string, details?: unknown): string {
@@ -30,5 +76,5 @@ export function toErrorResponse(err: unknown, requestId: string, path: string): 
   console.error(
     JSON.stringify({ level: "error", requestId, error: err instanceof Error ? err.name : typeof err, path }),
   );
-  return errorResponse(new ApiError(500, "internal_error", "The gateway failed to handle this request."));
+  return errorResponse(apiError("internal_error"));
 }

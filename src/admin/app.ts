@@ -1,12 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
-import { config } from "../env";
-import { ApiError } from "../errors";
-import { TenantRepo } from "../storage/tenant-repo";
-import { ZavuMainAccount } from "../upstream/zavu-client";
+import { apiError } from "../errors";
 import { VERSION } from "../version";
 import { authenticateAdmin } from "./auth";
+import { adminDeps } from "./deps";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
 import { registerStatsRoutes } from "./routes/stats";
@@ -22,8 +20,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
       if (!result.success) {
         const details = result.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
         const first = details[0];
-        throw new ApiError(
-          400,
+        throw apiError(
           "invalid_request",
           first ? `${first.path || "body"}: ${first.message}` : "Invalid request.",
           details,
@@ -36,7 +33,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
     bodyLimit({
       maxSize: 64 * 1024,
       onError: () => {
-        throw new ApiError(413, "payload_too_large", "Admin request bodies are limited to 64 KiB.");
+        throw apiError("payload_too_large", "Admin request bodies are limited to 64 KiB.");
       },
     }),
   );
@@ -48,17 +45,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
       c.env.ADMIN_TOKEN ?? "",
       c.req.header("x-admin-actor"),
     );
-    const cfg = config(c.env);
-    const repo = new TenantRepo(c.env.DB);
-    c.set("admin", {
-      db: c.env.DB,
-      kv: c.env.CACHE,
-      repo,
-      zavu: new ZavuMainAccount(cfg.upstreamBase, c.env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, c.var.requestId),
-      kek: c.env.KEY_ENCRYPTION_KEY,
-      actor,
-      requestId: c.var.requestId,
-    });
+    c.set("admin", adminDeps(c.env, c.var.requestId, actor));
     await next();
   });
 

@@ -1,5 +1,5 @@
-import { ApiError } from "../errors";
-import { sha256Base64Url } from "../storage/key-vault";
+import { apiError } from "../errors";
+import { sha256Base64Url } from "../lib/encoding";
 
 const encoder = new TextEncoder();
 
@@ -15,8 +15,7 @@ export async function authenticateAdmin(
   onBehalfOf?: string,
 ): Promise<string> {
   const presented = /^Bearer (\S{1,512})$/.exec(header ?? "")?.[1];
-  if (!presented)
-    throw new ApiError(401, "unauthorized", "Send the admin token as Authorization: Bearer <ADMIN_TOKEN>.");
+  if (!presented) throw apiError("unauthorized", "Send the admin token as Authorization: Bearer <ADMIN_TOKEN>.");
   const tokens = configured
     .split(",")
     .map((t) => t.trim())
@@ -28,7 +27,7 @@ export async function authenticateAdmin(
   for (const token of tokens) {
     if (crypto.subtle.timingSafeEqual(mine, await digest(token))) matched = true;
   }
-  if (!matched) throw new ApiError(401, "unauthorized", "The admin token is not valid.");
+  if (!matched) throw apiError("unauthorized", "The admin token is not valid.");
   const who = onBehalfOf && /^[\x20-\x7e]{1,100}$/.test(onBehalfOf) ? ` (${onBehalfOf})` : "";
   return `admin:${(await sha256Base64Url(presented)).slice(0, 8)}${who}`;
 }

@@ -1,6 +1,6 @@
-import { ApiError } from "../errors";
+import { ApiError, apiError } from "../errors";
+import { sha256Base64Url } from "../lib/encoding";
 import { counters } from "../storage/counters";
-import { sha256Base64Url } from "../storage/key-vault";
 
 export interface Outcome {
   status: number;
@@ -30,8 +30,7 @@ export async function idempotent(
   resume?: (tenantId: string) => Promise<Outcome>,
 ): Promise<Outcome & { replayed?: boolean }> {
   if (header === undefined) return run(() => db.prepare("SELECT 1"));
-  if (!KEY.test(header))
-    throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1-200 visible ASCII characters.");
+  if (!KEY.test(header)) throw apiError("invalid_request", "Idempotency-Key must be 1-200 visible ASCII characters.");
   const key = `${scope}:${header}`;
   const fingerprint = await sha256Base64Url(JSON.stringify(body ?? null));
   counters.d1Queries++;
@@ -73,9 +72,9 @@ export async function idempotent(
     .bind(key)
     .first<Stored>())!;
   if (stored.fingerprint !== fingerprint) {
-    throw new ApiError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
+    throw apiError("idempotency_key_reused", "This Idempotency-Key was used with a different request body.");
   }
   if (stored.status !== null) return { status: stored.status, body: JSON.parse(stored.response!), replayed: true };
   if (stored.tenant_id && resume) return settle(resume(stored.tenant_id));
-  throw new ApiError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed.");
+  throw apiError("idempotency_in_progress", "A request with this Idempotency-Key is still being processed.");
 }

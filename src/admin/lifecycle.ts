@@ -1,5 +1,5 @@
 import { entryFromBalance } from "../edge/admission";
-import { ApiError } from "../errors";
+import { apiError } from "../errors";
 import { assertIdentityFree } from "../identity/register";
 import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
 import { type BalanceEntry, bumpStatusEpoch, forgetBalance, readBalance, writeBalance } from "../storage/balance-cache";
@@ -7,28 +7,28 @@ import { sealKey } from "../storage/key-vault";
 import type { TenantRecord } from "../storage/tenant-repo";
 import type { IdentityConfig } from "../storage/tenants";
 import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
-import { type AdminDeps, audit } from "./provisioning";
+import { type AdminDeps, audit } from "./deps";
 
 export async function loadTenant(deps: AdminDeps, id: string): Promise<TenantRecord> {
   const tenant = await deps.repo.get(id);
-  if (!tenant) throw new ApiError(404, "not_found", "Tenant not found.");
+  if (!tenant) throw apiError("not_found", "Tenant not found.");
   return tenant;
 }
 
 function requireLive(tenant: TenantRecord): string {
   if (tenant.status === "provisioning")
-    throw new ApiError(409, "invalid_state", "This tenant is still provisioning; repair it first.");
+    throw apiError("invalid_state", "This tenant is still provisioning; repair it first.");
   if (tenant.status === "deactivated" || !tenant.subAccountId)
-    throw new ApiError(409, "invalid_state", "This tenant has been deactivated.");
+    throw apiError("invalid_state", "This tenant has been deactivated.");
   return tenant.subAccountId;
 }
 
 /** Maps an upstream failure during an admin call to the gateway's error. */
 export function upstreamFailure(err: unknown): never {
   if (err instanceof UpstreamError) {
-    if (err.kind === "timeout") throw new ApiError(504, "upstream_timeout", err.message);
-    if (err.kind === "network") throw new ApiError(502, "upstream_unavailable", err.message);
-    throw new ApiError(502, "upstream_error", `Zavu answered ${err.status} ${err.code}: ${err.message}`);
+    if (err.kind === "timeout") throw apiError("upstream_timeout", err.message);
+    if (err.kind === "network") throw apiError("upstream_unavailable", err.message);
+    throw apiError("upstream_error", `Zavu answered ${err.status} ${err.code}: ${err.message}`);
   }
   throw err;
 }
@@ -68,7 +68,7 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
   const tenant = await loadTenant(deps, id);
   const subId = requireLive(tenant);
   if (changes.externalId && (await deps.repo.externalIdTaken(changes.externalId, id))) {
-    throw new ApiError(409, "conflict", "This externalId belongs to another tenant.");
+    throw apiError("conflict", "This externalId belongs to another tenant.");
   }
   const upstream: Record<string, unknown> = {};
   if (changes.name !== undefined) upstream.name = changes.name;
@@ -89,8 +89,7 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
       audit(deps, "tenant.update", id, { fields: Object.keys(changes) }),
     ]);
   } catch (err) {
-    if (String(err).includes("UNIQUE"))
-      throw new ApiError(409, "conflict", "This externalId belongs to another tenant.");
+    if (String(err).includes("UNIQUE")) throw apiError("conflict", "This externalId belongs to another tenant.");
     throw err;
   }
   forgetTenant(id);
@@ -115,7 +114,7 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
 
 export async function replaceIdentity(deps: AdminDeps, id: string, identity: IdentityConfig): Promise<TenantRecord> {
   const tenant = await loadTenant(deps, id);
-  if (tenant.status === "deactivated") throw new ApiError(409, "invalid_state", "This tenant has been deactivated.");
+  if (tenant.status === "deactivated") throw apiError("invalid_state", "This tenant has been deactivated.");
   await assertIdentityFree(deps.repo, identity, id);
   try {
     await deps.repo.batch([
@@ -124,7 +123,7 @@ export async function replaceIdentity(deps: AdminDeps, id: string, identity: Ide
     ]);
   } catch (err) {
     if (String(err).includes("UNIQUE"))
-      throw new ApiError(409, "conflict", "This issuer and claim value are already registered to another tenant.");
+      throw apiError("conflict", "This issuer and claim value are already registered to another tenant.");
     throw err;
   }
   if (tenant.identity) forgetIssuer(tenant.identity.issuer);
@@ -213,17 +212,17 @@ export async function verifyImportedKey(
 ) {
   const { subAccount } = await deps.zavu.getSubAccount(subAccountId).catch((err) => {
     if (err instanceof UpstreamError && err.status === 404)
-      throw new ApiError(400, "invalid_request", "No such Zavu sub-account.");
+      throw apiError("invalid_request", "No such Zavu sub-account.");
     return upstreamFailure(err);
   });
   const { items } = await deps.zavu.listApiKeys(subAccountId).catch(upstreamFailure);
   const key = items.find((k) => !k.revokedAt && apiKey.startsWith(k.keyPrefix));
-  if (!key) throw new ApiError(400, "invalid_request", "apiKey is not a live key of this sub-account.");
+  if (!key) throw apiError("invalid_request", "apiKey is not a live key of this sub-account.");
   const balance = await zavuCall<Balance>(base, apiKey, "GET", "/v1/balance", { timeoutMs }).catch((err) => {
     if (err instanceof UpstreamError && err.status === 401)
-      throw new ApiError(400, "invalid_request", "Zavu does not accept this apiKey.");
+      throw apiError("invalid_request", "Zavu does not accept this apiKey.");
     return upstreamFailure(err);
   });
-  if (!balance.isSubAccount) throw new ApiError(400, "invalid_request", "apiKey is not a sub-account key.");
+  if (!balance.isSubAccount) throw apiError("invalid_request", "apiKey is not a sub-account key.");
   return { subAccount, key };
 }

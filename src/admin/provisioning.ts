@@ -1,30 +1,15 @@
-import { ApiError } from "../errors";
+import { type ApiError, apiError } from "../errors";
 import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
-import { auditStatement } from "../storage/audit";
 import { dropBalance } from "../storage/balance-cache";
 import { openKey, sealKey } from "../storage/key-vault";
 import { newTenantId, type TenantRecord, type TenantRepo } from "../storage/tenant-repo";
 import type { IdentityConfig } from "../storage/tenants";
 import { type ApiKeyInfo, type SubAccount, UpstreamError, type ZavuMainAccount } from "../upstream/zavu-client";
-
-export interface AdminDeps {
-  db: D1Database;
-  kv: KVNamespace;
-  repo: TenantRepo;
-  zavu: ZavuMainAccount;
-  kek: string;
-  actor: string;
-  requestId: string;
-}
-
-export function audit(deps: AdminDeps, action: string, tenantId: string | null, detail?: Record<string, unknown>) {
-  return auditStatement(deps.db, { actor: deps.actor, action, tenantId, requestId: deps.requestId, detail });
-}
+import { type AdminDeps, audit } from "./deps";
 
 /** A failure that leaves a half-made tenant for a retry or a repair to finish. */
 function incomplete(tenantId: string, step: string): ApiError {
-  return new ApiError(
-    503,
+  return apiError(
     "provisioning_incomplete",
     `Provisioning stopped at step "${step}" because Zavu did not answer. Retry with the same Idempotency-Key, or POST /admin/v1/tenants/${tenantId}/repair.`,
     { tenantId, step },
@@ -76,7 +61,7 @@ export async function beginTenant(
     ]);
   } catch (err) {
     if (String(err).includes("UNIQUE"))
-      throw new ApiError(409, "conflict", "This identity or externalId is already registered to another tenant.");
+      throw apiError("conflict", "This identity or externalId is already registered to another tenant.");
     throw err;
   }
   forgetIssuer(input.identity.issuer); // clear a cached "unknown issuer" in this isolate
@@ -88,8 +73,7 @@ async function abandon(deps: AdminDeps, tenant: TenantRecord, step: string, caus
     ...deps.repo.deleteStatements(tenant.id),
     audit(deps, "tenant.provision.failed", tenant.id, { step, upstreamStatus: cause.status, upstreamCode: cause.code }),
   ]);
-  throw new ApiError(
-    502,
+  throw apiError(
     "upstream_error",
     `Zavu did not create the sub-account (${cause.code}): ${cause.message} No tenant was kept.`,
   );
@@ -143,7 +127,7 @@ const matching = (keys: ApiKeyInfo[], plaintext: string | null) =>
  */
 export async function provision(deps: AdminDeps, tenantId: string, firstAttempt = false): Promise<TenantRecord> {
   let tenant = await deps.repo.get(tenantId);
-  if (!tenant) throw new ApiError(404, "not_found", "Tenant not found.");
+  if (!tenant) throw apiError("not_found", "Tenant not found.");
   if (tenant.status !== "provisioning") return tenant;
   const resumed = !firstAttempt;
 

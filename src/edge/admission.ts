@@ -1,4 +1,4 @@
-import { ApiError } from "../errors";
+import { apiError } from "../errors";
 import type { ResolvedTenant } from "../identity/resolve-tenant";
 import {
   BALANCE_FRESH_MS,
@@ -87,24 +87,20 @@ export async function admit(
   }
   const status = entry?.status ?? tenant.status;
   if (status === "deactivated") throw deactivated();
-  if (status === "provisioning") throw new ApiError(403, "tenant_not_ready", "This tenant is still being provisioned.");
+  if (status === "provisioning") throw apiError("tenant_not_ready", "This tenant is still being provisioned.");
   if (status === "inactive" && route.kind !== "balance") {
-    throw new ApiError(
-      403,
-      "tenant_suspended",
-      "This tenant is suspended; messaging is blocked. The balance stays readable.",
-    );
+    throw apiError("tenant_suspended", "This tenant is suspended; messaging is blocked. The balance stays readable.");
   }
   if (!route.spending || !entry) return;
   if (entry.exhausted === "credit_limit_reached" || (entry.creditLimit && entry.totalSpent >= entry.creditLimit)) {
-    throw new ApiError(402, "credit_limit_reached", "This tenant has reached its credit limit.");
+    throw apiError("credit_limit_reached", "This tenant has reached its credit limit.");
   }
   if (entry.exhausted === "insufficient_balance" || (entry.balance !== null && entry.balance <= 0)) {
-    throw new ApiError(402, "insufficient_balance", "The balance available to this tenant is exhausted.");
+    throw apiError("insufficient_balance", "The balance available to this tenant is exhausted.");
   }
 }
 
-const deactivated = () => new ApiError(403, "tenant_deactivated", "This tenant has been deactivated.");
+const deactivated = () => apiError("tenant_deactivated", "This tenant has been deactivated.");
 
 /** Share other isolates need to see through KV: spend within 20% of the limit, or a team balance under $10. */
 const NEAR_LIMIT = 0.8;

@@ -1,9 +1,9 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload } from "jose";
-import { ApiError } from "../errors";
+import { apiError } from "../errors";
 import type { RemoteDeps } from "../identity/key-sets";
 import { getCachedTenant, type ResolvedTenant, resolveTenant } from "../identity/resolve-tenant";
 import { MAX_TOKEN_LENGTH, TokenRejected, verifyToken } from "../identity/verify";
-import { BoundedCache } from "../storage/bounded-cache";
+import { BoundedCache } from "../lib/bounded-cache";
 
 /**
  * Tokens already verified, never kept past `exp` nor past the tenant entry they resolved to.
@@ -23,7 +23,7 @@ export function verifiedTokenCacheStats() {
   return { size: verified.size, max: verified.maxEntries, bytes: verified.weight, maxBytes: verified.maxWeight };
 }
 
-const unauthorized = (message: string) => new ApiError(401, "unauthorized", message);
+const unauthorized = (message: string) => apiError("unauthorized", message);
 
 export function bearerToken(header: string | undefined): string {
   if (!header) throw unauthorized("Missing Authorization header; send your identity provider's JWT as a Bearer token.");

@@ -1,27 +1,28 @@
-import { config, type Env } from "../env";
-import { ApiError, toErrorResponse } from "../errors";
+import { config } from "../config";
+import type { Env } from "../env";
+import { apiError, toErrorResponse } from "../errors";
 import { forgetTenant, type ResolvedTenant } from "../identity/resolve-tenant";
-import { requestIdFor } from "../request-id";
+import { requestIdFor } from "../lib/request-id";
 import { peekBalance, readBalance, writeBalance } from "../storage/balance-cache";
 import { openKey } from "../storage/key-vault";
 import { admit, entryFromBalance, needsExactCost, recordEstimatedSpend, recordRefusal, recordSpend } from "./admission";
 import { authenticate, bearerToken } from "./authenticate";
 import { forward } from "./proxy";
-import { matchRoute } from "./routes";
+import { matchRoute, routesFor } from "./routes";
 
 function subAccountKey(tenant: ResolvedTenant, kek: string): Promise<string> {
   if (tenant.status === "deactivated") {
-    return Promise.reject(new ApiError(403, "tenant_deactivated", "This tenant has been deactivated."));
+    return Promise.reject(apiError("tenant_deactivated", "This tenant has been deactivated."));
   }
   if (tenant.status === "provisioning") {
-    return Promise.reject(new ApiError(403, "tenant_not_ready", "This tenant is still being provisioned."));
+    return Promise.reject(apiError("tenant_not_ready", "This tenant is still being provisioned."));
   }
   if (!tenant.keyCiphertext) {
-    return Promise.reject(new ApiError(403, "tenant_not_ready", "This tenant has no active Zavu key."));
+    return Promise.reject(apiError("tenant_not_ready", "This tenant has no active Zavu key."));
   }
   tenant.apiKey ??= openKey(kek, tenant.id, tenant.keyCiphertext).catch(() => {
     tenant.apiKey = undefined;
-    throw new ApiError(500, "internal_error", "The gateway could not open this tenant's stored key.");
+    throw apiError("internal_error", "The gateway could not open this tenant's stored key.");
   });
   return tenant.apiKey;
 }
@@ -55,13 +56,9 @@ async function proxyForTenant(
 
   const token = bearerToken(request.headers.get("authorization") ?? undefined);
   const tenant = await authenticate(token, env.DB, { kv: env.CACHE, waitUntil });
-  const route = matchRoute(cfg.routes, request.method, url.pathname);
+  const route = matchRoute(routesFor(cfg.extraRoutes), request.method, url.pathname);
   if (!route) {
-    throw new ApiError(
-      403,
-      "route_not_allowed",
-      `${request.method} ${url.pathname} is not available through this gateway.`,
-    );
+    throw apiError("route_not_allowed", `${request.method} ${url.pathname} is not available through this gateway.`);
   }
   const apiKey = await subAccountKey(tenant, env.KEY_ENCRYPTION_KEY);
   await admit(tenant, route, apiKey, {
@@ -84,11 +81,7 @@ async function proxyForTenant(
     // and do not let the customer mistake this for a problem with their own token.
     forgetTenant(tenant.id);
     await response.body?.cancel();
-    throw new ApiError(
-      502,
-      "upstream_auth_failed",
-      "Zavu refused this tenant's credentials; the gateway will reload them.",
-    );
+    throw apiError("upstream_auth_failed", "Zavu refused this tenant's credentials; the gateway will reload them.");
   }
   if (route.spending && (response.ok || response.status === 402)) {
     const entry = peekBalance(tenant.id);

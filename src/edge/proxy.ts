@@ -1,5 +1,5 @@
-import { ApiError } from "../errors";
-import { readLimited } from "../read-limited";
+import { apiError } from "../errors";
+import { readLimited } from "../lib/read-limited";
 import { counters } from "../storage/counters";
 
 /** Never forwarded upstream: credentials, cookies, hop-by-hop and Cloudflare/proxy headers. */
@@ -55,7 +55,7 @@ function filtered(headers: Headers, stripped: Set<string>): Headers {
 async function boundedBody(request: Request, maxBytes: number): Promise<BodyInit | null> {
   if (!request.body) return null;
   const declared = request.headers.get("content-length");
-  const tooLarge = () => new ApiError(413, "payload_too_large", `Request body is larger than ${maxBytes} bytes.`);
+  const tooLarge = () => apiError("payload_too_large", `Request body is larger than ${maxBytes} bytes.`);
   if (declared !== null) {
     if (Number(declared) > maxBytes) throw tooLarge();
     return request.body;
@@ -91,9 +91,9 @@ export async function forward(request: Request, url: URL, opts: ForwardOptions):
     });
   } catch (err) {
     if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-      throw new ApiError(504, "upstream_timeout", `Zavu did not answer within ${opts.timeoutMs} ms.`);
+      throw apiError("upstream_timeout", `Zavu did not answer within ${opts.timeoutMs} ms.`);
     }
-    throw new ApiError(502, "upstream_unavailable", "Zavu could not be reached.");
+    throw apiError("upstream_unavailable", "Zavu could not be reached.");
   }
   const response = new Response(upstream.body, upstream);
   for (const name of STRIPPED_RESPONSE) response.headers.delete(name);

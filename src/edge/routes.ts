@@ -63,3 +63,15 @@ export function matchRoute(routes: AllowedRoute[], method: string, path: string)
   if (path.includes("%") || path.includes("\\") || path.includes("//")) return undefined;
   return routes.find((r) => r.method === method && r.pattern.test(path));
 }
+
+const compiled = new WeakMap<readonly string[], AllowedRoute[]>();
+
+/** The compiled routes for a config's extra entries, once per isolate. */
+export function routesFor(extra: readonly string[]): AllowedRoute[] {
+  let routes = compiled.get(extra);
+  if (!routes) {
+    routes = compileRoutes([...extra]);
+    compiled.set(extra, routes);
+  }
+  return routes;
+}

@@ -1,5 +1,5 @@
 import type { JSONWebKeySet, JWK } from "jose";
-import { readLimited } from "../read-limited";
+import { readLimited } from "../lib/read-limited";
 
 /** Asymmetric algorithms only: HS* would turn a public key into a shared secret. */
 export const DEFAULT_ALGORITHMS = [

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { BoundedCache } from "../storage/bounded-cache";
+import { BoundedCache } from "../lib/bounded-cache";
 import { counters } from "../storage/counters";
 import { fetchJwks, usableJwks } from "./jwks";
 

@@ -1,5 +1,5 @@
 import type { JSONWebKeySet } from "jose";
-import { ApiError } from "../errors";
+import { apiError } from "../errors";
 import type { TenantRepo } from "../storage/tenant-repo";
 import type { IdentityConfig } from "../storage/tenants";
 import { DEFAULT_ALGORITHMS, fetchJwks, inspectJwks, JwksFetchError, jwksUriProblem } from "./jwks";
@@ -13,7 +13,7 @@ export interface IdentityInput {
   claim?: { name: string; value: string };
 }
 
-const invalid = (message: string, details?: unknown) => new ApiError(400, "invalid_request", message, details);
+const invalid = (message: string, details?: unknown) => apiError("invalid_request", message, details);
 
 /**
  * Turns what a reseller registers into a usable identity, or refuses it with 400:
@@ -72,7 +72,7 @@ export async function assertIdentityFree(
 ): Promise<void> {
   const others = (await repo.identitiesForIssuer(identity.issuer)).filter((i) => i.tenantId !== exceptTenantId);
   if (others.length === 0) return;
-  const conflict = (message: string) => new ApiError(409, "conflict", message);
+  const conflict = (message: string) => apiError("conflict", message);
   if (!identity.claim || others.some((o) => o.claimName === "")) {
     throw conflict(
       "This issuer is already registered to another tenant. Tenants can share an issuer only when each names a claim value.",

@@ -1,5 +1,5 @@
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
-import { BoundedCache } from "../storage/bounded-cache";
+import { BoundedCache } from "../lib/bounded-cache";
 import { type EdgeTenant, findTenantsForToken } from "../storage/tenants";
 import { inlineKeySet, type RemoteDeps, remoteKeySet } from "./key-sets";
 

@@ -1,4 +1,4 @@
-import { BoundedCache } from "./bounded-cache";
+import { BoundedCache } from "../lib/bounded-cache";
 import { counters } from "./counters";
 import type { TenantStatus } from "./tenants";
 

@@ -9,7 +9,7 @@ const audit = createRoute({
   path: "/audit",
   summary: "Who did what, when, to which tenant (newest first; never secrets)",
   request: { query: S.AuditQuery },
-  responses: { 200: json(S.AuditList, "Audit entries"), ...errors(400, 401) },
+  responses: { 200: json(S.AuditList, "Audit entries"), ...errors("invalid_request", "unauthorized") },
 });
 
 export function registerAuditRoutes(app: OpenAPIHono<AdminEnv>) {

@@ -20,7 +20,7 @@ const stats = createRoute({
   method: "get",
   path: "/stats",
   summary: "This isolate's work counters and cache sizes (each cache is bounded in entries and time)",
-  responses: { 200: json(Stats, "Counters since the isolate started, and cache sizes"), ...errors(401) },
+  responses: { 200: json(Stats, "Counters since the isolate started, and cache sizes"), ...errors("unauthorized") },
 });
 
 export function registerStatsRoutes(app: OpenAPIHono<AdminEnv>) {

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { config } from "../../env";
-import { ApiError } from "../../errors";
+import { config } from "../../config";
+import { apiError } from "../../errors";
 import { prepareIdentity } from "../../identity/register";
 import { idempotent } from "../idempotency";
 import {
@@ -20,7 +20,10 @@ const putIdentity = createRoute({
   path: "/tenants/{id}/identity",
   summary: "Replace how the tenant's identity provider signs its JWTs",
   request: { params: S.IdParam, body: json(S.IdentityInputSchema) },
-  responses: { 200: json(S.TenantEnvelope, "The tenant with its new identity"), ...errors(400, 401, 404, 409) },
+  responses: {
+    200: json(S.TenantEnvelope, "The tenant with its new identity"),
+    ...errors("invalid_request", "unauthorized", "not_found", "conflict", "invalid_state", "idempotency_in_progress"),
+  },
 });
 
 const balance = createRoute({
@@ -28,7 +31,19 @@ const balance = createRoute({
   path: "/tenants/{id}/balance",
   summary: "The tenant's balance from Zavu (also refreshes the edge's cache)",
   request: { params: S.IdParam },
-  responses: { 200: json(S.BalanceSchema, "Balance in cents"), ...errors(401, 404, 409, 502, 504) },
+  responses: {
+    200: json(S.BalanceSchema, "Balance in cents"),
+    ...errors(
+      "unauthorized",
+      "not_found",
+      "conflict",
+      "invalid_state",
+      "idempotency_in_progress",
+      "upstream_error",
+      "upstream_unavailable",
+      "upstream_timeout",
+    ),
+  },
 });
 
 const keys = createRoute({
@@ -36,7 +51,19 @@ const keys = createRoute({
   path: "/tenants/{id}/api-keys",
   summary: "The sub-account's Zavu keys (prefixes only)",
   request: { params: S.IdParam },
-  responses: { 200: json(S.ApiKeyListSchema, "Keys"), ...errors(401, 404, 409, 502, 504) },
+  responses: {
+    200: json(S.ApiKeyListSchema, "Keys"),
+    ...errors(
+      "unauthorized",
+      "not_found",
+      "conflict",
+      "invalid_state",
+      "idempotency_in_progress",
+      "upstream_error",
+      "upstream_unavailable",
+      "upstream_timeout",
+    ),
+  },
 });
 
 const rotate = createRoute({
@@ -44,7 +71,20 @@ const rotate = createRoute({
   path: "/tenants/{id}/rotate-key",
   summary: "Issue a new Zavu key for the tenant, store it encrypted, revoke the previous one",
   request: { params: S.IdParam },
-  responses: { 200: json(S.RotateResult, "The new key's id and prefix"), ...errors(401, 404, 409, 422, 502, 504) },
+  responses: {
+    200: json(S.RotateResult, "The new key's id and prefix"),
+    ...errors(
+      "unauthorized",
+      "not_found",
+      "conflict",
+      "invalid_state",
+      "idempotency_in_progress",
+      "idempotency_key_reused",
+      "upstream_error",
+      "upstream_unavailable",
+      "upstream_timeout",
+    ),
+  },
 });
 
 export function registerTenantOpsRoutes(app: OpenAPIHono<AdminEnv>) {
@@ -58,7 +98,7 @@ export function registerTenantOpsRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(balance, async (c) => {
     const tenant = await loadTenant(c.var.admin, c.req.valid("param").id);
     if (!tenant.subAccountId || tenant.status === "deactivated" || tenant.status === "provisioning") {
-      throw new ApiError(409, "invalid_state", `This tenant is ${tenant.status}.`);
+      throw apiError("invalid_state", `This tenant is ${tenant.status}.`);
     }
     const b = await refreshCachedBalance(c.var.admin, tenant);
     return c.json(

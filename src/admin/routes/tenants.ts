@@ -1,14 +1,15 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { config } from "../../env";
-import { ApiError } from "../../errors";
+import { config } from "../../config";
+import { apiError } from "../../errors";
 import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../../identity/register";
 import { readBalance } from "../../storage/balance-cache";
 import { sealKey } from "../../storage/key-vault";
 import { newTenantId } from "../../storage/tenant-repo";
+import { type AdminDeps, audit } from "../deps";
 import { idempotent } from "../idempotency";
 import { currentTotalSpent, deactivateTenant, loadTenant, updateTenant, verifyImportedKey } from "../lifecycle";
 import { decodeCursor, encodeCursor, presentTenant } from "../present";
-import { type AdminDeps, audit, beginTenant, provision } from "../provisioning";
+import { beginTenant, provision } from "../provisioning";
 import * as S from "../schemas";
 import { type AdminEnv, errors, json } from "./common";
 
@@ -17,7 +18,21 @@ const create = createRoute({
   path: "/tenants",
   summary: "Onboard a customer: create its Zavu sub-account, store its key encrypted, register its identity provider",
   request: { body: json(S.CreateTenantSchema) },
-  responses: { 201: json(S.TenantEnvelope, "The active tenant"), ...errors(400, 401, 409, 422, 502, 503, 504) },
+  responses: {
+    201: json(S.TenantEnvelope, "The active tenant"),
+    ...errors(
+      "invalid_request",
+      "unauthorized",
+      "conflict",
+      "invalid_state",
+      "idempotency_in_progress",
+      "idempotency_key_reused",
+      "upstream_error",
+      "upstream_unavailable",
+      "provisioning_incomplete",
+      "upstream_timeout",
+    ),
+  },
 });
 
 const list = createRoute({
@@ -25,7 +40,7 @@ const list = createRoute({
   path: "/tenants",
   summary: "List tenants (keyset pagination)",
   request: { query: S.ListQuery },
-  responses: { 200: json(S.TenantList, "A page of tenants"), ...errors(400, 401) },
+  responses: { 200: json(S.TenantList, "A page of tenants"), ...errors("invalid_request", "unauthorized") },
 });
 
 const get = createRoute({
@@ -33,7 +48,7 @@ const get = createRoute({
   path: "/tenants/{id}",
   summary: "One tenant, with its upstream totalSpent",
   request: { params: S.IdParam },
-  responses: { 200: json(S.TenantEnvelope, "The tenant"), ...errors(401, 404) },
+  responses: { 200: json(S.TenantEnvelope, "The tenant"), ...errors("unauthorized", "not_found") },
 });
 
 const patch = createRoute({
@@ -41,7 +56,20 @@ const patch = createRoute({
   path: "/tenants/{id}",
   summary: "Change name, externalId, creditLimit, metadata or status (mirrored to Zavu)",
   request: { params: S.IdParam, body: json(S.UpdateTenantSchema) },
-  responses: { 200: json(S.TenantEnvelope, "The updated tenant"), ...errors(400, 401, 404, 409, 502, 504) },
+  responses: {
+    200: json(S.TenantEnvelope, "The updated tenant"),
+    ...errors(
+      "invalid_request",
+      "unauthorized",
+      "not_found",
+      "conflict",
+      "invalid_state",
+      "idempotency_in_progress",
+      "upstream_error",
+      "upstream_unavailable",
+      "upstream_timeout",
+    ),
+  },
 });
 
 const remove = createRoute({
@@ -49,7 +77,10 @@ const remove = createRoute({
   path: "/tenants/{id}",
   summary: "Deactivate: Zavu revokes every key, the stored ciphertext is erased, the record stays",
   request: { params: S.IdParam },
-  responses: { 200: json(S.DeleteResult, "The deactivated tenant"), ...errors(401, 404, 502, 504) },
+  responses: {
+    200: json(S.DeleteResult, "The deactivated tenant"),
+    ...errors("unauthorized", "not_found", "upstream_error", "upstream_unavailable", "upstream_timeout"),
+  },
 });
 
 const repair = createRoute({
@@ -57,7 +88,10 @@ const repair = createRoute({
   path: "/tenants/{id}/repair",
   summary: "Finish a provisioning that was interrupted",
   request: { params: S.IdParam },
-  responses: { 200: json(S.TenantEnvelope, "The tenant, active"), ...errors(401, 404, 502, 503) },
+  responses: {
+    200: json(S.TenantEnvelope, "The tenant, active"),
+    ...errors("unauthorized", "not_found", "upstream_error", "upstream_unavailable", "provisioning_incomplete"),
+  },
 });
 
 const importRoute = createRoute({
@@ -65,7 +99,19 @@ const importRoute = createRoute({
   path: "/tenants/import",
   summary: "Adopt an existing Zavu sub-account (id and key)",
   request: { body: json(S.ImportTenantSchema) },
-  responses: { 201: json(S.TenantEnvelope, "The imported tenant"), ...errors(400, 401, 409, 422, 502) },
+  responses: {
+    201: json(S.TenantEnvelope, "The imported tenant"),
+    ...errors(
+      "invalid_request",
+      "unauthorized",
+      "conflict",
+      "invalid_state",
+      "idempotency_in_progress",
+      "idempotency_key_reused",
+      "upstream_error",
+      "upstream_unavailable",
+    ),
+  },
 });
 
 /** What a new tenant (created or imported) must satisfy: a usable identity nobody else holds, a free externalId. */
@@ -77,7 +123,7 @@ async function checkNewTenant(
   const identity = await prepareIdentity(body.identity, { allowHttpJwks });
   await assertIdentityFree(deps.repo, identity);
   if (body.externalId && (await deps.repo.externalIdTaken(body.externalId))) {
-    throw new ApiError(409, "conflict", "This externalId belongs to another tenant.");
+    throw apiError("conflict", "This externalId belongs to another tenant.");
   }
   return identity;
 }
@@ -191,7 +237,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
         ]);
       } catch (err) {
         if (String(err).includes("UNIQUE"))
-          throw new ApiError(409, "conflict", "This sub-account, identity or externalId is already registered.");
+          throw apiError("conflict", "This sub-account, identity or externalId is already registered.");
         throw err;
       }
       const tenant = await loadTenant(deps, id);
