@@ -2,9 +2,9 @@ import { type ApiError, apiError } from "../errors";
 import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
 import { dropBalance } from "../storage/balance-cache";
 import { openKey, sealKey } from "../storage/key-vault";
-import { newTenantId, type TenantRecord, type TenantRepo } from "../storage/tenant-repo";
+import { newTenantId, type TenantRecord } from "../storage/tenant-repo";
 import type { IdentityConfig } from "../storage/tenants";
-import { type ApiKeyInfo, type SubAccount, UpstreamError, type ZavuMainAccount } from "../upstream/zavu-client";
+import { type ApiKeyInfo, type SubAccount, UpstreamError } from "../upstream/zavu-client";
 import { type AdminDeps, audit } from "./deps";
 
 /** A failure that leaves a half-made tenant for a retry or a repair to finish. */

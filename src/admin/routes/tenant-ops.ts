@@ -1,5 +1,4 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { config } from "../../config";
 import { apiError } from "../../errors";
 import { prepareIdentity } from "../../identity/register";
 import { idempotent } from "../idempotency";
@@ -90,7 +89,7 @@ const rotate = createRoute({
 export function registerTenantOpsRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(putIdentity, async (c) => {
     const deps = c.var.admin;
-    const identity = await prepareIdentity(c.req.valid("json"), { allowHttpJwks: config(c.env).allowHttpJwks });
+    const identity = await prepareIdentity(c.req.valid("json"), { allowHttpJwks: deps.allowHttpJwks });
     const tenant = await replaceIdentity(deps, c.req.valid("param").id, identity);
     return c.json({ tenant: presentTenant(tenant, await currentTotalSpent(deps, tenant)) }, 200);
   });

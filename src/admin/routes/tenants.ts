@@ -1,15 +1,10 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { config } from "../../config";
-import { apiError } from "../../errors";
-import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../../identity/register";
 import { readBalance } from "../../storage/balance-cache";
-import { sealKey } from "../../storage/key-vault";
-import { newTenantId } from "../../storage/tenant-repo";
-import { type AdminDeps, audit } from "../deps";
 import { idempotent } from "../idempotency";
-import { currentTotalSpent, deactivateTenant, loadTenant, updateTenant, verifyImportedKey } from "../lifecycle";
+import { currentTotalSpent, deactivateTenant, loadTenant, updateTenant } from "../lifecycle";
+import { createTenant, importTenant } from "../onboarding";
 import { decodeCursor, encodeCursor, presentTenant } from "../present";
-import { beginTenant, provision } from "../provisioning";
+import { provision } from "../provisioning";
 import * as S from "../schemas";
 import { type AdminEnv, errors, json } from "./common";
 
@@ -114,20 +109,6 @@ const importRoute = createRoute({
   },
 });
 
-/** What a new tenant (created or imported) must satisfy: a usable identity nobody else holds, a free externalId. */
-async function checkNewTenant(
-  deps: AdminDeps,
-  body: { identity: IdentityInput; externalId?: string },
-  allowHttpJwks: boolean,
-) {
-  const identity = await prepareIdentity(body.identity, { allowHttpJwks });
-  await assertIdentityFree(deps.repo, identity);
-  if (body.externalId && (await deps.repo.externalIdTaken(body.externalId))) {
-    throw apiError("conflict", "This externalId belongs to another tenant.");
-  }
-  return identity;
-}
-
 export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(create, async (c) => {
     const deps = c.var.admin;
@@ -138,9 +119,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
       c.req.header("idempotency-key"),
       body,
       async (bind) => {
-        const identity = await checkNewTenant(deps, body, config(c.env).allowHttpJwks);
-        const id = await beginTenant(deps, { ...body, identity }, (tenantId) => [bind(tenantId)]);
-        const tenant = await provision(deps, id, true);
+        const tenant = await createTenant(deps, body, (tenantId) => [bind(tenantId)]);
         return { status: 201, body: { tenant: presentTenant(tenant, 0) } };
       },
       async (tenantId) => ({ status: 201, body: { tenant: presentTenant(await provision(deps, tenantId), 0) } }),
@@ -200,48 +179,9 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(importRoute, async (c) => {
     const deps = c.var.admin;
     const body = c.req.valid("json");
-    const cfg = config(c.env);
     const outcome = await idempotent(deps.db, "tenants.import", c.req.header("idempotency-key"), body, async () => {
-      const identity = await checkNewTenant(deps, body, cfg.allowHttpJwks);
-      const { subAccount, key } = await verifyImportedKey(
-        deps,
-        cfg.upstreamBase,
-        cfg.upstreamTimeoutMs,
-        body.subAccountId,
-        body.apiKey,
-      );
-      const id = newTenantId();
-      try {
-        await deps.repo.batch([
-          ...deps.repo.insertStatements(
-            {
-              id,
-              name: body.name ?? subAccount.name,
-              externalId: body.externalId ?? null,
-              status: subAccount.status === "inactive" ? "inactive" : "active",
-              creditLimit: subAccount.creditLimit ?? null,
-              metadata: body.metadata ?? subAccount.metadata ?? null,
-              subAccountId: subAccount.id,
-              keyCiphertext: await sealKey(deps.kek, id, body.apiKey),
-              keyId: key.id,
-              keyPrefix: key.keyPrefix,
-            },
-            identity,
-            Date.now(),
-          ),
-          audit(deps, "tenant.import", id, {
-            subAccountId: subAccount.id,
-            keyPrefix: key.keyPrefix,
-            issuer: identity.issuer,
-          }),
-        ]);
-      } catch (err) {
-        if (String(err).includes("UNIQUE"))
-          throw apiError("conflict", "This sub-account, identity or externalId is already registered.");
-        throw err;
-      }
-      const tenant = await loadTenant(deps, id);
-      return { status: 201, body: { tenant: presentTenant(tenant, subAccount.totalSpent) } };
+      const tenant = await importTenant(deps, body);
+      return { status: 201, body: { tenant: presentTenant(tenant, await currentTotalSpent(deps, tenant)) } };
     });
     return c.json(
       outcome.body as never,
