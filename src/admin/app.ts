@@ -8,6 +8,7 @@ import { adminDeps } from "./deps";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
 import { registerStatsRoutes } from "./routes/stats";
+import { registerTeamRoutes } from "./routes/team";
 import { registerTenantOpsRoutes } from "./routes/tenant-ops";
 import { registerTenantRoutes } from "./routes/tenants";
 
@@ -45,7 +46,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
       c.env.ADMIN_TOKEN ?? "",
       c.req.header("x-admin-actor"),
     );
-    c.set("admin", adminDeps(c.env, c.var.requestId, actor));
+    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, actor));
     await next();
   });
 
@@ -53,6 +54,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
   registerTenantOpsRoutes(app);
   registerAuditRoutes(app);
   registerStatsRoutes(app);
+  registerTeamRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
