@@ -28,14 +28,14 @@ export function createIsolateState(opts: { clock?: Clock } = {}): IsolateState {
   const tenants = new TenantResolver(clock, counters, jwks);
   const budgets = new Budgets(clock, counters);
   const control = new ControlSync(clock, counters, {
-    onEvents(events) {
+    // Leases are cents this isolate was given, whatever happens to the tenant's other settings:
+    // they stay until spent or handed back (a dropped lease would hold its cents until it expires).
+    // A refusal standing in this isolate is dropped: a new limit may allow what it refused.
+    onEvents: (events) => {
       tenants.apply(events);
-      for (const e of events) if (e.tenantId) budgets.forgetTenant(e.tenantId);
+      for (const e of events) if (e.tenantId) budgets.reconsider(e.tenantId);
     },
-    onReset() {
-      tenants.reset();
-      budgets.reset();
-    },
+    onReset: () => tenants.reset(),
   });
   return { clock, counters, jwks, tenants, control, budgets, startedAt: clock.now() };
 }

@@ -68,7 +68,7 @@ export function controlApi(store: Store, faults: Faults): Hono {
   });
 
   app.get("/requests", (c) => {
-    const limit = Math.min(Number(c.req.query("limit") ?? 100) || 100, 2000);
+    const limit = Math.min(Number(c.req.query("limit") ?? 100) || 100, 10_000);
     const after = Number(c.req.query("after") ?? 0) || 0;
     return c.json({ items: store.requests(limit, after) });
   });

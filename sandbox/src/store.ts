@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS requests (
   query TEXT NOT NULL, status INTEGER NOT NULL, sub_account_id TEXT, key_id TEXT, headers TEXT NOT NULL);
 `;
 const TABLES = ["settings", "sub_accounts", "api_keys", "messages", "requests"];
-const REQUEST_LOG_MAX = 2000;
+const REQUEST_LOG_MAX = 10_000;
 
 export interface SubAccountRow {
   id: string;

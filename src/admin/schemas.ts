@@ -134,6 +134,14 @@ export const BalanceSchema = z
     currency: z.string(),
     creditLimit: z.number().int().nullable(),
     totalSpent: z.number().int(),
+    ledger: z
+      .object({
+        available: z.number().int().nullable().openapi({ description: "Cents the gateway may still admit" }),
+        estimate: z.number().int().openapi({ description: "The cost it reserves per send (cents)" }),
+        refreshedAt: z.number().int(),
+      })
+      .nullable()
+      .openapi({ description: "The gateway's spend ledger for this tenant (null without a credit limit)" }),
   })
   .openapi("TenantBalance");
 

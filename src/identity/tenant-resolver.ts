@@ -37,6 +37,9 @@ interface IssuerIndex {
 
 const MAX_CACHED_TOKEN = 4 * 1024;
 const MAX_MISSES_PER_ISSUER = 1_000;
+/** D1 lookups of issuers the registry does not list: this many a second per isolate, in bursts of UNKNOWN_LOOKUP_BURST. */
+const UNKNOWN_LOOKUPS_PER_SECOND = 1;
+const UNKNOWN_LOOKUP_BURST = 3;
 
 const unauthorized = (message: string) => apiError("unauthorized", message);
 
@@ -66,6 +69,9 @@ export class TenantResolver {
   private registry: Set<string> | null = null;
   private registryLoad: Promise<void> | null = null;
   private readonly dirtyIssuers = new Set<string>();
+  private lookups = UNKNOWN_LOOKUP_BURST;
+  private readonly issuerChecks = new Map<string, Promise<boolean>>();
+  private lookupsAt = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -126,7 +132,7 @@ export class TenantResolver {
    */
   private async resolve(issuer: string, payload: JWTPayload, ctx: ResolveContext): Promise<TenantEntry | null> {
     if (ctx.fresh) {
-      if (!(await this.mayBeRegistered(issuer, ctx))) {
+      if (!(await this.mayBeRegistered(issuer, ctx)) && !(await this.registeredSince(issuer, ctx))) {
         this.counters.unknownIssuerRejections++;
         return null;
       }
@@ -163,6 +169,39 @@ export class TenantResolver {
       this.dirtyIssuers.delete(issuer);
     }
     return entry;
+  }
+
+  /**
+   * An issuer the registry does not list may belong to a tenant created moments ago in another
+   * isolate (the event reaches this one within the consistency bound). A few such checks a second go
+   * to D1 (a token bucket; concurrent requests for one issuer share one check), so a new tenant works
+   * at once while a flood of garbage costs at most UNKNOWN_LOOKUPS_PER_SECOND queries a second.
+   */
+  private registeredSince(issuer: string, ctx: ResolveContext): Promise<boolean> {
+    let pending = this.issuerChecks.get(issuer);
+    if (!pending) {
+      if (this.issuerChecks.size >= 100 || !this.spareLookup()) return Promise.resolve(false);
+      const startEpoch = ctx.control.epoch;
+      pending = ctx.repo
+        .issuerRegistered(issuer)
+        .then((registered) => {
+          if (registered && !ctx.control.changedSince(startEpoch, null, issuer)) this.registry?.add(issuer);
+          return registered;
+        })
+        .finally(() => this.issuerChecks.delete(issuer));
+      this.issuerChecks.set(issuer, pending);
+    }
+    return pending;
+  }
+
+  private spareLookup(): boolean {
+    const now = this.clock.now();
+    const refill = ((now - this.lookupsAt) / 1000) * UNKNOWN_LOOKUPS_PER_SECOND;
+    this.lookups = Math.min(UNKNOWN_LOOKUP_BURST, this.lookups + refill);
+    this.lookupsAt = now;
+    if (this.lookups < 1) return false;
+    this.lookups -= 1;
+    return true;
   }
 
   private indexFor(issuer: string, claimName: string): IssuerIndex {

@@ -7,7 +7,7 @@ import type { LeaseReturn, LedgerSubject } from "./spend-ledger";
 
 /** A ledger as an isolate reaches it: the Durable Object's RPC stub, or anything of the same shape. */
 export interface LedgerApi {
-  acquire(subject: LedgerSubject, holder: string, previous?: LeaseReturn): Promise<Grant>;
+  acquire(subject: LedgerSubject, holder: string, returned: LeaseReturn[]): Promise<Grant>;
   reserve(subject: LedgerSubject, holder: string): Promise<Reservation>;
   settle(subject: LedgerSubject, id: string, cost: number | null, refused?: RefusalCode): Promise<void>;
   exhausted(subject: LedgerSubject, code: RefusalCode): Promise<void>;
@@ -16,23 +16,33 @@ export interface LedgerApi {
 interface Lease {
   id: string;
   amount: number;
+  /** The cost each send takes from it until its answer tells the real one (cents). */
+  estimate: number;
   /** Cents of the lease not yet promised to a send. */
   remaining: number;
   expiresAt: number;
-  /** Cents spent by answered sends (exact where Zavu said, else estimated). */
-  used: number;
+  /** Cents of answered sends whose cost Zavu gave. */
+  known: number;
+  /** Answered sends whose cost nobody read or Zavu did not give (the ledger values them). */
+  unknownSends: number;
   /** Estimates of sends admitted and not yet answered. */
   inFlight: number;
 }
 
 /** This isolate's standing with one ledger. */
 class Budget {
+  /** The lease sends take from. */
   lease: Lease | null = null;
+  /** A lease obtained ahead of need, taken over when the current one runs out. */
+  next: Lease | null = null;
+  /** Leases no longer used, reported to the ledger with the next request (so every send under them is counted). */
+  retired: Lease[] = [];
   mode: "unknown" | "lease" | "strict" | "refused" = "unknown";
   /** Until then the strict or refused answer stands without asking the ledger for a lease again. */
   recheckAt = 0;
   refusal: RefusalCode | null = null;
-  estimate = 0;
+  /** The refusal came from Zavu (a 402), not from the ledger's count. */
+  hard = false;
   acquiring: Promise<void> | null = null;
   constructor(readonly subject: LedgerSubject) {}
 }
@@ -57,8 +67,10 @@ export interface BudgetContext {
 const RENEW_BELOW = 0.5;
 /** A lease is not started on this close to its expiry. */
 const EXPIRY_MARGIN_MS = 1_000;
-/** How long the strict zone or a refusal stands before the isolate asks for a lease again. */
+/** How long the strict zone stands before the isolate asks for a lease again. */
 const RECHECK_MS = 2_000;
+/** How long a refusal stands in this isolate before it asks the ledger again (which refreshes from Zavu first). */
+const REFUSAL_RECHECK_MS = 500;
 
 /**
  * Admission against the money the gateway guards, for one isolate: the team's balance, and the
@@ -110,20 +122,41 @@ export class Budgets {
     return { claims, needsExactCost };
   }
 
+  private usable(lease: Lease | null, now: number): lease is Lease {
+    return lease !== null && now < lease.expiresAt - EXPIRY_MARGIN_MS && lease.remaining >= lease.estimate;
+  }
+
+  private retire(budget: Budget): void {
+    if (budget.lease) budget.retired.push(budget.lease);
+    budget.lease = null;
+  }
+
   private async claim(budget: Budget, ctx: BudgetContext): Promise<Claim> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = this.clock.now();
-      if (budget.mode === "refused" && now < budget.recheckAt) throw apiError(budget.refusal!);
+      // Zavu itself refused (402): no lease this isolate holds is worth anything until the recheck.
+      if (budget.mode === "refused" && budget.hard && now < budget.recheckAt) throw apiError(budget.refusal!);
+      if (budget.next && !this.usable(budget.next, now)) {
+        budget.retired.push(budget.next); // expired before it was needed: hand it back unused
+        budget.next = null;
+      }
+      if (!this.usable(budget.lease, now) && budget.next) {
+        this.retire(budget);
+        budget.lease = budget.next;
+        budget.next = null;
+      }
       const lease = budget.lease;
-      if (lease && now < lease.expiresAt - EXPIRY_MARGIN_MS && lease.remaining >= budget.estimate) {
-        lease.remaining -= budget.estimate;
-        lease.inFlight += budget.estimate;
-        if (lease.remaining < lease.amount * RENEW_BELOW && !budget.acquiring) {
+      if (this.usable(lease, now)) {
+        lease.remaining -= lease.estimate;
+        lease.inFlight += lease.estimate;
+        if (lease.remaining < lease.amount * RENEW_BELOW && !budget.next && !budget.acquiring) {
           this.counters.ledgerCallsBackground++;
           ctx.waitUntil(this.acquire(budget, ctx).catch(() => undefined));
         }
-        return { budget, kind: "lease", lease, estimate: budget.estimate };
+        return { budget, kind: "lease", lease, estimate: lease.estimate };
       }
+      this.retire(budget); // spent or expired: nothing more is taken from it
+      if (budget.mode === "refused" && now < budget.recheckAt) throw apiError(budget.refusal!);
       if (budget.mode === "strict" && now < budget.recheckAt) return this.reserve(budget, ctx);
       this.counters.ledgerCalls++;
       await this.acquire(budget, ctx);
@@ -142,34 +175,53 @@ export class Budgets {
     return { budget, kind: "reservation", id: r.id, estimate: r.estimate };
   }
 
-  /** One lease request at a time per budget; it hands back the lease being replaced. */
+  /**
+   * One lease request at a time per budget. It reports the retired leases: nothing takes from them
+   * any more, so what they report is complete but for sends still in flight, counted at their estimate.
+   */
   private acquire(budget: Budget, ctx: BudgetContext): Promise<void> {
     budget.acquiring ??= (async () => {
-      const previous = budget.lease;
-      const handBack = previous
-        ? { id: previous.id, used: previous.used, inFlight: previous.inFlight, maxCost: this.maxCost }
-        : undefined;
-      const grant = await ctx.ledger(budget.subject).acquire(budget.subject, this.holder, handBack);
+      const retired = budget.retired.splice(0);
+      const returned = retired.map((l) => ({
+        id: l.id,
+        known: l.known,
+        unknownSends: l.unknownSends,
+        inFlight: l.inFlight,
+        maxCost: this.maxCost,
+      }));
+      let grant: Grant;
+      try {
+        grant = await ctx.ledger(budget.subject).acquire(budget.subject, this.holder, returned);
+      } catch (err) {
+        budget.retired.unshift(...retired); // reported next time
+        throw err;
+      }
       const now = this.clock.now();
-      budget.estimate = grant.estimate;
       if (grant.mode === "lease") {
-        budget.lease = {
+        const lease: Lease = {
           id: grant.id,
           amount: grant.amount,
+          estimate: grant.estimate,
           remaining: grant.amount,
           // The ledger's clock may differ from this machine's: count the lease's life from here.
           expiresAt: now + Math.min(LEASE_MS, grant.expiresAt - Date.now()),
-          used: 0,
+          known: 0,
+          unknownSends: 0,
           inFlight: 0,
         };
-        budget.mode = "lease";
-      } else {
-        budget.lease = null;
-        if (grant.mode === "refused") this.refuse(budget, grant.code);
-        else {
-          budget.mode = "strict";
-          budget.recheckAt = now + RECHECK_MS;
+        if (this.usable(budget.lease, now)) {
+          if (budget.next) budget.retired.push(budget.next);
+          budget.next = lease;
+        } else {
+          this.retire(budget);
+          budget.lease = lease;
         }
+        budget.mode = "lease";
+      } else if (grant.mode === "refused") {
+        this.refuse(budget, grant.code);
+      } else {
+        budget.mode = "strict";
+        budget.recheckAt = now + RECHECK_MS;
       }
     })().finally(() => {
       budget.acquiring = null;
@@ -177,10 +229,11 @@ export class Budgets {
     return budget.acquiring;
   }
 
-  private refuse(budget: Budget, code: RefusalCode): void {
+  private refuse(budget: Budget, code: RefusalCode, hard = false): void {
     budget.mode = "refused";
     budget.refusal = code;
-    budget.recheckAt = this.clock.now() + RECHECK_MS;
+    budget.hard = hard;
+    budget.recheckAt = this.clock.now() + (hard ? RECHECK_MS : REFUSAL_RECHECK_MS);
   }
 
   /**
@@ -199,11 +252,13 @@ export class Budgets {
     refused: RefusalCode | undefined,
     notSent: boolean,
   ): void {
-    const spent = notSent || refused ? 0 : (cost ?? claim.estimate);
+    const charged = notSent || refused ? 0 : cost;
     if (claim.kind === "lease") {
       claim.lease.inFlight -= claim.estimate;
-      claim.lease.used += spent;
-      claim.lease.remaining += claim.estimate - spent;
+      if (charged === null) claim.lease.unknownSends++;
+      else claim.lease.known += charged;
+      // A known cost gives back what its estimate held; an unknown one keeps the estimate taken.
+      claim.lease.remaining += charged === null ? 0 : claim.estimate - charged;
     } else {
       this.counters.ledgerCallsBackground++;
       const ledger = ctx.ledger(claim.budget.subject);
@@ -214,7 +269,7 @@ export class Budgets {
       );
     }
     if (refused && this.matches(claim.budget, refused)) {
-      this.refuse(claim.budget, refused);
+      this.refuse(claim.budget, refused, true);
       if (claim.kind === "lease") {
         this.counters.ledgerCallsBackground++;
         ctx.waitUntil(
@@ -232,19 +287,23 @@ export class Budgets {
     return (code === "credit_limit_reached") === (budget.subject.kind === "tenant");
   }
 
-  /** A tenant's limit or state changed: forget its budget (a lease still held counts until it expires). */
-  forgetTenant(tenantId: string): void {
-    this.tenants.delete(tenantId);
-  }
-
-  reset(): void {
-    this.tenants.clear();
+  /** The tenant changed (its limit, perhaps): ask its ledger again on the next send instead of refusing locally. */
+  reconsider(tenantId: string): void {
+    const budget = this.tenants.get(tenantId);
+    if (budget && (budget.mode === "refused" || budget.mode === "strict")) {
+      budget.mode = "unknown";
+      budget.recheckAt = 0;
+    }
   }
 
   stats() {
     return {
       tenants: this.tenants.stats(),
-      team: { mode: this.team.mode, lease: this.team.lease?.remaining ?? null, estimate: this.team.estimate },
+      team: {
+        mode: this.team.mode,
+        lease: this.team.lease?.remaining ?? null,
+        estimate: this.team.lease?.estimate ?? 0,
+      },
     };
   }
 }

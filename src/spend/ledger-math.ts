@@ -11,15 +11,17 @@ export type RefusalCode = "credit_limit_reached" | "insufficient_balance";
 export interface Entry {
   kind: "lease" | "reservation";
   holder: string;
-  /** Cents counted against the budget: the lease size or estimate while open, what was used once closed. */
-  amount: number;
+  /** Cents held for sends not answered yet: a whole open lease, a reservation's estimate, sends in flight at close. */
+  held: number;
+  /** Cents of answered sends whose cost Zavu gave. */
+  known: number;
+  /** Answered sends whose cost Zavu did not give (valued at the current estimate until a refresh). */
+  unknownSends: number;
   open: boolean;
   /** When an open entry stops counting as live (its holder is presumed gone). */
   expiresAt: number;
   /** When a closed entry's sends were all answered: a refresh that starts later includes them. */
   closedAt: number;
-  /** Closed with an estimated amount (Zavu gave no cost): only a refresh can tell the truth. */
-  estimated: boolean;
 }
 
 export interface LedgerState {
@@ -31,13 +33,17 @@ export interface LedgerState {
   spent: number;
   refreshedAt: number;
   entries: Record<string, Entry>;
-  /** The largest cost of one send seen so far, in cents (0: none seen): the estimate for the next. */
+  /** The largest cost of one send Zavu gave (cents; 0: none yet). */
   maxCost: number;
+  /** What sends without a given cost cost on average, learned from refreshes (cents; 0: not yet). */
+  learnedCost: number;
   /** Zavu refused a send (402) since the last refresh. */
   exhausted: RefusalCode | null;
   /** Isolates that asked recently (holder -> last seen): leases are shared out among them. */
   holders: Record<string, number>;
   seq: number;
+  /** How long a send can still be in flight (see GRACE_MS). */
+  graceMs: number;
 }
 
 export type Grant =
@@ -47,10 +53,23 @@ export type Grant =
 
 export type Reservation = { ok: true; id: string; estimate: number } | { ok: false; code: RefusalCode };
 
-/** A lease lives this long; its holder renews it earlier when it runs low. */
+/** What an isolate reports of a lease it no longer takes from. */
+export interface LeaseUse {
+  known: number;
+  unknownSends: number;
+  /** Estimates of sends still in flight. */
+  inFlight: number;
+}
+
+/** A lease lives this long far from the edge; its holder renews it earlier when it runs low. */
 export const LEASE_MS = 30_000;
-/** Sends still in flight when an entry closes or expires finish within this (the upstream timeout and margin). */
-export const GRACE_MS = 20_000;
+/** Leases granted close to the edge live this long, so budget an idle isolate holds comes back soon. */
+const NEAR_LEASE_MS = 5_000;
+/**
+ * Sends still in flight when an entry closes or expires finish within this: the upstream timeout and
+ * a margin (the ledger sets it from UPSTREAM_TIMEOUT_MS; this is the default's).
+ */
+export const GRACE_MS = 12_000;
 /**
  * The strict zone: leases must be worth at least this many sends each. Below that, the budget left
  * could not give every active isolate a useful lease, so every send reserves its cost one by one.
@@ -71,34 +90,41 @@ export function newLedger(kind: LedgerKind): LedgerState {
     refreshedAt: 0,
     entries: {},
     maxCost: 0,
+    learnedCost: 0,
     exhausted: null,
     holders: {},
     seq: 0,
+    graceMs: GRACE_MS,
   };
 }
 
+/** What one send is expected to cost: the largest cost seen, else what refreshes taught, else the default. */
 export function estimateOf(s: LedgerState, fallback = DEFAULT_ESTIMATE_CENTS): number {
-  return s.maxCost > 0 ? s.maxCost : fallback;
+  if (s.maxCost > 0) return Math.max(s.maxCost, s.learnedCost);
+  return s.learnedCost > 0 ? s.learnedCost : fallback;
 }
 
-export function outstanding(s: LedgerState): number {
+const worth = (e: Entry, estimate: number) => e.held + e.known + e.unknownSends * estimate;
+
+export function outstanding(s: LedgerState, fallback?: number): number {
+  const estimate = estimateOf(s, fallback);
   let sum = 0;
-  for (const e of Object.values(s.entries)) sum += e.amount;
+  for (const e of Object.values(s.entries)) sum += worth(e, estimate);
   return sum;
 }
 
 /** Cents that may still be handed out (Infinity when there is no limit). */
-export function available(s: LedgerState): number {
-  return s.remaining === null ? Number.POSITIVE_INFINITY : s.remaining - outstanding(s);
+export function available(s: LedgerState, fallback?: number): number {
+  return s.remaining === null ? Number.POSITIVE_INFINITY : s.remaining - outstanding(s, fallback);
 }
 
 /**
  * Whether one more send may start. As Zavu decides: a tenant may send while its spend is under the
  * limit (the last send can cross it); the team while its balance covers the send.
  */
-function mayStart(s: LedgerState, estimate: number): boolean {
+function mayStart(s: LedgerState, estimate: number, fallback?: number): boolean {
   if (s.exhausted) return false;
-  const left = available(s);
+  const left = available(s, fallback);
   return s.kind === "tenant" ? left > 0 : left >= estimate;
 }
 
@@ -110,7 +136,7 @@ export function expire(s: LedgerState, now: number): void {
   for (const e of Object.values(s.entries)) {
     if (e.open && e.expiresAt <= now) {
       e.open = false;
-      e.closedAt = e.expiresAt + GRACE_MS;
+      e.closedAt = e.expiresAt + s.graceMs;
     }
   }
 }
@@ -130,6 +156,17 @@ function nextId(s: LedgerState, prefix: string): string {
   return `${prefix}${s.seq}`;
 }
 
+const entry = (kind: Entry["kind"], holder: string, held: number, expiresAt: number): Entry => ({
+  kind,
+  holder,
+  held,
+  known: 0,
+  unknownSends: 0,
+  open: true,
+  expiresAt,
+  closedAt: 0,
+});
+
 /**
  * A lease for `holder`: a share of what is left, smaller as the budget shrinks and as more isolates
  * ask (as quota servers such as Google's Doorman share capacity). None in the strict zone.
@@ -137,31 +174,27 @@ function nextId(s: LedgerState, prefix: string): string {
 export function grant(s: LedgerState, holder: string, now: number, fallback?: number): Grant {
   expire(s, now);
   const estimate = estimateOf(s, fallback);
-  if (!mayStart(s, estimate)) return { mode: "refused", code: refusal(s), estimate };
+  if (!mayStart(s, estimate, fallback)) return { mode: "refused", code: refusal(s), estimate };
   const holders = activeHolders(s, holder, now);
-  const share = Math.floor(available(s) / (2 * holders));
+  const share = Math.floor(available(s, fallback) / (4 * holders));
   const amount = Math.min(share, MAX_LEASE_SENDS * estimate);
   if (amount < MIN_LEASE_SENDS * estimate) return { mode: "strict", estimate };
+  const ttl = share < 50 * estimate ? NEAR_LEASE_MS : LEASE_MS;
   const id = nextId(s, "l");
-  s.entries[id] = {
-    kind: "lease",
-    holder,
-    amount,
-    open: true,
-    expiresAt: now + LEASE_MS,
-    closedAt: 0,
-    estimated: true,
-  };
-  return { mode: "lease", id, amount, expiresAt: now + LEASE_MS, estimate };
+  s.entries[id] = entry("lease", holder, amount, now + ttl);
+  return { mode: "lease", id, amount, expiresAt: now + ttl, estimate };
 }
 
-/** A lease handed back: it counts what its holder spent, plus the estimates of sends still in flight. */
-export function closeLease(s: LedgerState, id: string, used: number, inFlight: number, now: number): void {
+/** A lease handed back: what was spent under it, plus the estimates of sends still in flight. */
+export function closeLease(s: LedgerState, id: string, use: LeaseUse, now: number): void {
   const e = s.entries[id];
-  if (!e?.open) return;
+  if (!e) return;
+  // Expired meanwhile: the holder's own account replaces the full amount the ledger assumed.
   e.open = false;
-  e.amount = Math.max(0, used + inFlight);
-  e.closedAt = inFlight > 0 ? now + GRACE_MS : now;
+  e.held = Math.max(0, use.inFlight);
+  e.known = Math.max(0, use.known);
+  e.unknownSends = Math.max(0, use.unknownSends);
+  e.closedAt = use.inFlight > 0 ? now + s.graceMs : now;
 }
 
 /** The strict zone: one send's estimated cost, reserved before it is forwarded. */
@@ -169,29 +202,22 @@ export function reserve(s: LedgerState, holder: string, now: number, fallback?: 
   expire(s, now);
   const estimate = estimateOf(s, fallback);
   activeHolders(s, holder, now);
-  if (!mayStart(s, estimate)) return { ok: false, code: refusal(s) };
+  if (!mayStart(s, estimate, fallback)) return { ok: false, code: refusal(s) };
   const id = nextId(s, "r");
-  s.entries[id] = {
-    kind: "reservation",
-    holder,
-    amount: estimate,
-    open: true,
-    expiresAt: now + GRACE_MS,
-    closedAt: 0,
-    estimated: true,
-  };
+  s.entries[id] = entry("reservation", holder, estimate, now + s.graceMs);
   return { ok: true, id, estimate };
 }
 
-/** The send's answer: its real cost when Zavu gave one, else the estimate stands until a refresh. */
+/** The send's answer: its real cost when Zavu gave one, else it counts at the estimate until a refresh. */
 export function settle(s: LedgerState, id: string, cost: number | null, now: number): void {
   const e = s.entries[id];
   if (!e?.open) return;
   e.open = false;
   e.closedAt = now;
-  if (cost !== null) {
-    e.amount = cost;
-    e.estimated = false;
+  e.held = 0;
+  if (cost === null) e.unknownSends = 1;
+  else {
+    e.known = cost;
     learnCost(s, cost);
   }
 }
@@ -202,25 +228,36 @@ export function learnCost(s: LedgerState, cost: number): void {
 
 /**
  * Zavu's figures, fetched by a refresh that started at `startedAt`. Entries closed before then are
- * in those figures and stop counting; open ones and later ones still count.
+ * in those figures and stop counting; open ones and later ones still count. What Zavu charged for
+ * the sends whose cost it did not give teaches the estimate.
  */
 export function applyRefresh(
   s: LedgerState,
   figures: { remaining: number | null; limit?: number | null; spent?: number },
   startedAt: number,
 ): void {
-  let knownDropped = 0;
-  let estimatedDropped = 0;
+  let known = 0;
+  let unknownSends = 0;
   for (const [id, e] of Object.entries(s.entries)) {
     if (e.open || e.closedAt >= startedAt) continue;
-    if (e.kind === "reservation" && e.estimated) estimatedDropped++;
-    else knownDropped += e.amount;
+    known += e.known;
+    unknownSends += e.unknownSends;
     delete s.entries[id];
   }
-  // Sends answered without a cost: what Zavu charged for them, on average, is the least they cost.
-  if (s.kind === "tenant" && figures.spent !== undefined && estimatedDropped > 0) {
-    const perSend = Math.ceil((figures.spent - s.spent - knownDropped) / estimatedDropped);
-    if (perSend > 0) learnCost(s, perSend);
+  // What the budget lost since the last refresh: spend for a tenant, the balance drop for the team.
+  const consumed =
+    s.refreshedAt === 0
+      ? null
+      : s.kind === "tenant"
+        ? figures.spent === undefined
+          ? null
+          : figures.spent - s.spent
+        : s.remaining === null || figures.remaining === null
+          ? null
+          : s.remaining - figures.remaining;
+  if (consumed !== null && unknownSends > 0) {
+    const perSend = Math.ceil((consumed - known) / unknownSends);
+    if (perSend > 0 && perSend <= 1_000_000) s.learnedCost = perSend;
   }
   s.remaining = figures.remaining;
   if (figures.limit !== undefined) s.limit = figures.limit;
@@ -230,14 +267,23 @@ export function applyRefresh(
 }
 
 /** Whether Zavu should be asked again: often when close to the edge, rarely when far from it. */
-export function refreshDue(s: LedgerState, now: number): boolean {
+export function refreshDue(s: LedgerState, now: number, fallback?: number): boolean {
   if (s.refreshedAt === 0) return true;
-  const close = s.exhausted !== null || available(s) < 20 * estimateOf(s) || hasEstimates(s);
+  const close = s.exhausted !== null || available(s, fallback) < 50 * estimateOf(s, fallback) || hasUnknowns(s);
   return now - s.refreshedAt > (close ? 2_000 : 30_000);
 }
 
-function hasEstimates(s: LedgerState): boolean {
-  return Object.values(s.entries).some((e) => !e.open && e.estimated && e.kind === "reservation");
+/** Whether what is counted rests partly on estimates that a refresh from Zavu would replace. */
+export function hasUnknowns(s: LedgerState): boolean {
+  return Object.values(s.entries).some((e) => !e.open && e.unknownSends > 0);
+}
+
+/**
+ * Whether a refresh could free budget: closed entries are counted until a refresh that started after
+ * they closed, even when Zavu's own total already includes their sends.
+ */
+export function hasClosed(s: LedgerState): boolean {
+  return Object.values(s.entries).some((e) => !e.open);
 }
 
 /** An admin changed the tenant's credit limit: it applies at once to what is left. */

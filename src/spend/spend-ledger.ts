@@ -10,6 +10,8 @@ import {
   estimateOf,
   type Grant,
   grant,
+  hasClosed,
+  type LeaseUse,
   type LedgerKind,
   type LedgerState,
   learnCost,
@@ -25,11 +27,9 @@ import {
 /** Which budget a ledger guards: the team's balance, or one tenant's credit limit. */
 export type LedgerSubject = { kind: "team" } | { kind: "tenant"; tenantId: string; subAccountId: string };
 
-/** What an isolate hands back with a lease: cents spent under it, and the estimates of sends still in flight. */
-export interface LeaseReturn {
+/** What an isolate hands back with a lease: what was spent under it, and the estimates of sends still in flight. */
+export interface LeaseReturn extends LeaseUse {
   id: string;
-  used: number;
-  inFlight: number;
   /** The largest single-send cost this isolate saw (cents). */
   maxCost: number;
 }
@@ -70,6 +70,7 @@ export class SpendLedger extends DurableObject<Env> {
       this.subject = subject;
       this.ctx.storage.kv.put("subject", subject);
     }
+    this.state.graceMs = config(this.env).upstreamTimeoutMs + 2_000;
     return this.state;
   }
 
@@ -77,16 +78,19 @@ export class SpendLedger extends DurableObject<Env> {
     if (this.state) this.ctx.storage.kv.put(STATE_KEY, this.state);
   }
 
-  /** A lease (or the news that this budget is in its strict zone, or exhausted), returning the previous lease. */
-  async acquire(subject: LedgerSubject, holder: string, previous?: LeaseReturn): Promise<Grant> {
+  /** A lease (or the news that this budget is in its strict zone, or exhausted); closes the leases handed back. */
+  async acquire(subject: LedgerSubject, holder: string, returned: LeaseReturn[] = []): Promise<Grant> {
     const s = this.load(subject);
     const now = Date.now();
-    if (previous) {
-      closeLease(s, previous.id, previous.used, previous.inFlight, now);
-      if (previous.maxCost > 0) learnCost(s, previous.maxCost);
+    for (const lease of returned) {
+      closeLease(s, lease.id, lease, now);
+      if (lease.maxCost > 0) learnCost(s, lease.maxCost);
     }
     await this.refreshIfDue(now);
-    const result = grant(s, holder, Date.now(), this.fallbackEstimate());
+    let result = grant(s, holder, Date.now(), this.fallbackEstimate());
+    if (result.mode === "refused" && (await this.refreshBeforeRefusing())) {
+      result = grant(s, holder, Date.now(), this.fallbackEstimate());
+    }
     this.save();
     return result;
   }
@@ -95,9 +99,24 @@ export class SpendLedger extends DurableObject<Env> {
   async reserve(subject: LedgerSubject, holder: string): Promise<Reservation> {
     const s = this.load(subject);
     await this.refreshIfDue(Date.now());
-    const result = reserve(s, holder, Date.now(), this.fallbackEstimate());
+    let result = reserve(s, holder, Date.now(), this.fallbackEstimate());
+    if (!result.ok && (await this.refreshBeforeRefusing())) {
+      result = reserve(s, holder, Date.now(), this.fallbackEstimate());
+    }
     this.save();
     return result;
+  }
+
+  /**
+   * A refusal that rests on counts a refresh would replace (estimates, sends Zavu's total may already
+   * include) is checked against Zavu's own figures first, at most four times a second: the gateway should
+   * not refuse what the limit allows.
+   */
+  private async refreshBeforeRefusing(): Promise<boolean> {
+    const s = this.state!;
+    if (Date.now() - s.refreshedAt < 250 || !hasClosed(s)) return false;
+    await this.refresh().catch(() => undefined);
+    return true;
   }
 
   /** A reserved send was answered: its real cost (null when Zavu did not say), or Zavu's refusal. */
@@ -105,7 +124,7 @@ export class SpendLedger extends DurableObject<Env> {
     const s = this.load(subject);
     if (refused) {
       s.exhausted = refused;
-      settle(s, id, 0, Date.now());
+      settle(s, id, 0, Date.now()); // refused: nothing was charged
     } else {
       settle(s, id, cost, Date.now());
     }
@@ -115,7 +134,7 @@ export class SpendLedger extends DurableObject<Env> {
   /** A lease handed back without asking for another (its holder dropped the tenant). */
   async release(subject: LedgerSubject, lease: LeaseReturn): Promise<void> {
     const s = this.load(subject);
-    closeLease(s, lease.id, lease.used, lease.inFlight, Date.now());
+    closeLease(s, lease.id, lease, Date.now());
     this.save();
   }
 
@@ -134,7 +153,7 @@ export class SpendLedger extends DurableObject<Env> {
   async snapshot(subject: LedgerSubject, refresh = false): Promise<LedgerSnapshot> {
     const s = this.load(subject);
     if (refresh) await this.refresh();
-    const left = available(s);
+    const left = available(s, this.fallbackEstimate());
     return {
       kind: s.kind,
       limit: s.limit,
@@ -151,7 +170,7 @@ export class SpendLedger extends DurableObject<Env> {
   }
 
   private async refreshIfDue(now: number): Promise<void> {
-    if (this.state && refreshDue(this.state, now)) await this.refresh().catch(() => undefined);
+    if (this.state && refreshDue(this.state, now, this.fallbackEstimate())) await this.refresh().catch(() => undefined);
   }
 
   /** One refresh at a time; callers that need one while it runs wait for the same answer. */

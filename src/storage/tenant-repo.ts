@@ -119,6 +119,14 @@ export class TenantRepo {
     return counts;
   }
 
+  /** Whether any tenant is registered with this issuer. */
+  async issuerRegistered(issuer: string): Promise<boolean> {
+    const row = await this.counted(
+      this.db.prepare("SELECT 1 AS found FROM tenant_identities WHERE issuer = ? LIMIT 1").bind(issuer).first(),
+    );
+    return row !== null;
+  }
+
   /** Every issuer some tenant is registered with: the isolate's filter for garbage tokens. */
   async issuers(): Promise<string[]> {
     const { results } = await this.counted(

@@ -259,7 +259,13 @@ describe("admin: reading tenants", () => {
   it("reads the balance from upstream and the key list with prefixes only", async () => {
     const { tenant } = await createTenant({ creditLimit: 900 });
     const balance = await admin("GET", `/tenants/${tenant.id}/balance`);
-    expect(balance.body).toEqual({ balance: expect.any(Number), currency: "usd", creditLimit: 900, totalSpent: 0 });
+    expect(balance.body).toEqual({
+      balance: expect.any(Number),
+      currency: "usd",
+      creditLimit: 900,
+      totalSpent: 0,
+      ledger: { available: 900, estimate: expect.any(Number), refreshedAt: expect.any(Number) },
+    });
     const keys = await admin("GET", `/tenants/${tenant.id}/api-keys`);
     expect(keys.body.items).toHaveLength(1);
     expect(keys.body.items[0]).toMatchObject({ keyPrefix: tenant.keyPrefix, current: true, revokedAt: null });

@@ -93,8 +93,21 @@ export function registerTenantOpsRoutes(app: OpenAPIHono<AdminEnv>) {
       throw apiError("invalid_state", `This tenant is ${tenant.status}.`);
     }
     const b = await tenantBalance(c.var.admin, tenant);
+    const subject = { kind: "tenant", tenantId: tenant.id, subAccountId: tenant.subAccountId } as const;
+    const ledger = tenant.creditLimit
+      ? await c.var.admin
+          .ledger(subject)
+          .snapshot(subject, true)
+          .catch(() => null)
+      : null;
     return c.json(
-      { balance: b.balance, currency: b.currency, creditLimit: b.creditLimit ?? null, totalSpent: b.totalSpent ?? 0 },
+      {
+        balance: b.balance,
+        currency: b.currency,
+        creditLimit: b.creditLimit ?? null,
+        totalSpent: b.totalSpent ?? 0,
+        ledger: ledger && { available: ledger.available, estimate: ledger.estimate, refreshedAt: ledger.refreshedAt },
+      },
       200,
     );
   });

@@ -186,3 +186,46 @@ export async function publish(cluster: Cluster, path: string, jwks: unknown, sta
 export async function stats(gateway: string): Promise<{ counters: Record<string, number>; [k: string]: unknown }> {
   return (await admin(gateway, "GET", "/stats")).body;
 }
+
+/** Creates a tenant through one isolate's admin API (inline JWKS); returns the tenant. */
+export async function createTenant(
+  gateway: string,
+  identity: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; subAccountId: string; status: string }> {
+  const res = await admin(gateway, "POST", "/tenants", { body: { name: `T ${Math.random()}`, identity, ...extra } });
+  if (res.status !== 201) throw new Error(`create tenant: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.tenant;
+}
+
+/** One send through one isolate with a raw fetch (status and code, never throws). */
+export async function send(
+  gateway: string,
+  jwt: string,
+  opts: { requestId?: string; body?: unknown } = {},
+): Promise<{ status: number; code?: string; body: any }> {
+  const headers: Record<string, string> = { authorization: `Bearer ${jwt}`, "content-type": "application/json" };
+  if (opts.requestId) headers["x-request-id"] = opts.requestId;
+  const res = await fetch(`${gateway}/v1/messages`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(opts.body ?? { to: "+15551234567", text: "hi" }),
+  });
+  const body = (await res.json().catch(() => null)) as any;
+  return { status: res.status, code: body?.code, body };
+}
+
+/** Every request the sandbox saw (oldest first). */
+export async function sandboxLog(cluster: Cluster) {
+  const { items } = await sandboxControl<{ items: any[] }>(cluster, "GET", "/requests?limit=10000");
+  return items.reverse() as Array<{
+    method: string;
+    path: string;
+    status: number;
+    subAccountId: string | null;
+    keyId: string | null;
+    headers: Record<string, string>;
+  }>;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

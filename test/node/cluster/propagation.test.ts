@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONSISTENCY_BOUND_MS } from "../../../src/control/events";
+import {
+  admin,
+  type Cluster,
+  createTenant,
+  sandboxControl,
+  sandboxLog,
+  send,
+  sleep,
+  startCluster,
+} from "../harness/cluster";
+import { NodeIdp } from "../harness/idp";
+
+let cluster: Cluster;
+beforeAll(async () => {
+  cluster = await startCluster({ isolates: 3 });
+});
+afterAll(() => cluster?.stop());
+
+/** The test's own allowance for scheduling on a busy 2-core machine, on top of the bound. */
+const SLACK_MS = 750;
+
+interface Probe {
+  isolate: number;
+  startedAt: number;
+  status: number;
+  code?: string;
+}
+
+/**
+ * Sends through every isolate, one request at a time each, from `from` until `until` (ms since epoch),
+ * recording when each request started and how it ended.
+ */
+async function probe(gateways: string[], token: () => Promise<string>, until: number): Promise<Probe[]> {
+  const probes: Probe[] = [];
+  await Promise.all(
+    gateways.map(async (gateway, isolate) => {
+      while (Date.now() < until) {
+        const startedAt = Date.now();
+        const r = await send(gateway, await token());
+        probes.push({ isolate, startedAt, status: r.status, code: r.code });
+        await sleep(50);
+      }
+    }),
+  );
+  return probes;
+}
+
+/** The latest start of a probe that still saw the old state, per isolate, after `since`. */
+function lastOld(probes: Probe[], since: number, isOld: (p: Probe) => boolean): number[] {
+  return [0, 1, 2].map((i) =>
+    Math.max(
+      0,
+      ...probes.filter((p) => p.isolate === i && p.startedAt >= since && isOld(p)).map((p) => p.startedAt - since),
+    ),
+  );
+}
+
+describe("security-relevant changes reach every isolate within the bound", () => {
+  it("suspension and reactivation, made through one isolate, hold in all three within 5 s; no refresh reverts them", async () => {
+    const idp = await NodeIdp.create();
+    const tenant = await createTenant(cluster.gateways[0]!, { issuer: idp.issuer, jwks: idp.jwks() });
+    const token = await idp.token();
+    for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202); // every isolate caches it active
+
+    const suspendedAt = Date.now();
+    expect(
+      (await admin(cluster.gateways[1]!, "PATCH", `/tenants/${tenant.id}`, { body: { status: "inactive" } })).status,
+    ).toBe(200);
+    // Meanwhile the spend ledgers refresh from Zavu: nothing they do can bring the tenant back.
+    await admin(cluster.gateways[2]!, "GET", "/team");
+    const afterSuspend = await probe(cluster.gateways, async () => token, suspendedAt + CONSISTENCY_BOUND_MS + 2_500);
+    // Zavu refuses the suspended sub-account itself (sub_account_inactive): only the gateway's own refusal counts.
+    const suspendLag = lastOld(afterSuspend, suspendedAt, (p) => p.code !== "tenant_suspended");
+    for (const lag of suspendLag) expect(lag).toBeLessThanOrEqual(CONSISTENCY_BOUND_MS + SLACK_MS);
+    const late = afterSuspend.filter((p) => p.startedAt > suspendedAt + CONSISTENCY_BOUND_MS + SLACK_MS);
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.every((p) => p.status === 403 && p.code === "tenant_suspended")).toBe(true);
+
+    const reactivatedAt = Date.now();
+    expect(
+      (await admin(cluster.gateways[2]!, "PATCH", `/tenants/${tenant.id}`, { body: { status: "active" } })).status,
+    ).toBe(200);
+    const afterReactivate = await probe(
+      cluster.gateways,
+      async () => token,
+      reactivatedAt + CONSISTENCY_BOUND_MS + 2_500,
+    );
+    const reactivateLag = lastOld(afterReactivate, reactivatedAt, (p) => p.status !== 202);
+    for (const lag of reactivateLag) expect(lag).toBeLessThanOrEqual(CONSISTENCY_BOUND_MS + SLACK_MS);
+    expect(
+      afterReactivate
+        .filter((p) => p.startedAt > reactivatedAt + CONSISTENCY_BOUND_MS + SLACK_MS)
+        .every((p) => p.status === 202),
+    ).toBe(true);
+    console.log(
+      `[cluster] suspension seen by the 3 isolates after ${suspendLag.join("/")} ms; reactivation after ${reactivateLag.join("/")} ms (bound ${CONSISTENCY_BOUND_MS} ms)`,
+    );
+  });
+
+  it("deactivation through one isolate stops the tenant everywhere within the bound", async () => {
+    const idp = await NodeIdp.create();
+    const tenant = await createTenant(cluster.gateways[0]!, { issuer: idp.issuer, jwks: idp.jwks() });
+    const token = await idp.token();
+    for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
+    const at = Date.now();
+    expect((await admin(cluster.gateways[0]!, "DELETE", `/tenants/${tenant.id}`)).status).toBe(200);
+    const probes = await probe(cluster.gateways, async () => token, at + CONSISTENCY_BOUND_MS + 2_000);
+    expect(probes.filter((p) => p.status === 202)).toEqual([]); // Zavu revoked the keys at once
+    const late = probes.filter((p) => p.startedAt > at + CONSISTENCY_BOUND_MS + SLACK_MS);
+    expect(late.every((p) => p.status === 403 && p.code === "tenant_deactivated")).toBe(true);
+  });
+
+  it("key rotation through one isolate: no request fails in any isolate, and all use the new key afterwards", async () => {
+    const idp = await NodeIdp.create();
+    const tenant = await createTenant(cluster.gateways[0]!, { issuer: idp.issuer, jwks: idp.jwks() });
+    const token = await idp.token();
+    for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
+    const started = Date.now();
+    const rotation = admin(cluster.gateways[1]!, "POST", `/tenants/${tenant.id}/rotate-key`);
+    const probes = await probe(cluster.gateways, async () => token, started + CONSISTENCY_BOUND_MS + 1_500);
+    const rotated = await rotation;
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.previousKeyRevoked).toBe(true);
+    expect(probes.filter((p) => p.status !== 202)).toEqual([]); // zero downtime across isolates
+    await sandboxControl(cluster, "DELETE", "/requests");
+    for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
+    const keys = (await sandboxLog(cluster)).filter((r) => r.path === "/v1/messages").map((r) => r.keyId);
+    expect(keys).toEqual([rotated.body.keyId, rotated.body.keyId, rotated.body.keyId]);
+  });
+});
