@@ -21,6 +21,7 @@ export const ERRORS = {
   conflict: { status: 409, message: "The request conflicts with the current state." },
   invalid_state: { status: 409, message: "The tenant is not in a state that allows this." },
   idempotency_in_progress: { status: 409, message: "A request with this Idempotency-Key is still being processed." },
+  maintenance_busy: { status: 409, message: "A maintenance run is working on this job; try again in a minute." },
   payload_too_large: { status: 413, message: "The request body is too large." },
   idempotency_key_reused: {
     status: 422,
