@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ExecFileException, execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -85,23 +85,25 @@ function freshAccount() {
   healthCalls.length = 0;
 }
 
-function setup(args: string[], env: Record<string, string | undefined> = {}) {
+function setup(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number; out: string }>((done) => {
-    const child = spawn(process.execPath, [join(root, "scripts/setup.mjs"), ...args], {
-      cwd: root,
-      env: {
-        PATH: `${bin}:${process.env.PATH}`,
-        HOME: work,
-        FAKE_WRANGLER_STATE: statePath,
-        FAKE_WRANGLER_LOG: logPath,
-        ...env,
+    execFile(
+      process.execPath,
+      [join(root, "scripts/setup.mjs"), ...args],
+      {
+        cwd: root,
+        encoding: "utf8",
+        env: {
+          PATH: `${bin}:${process.env.PATH}`,
+          HOME: work,
+          FAKE_WRANGLER_STATE: statePath,
+          FAKE_WRANGLER_LOG: logPath,
+          ...env,
+        },
       },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("close", (code) => done({ code: code ?? -1, out }));
+      (err: ExecFileException | null, stdout: string, stderr: string) =>
+        done({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr }),
+    );
   });
 }
 
