@@ -8,8 +8,9 @@
 // Secrets travel to `wrangler secret bulk` on stdin: never on a command line, never in a file.
 // --dry-run prints every step and the rule that decides it, and runs nothing.
 //
-// Environment: ZAVU_API_KEY (the Zavu main key), ADMIN_TOKEN (to choose the admin token; else one is
-// generated and shown once), GATEWAY_URL (where to check health when the deploy does not say).
+// Environment: ZAVU_API_KEY (the Zavu main key; else asked for), ADMIN_TOKEN and KEY_ENCRYPTION_KEY
+// (to choose them; else generated and shown once, in a terminal), GATEWAY_URL (where to check health
+// when the deploy does not say). Outside a terminal, every secret the Worker lacks must be given.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -71,8 +72,9 @@ const PLAN = [
     commands: [cmd.secretBulk],
     notes: [
       "the values go to stdin as one JSON object; only the missing ones:",
-      "KEY_ENCRYPTION_KEY  32 random bytes, generated here (only when missing: replacing it would orphan every sealed key)",
-      "ADMIN_TOKEN         $ADMIN_TOKEN, else 32 random bytes generated here and shown once",
+      "KEY_ENCRYPTION_KEY  $KEY_ENCRYPTION_KEY, else 32 random bytes generated here and shown once (in a terminal)",
+      "                    (only when missing: replacing it would leave every sealed key unreadable)",
+      "ADMIN_TOKEN         $ADMIN_TOKEN, else 32 random bytes generated here and shown once (in a terminal)",
       "ZAVU_API_KEY        $ZAVU_API_KEY, else asked for (a main-account key, never a sub-account key)",
     ],
   },
@@ -199,16 +201,26 @@ async function askHidden(question) {
 /** The secrets to set: only those the Worker lacks. Throws before anything is changed when one cannot be had. */
 async function missingSecrets(existing) {
   const wanted = {};
+  const shown = {}; // generated here: shown once at the end, in a terminal only
   const missing = SECRETS.filter((name) => !existing.includes(name));
-  if (missing.includes("KEY_ENCRYPTION_KEY")) wanted.KEY_ENCRYPTION_KEY = randomBytes(32).toString("base64");
-  let generatedToken = null;
-  if (missing.includes("ADMIN_TOKEN")) {
-    if (process.env.ADMIN_TOKEN) wanted.ADMIN_TOKEN = process.env.ADMIN_TOKEN;
-    else if (interactive) generatedToken = wanted.ADMIN_TOKEN = randomBytes(32).toString("base64url");
-    else
+  const generated = (name, make) => {
+    if (process.env[name]) return process.env[name].trim();
+    if (!interactive) {
       throw new SetupError(
-        "ADMIN_TOKEN is not set on the Worker: run this in a terminal, or pass ADMIN_TOKEN in the environment.",
+        `${name} is not set on the Worker. Outside a terminal a generated one could not be shown to you: pass ${name} in the environment.`,
       );
+    }
+    shown[name] = make();
+    return shown[name];
+  };
+  if (missing.includes("KEY_ENCRYPTION_KEY")) {
+    wanted.KEY_ENCRYPTION_KEY = generated("KEY_ENCRYPTION_KEY", () => randomBytes(32).toString("base64"));
+    if (Buffer.from(wanted.KEY_ENCRYPTION_KEY, "base64").length !== 32) {
+      throw new SetupError("KEY_ENCRYPTION_KEY must be base64 of exactly 32 bytes (openssl rand -base64 32).");
+    }
+  }
+  if (missing.includes("ADMIN_TOKEN")) {
+    wanted.ADMIN_TOKEN = generated("ADMIN_TOKEN", () => randomBytes(32).toString("base64url"));
   }
   if (missing.includes("ZAVU_API_KEY")) {
     let key = process.env.ZAVU_API_KEY?.trim();
@@ -217,12 +229,12 @@ async function missingSecrets(existing) {
       throw new SetupError(
         "ZAVU_API_KEY is not set on the Worker: pass it in the environment, or run this in a terminal.",
       );
-    if (!/^zv_(live|test)_/.test(key) || key.startsWith("zv_live_sub_") || key.startsWith("zv_test_sub_")) {
+    if (!/^zv_(live|test)_/.test(key) || /^zv_(live|test)_sub_/.test(key)) {
       throw new SetupError("ZAVU_API_KEY must be a Zavu main-account key (zv_live_…), not a sub-account key.");
     }
     wanted.ZAVU_API_KEY = key;
   }
-  return { wanted, generatedToken };
+  return { wanted, shown };
 }
 
 async function setSecrets(wanted) {
@@ -324,7 +336,7 @@ async function main() {
   );
   await checkLogin();
   const existing = await existingSecrets();
-  const { wanted, generatedToken } = await missingSecrets(existing);
+  const { wanted, shown } = await missingSecrets(existing);
   await setSecrets(wanted);
 
   step(4, "D1 migrations");
@@ -355,9 +367,12 @@ async function main() {
   const adminToken = (wanted.ADMIN_TOKEN ?? process.env.ADMIN_TOKEN ?? "").split(",")[0].trim() || null;
   await checkHealth(url ?? process.env.GATEWAY_URL ?? null, adminToken);
 
-  if (generatedToken) {
-    console.log("\nThe admin token, shown this once (store it in your password manager; it is not saved anywhere):");
-    console.log(`   ${generatedToken}`);
+  if (Object.keys(shown).length > 0) {
+    console.log("\nGenerated here and shown this once. Keep them in your password manager: nothing else stores them.");
+    console.log(
+      "(ADMIN_TOKEN calls the admin API; KEY_ENCRYPTION_KEY is needed to rotate it later, see README, OPERATE.)",
+    );
+    for (const [name, value] of Object.entries(shown)) console.log(`   ${name}=${value}`);
   }
   console.log("\nDone. Running this again changes only what is missing.");
 }

@@ -17,6 +17,7 @@ const statePath = join(work, "state.json");
 const logPath = join(work, "calls.jsonl");
 const MAIN_KEY = "zv_live_main_for_setup_test_0123456789";
 const CHOSEN_TOKEN = "admin-token-chosen-by-the-operator-123";
+const CHOSEN_KEK = Buffer.alloc(32, 9).toString("base64");
 
 let server: Server;
 let healthUrl = "";
@@ -85,11 +86,15 @@ function freshAccount() {
   healthCalls.length = 0;
 }
 
-function setup(args: string[], env: Record<string, string> = {}) {
+function setup(
+  args: string[],
+  env: Record<string, string> = {},
+  [file, argv]: [string, string[]] = [process.execPath, [join(root, "scripts/setup.mjs"), ...args]],
+) {
   return new Promise<{ code: number; out: string }>((done) => {
     execFile(
-      process.execPath,
-      [join(root, "scripts/setup.mjs"), ...args],
+      file,
+      argv,
       {
         cwd: root,
         encoding: "utf8",
@@ -107,7 +112,13 @@ function setup(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-const withKeys = { ZAVU_API_KEY: MAIN_KEY, ADMIN_TOKEN: CHOSEN_TOKEN };
+const withKeys = { ZAVU_API_KEY: MAIN_KEY, ADMIN_TOKEN: CHOSEN_TOKEN, KEY_ENCRYPTION_KEY: CHOSEN_KEK };
+
+/** The setup in a terminal (a pseudo-terminal from util-linux `script`), as an operator runs it. */
+function setupInTerminal(args: string[], env: Record<string, string>) {
+  const command = [process.execPath, join(root, "scripts/setup.mjs"), ...args].map((a) => `'${a}'`).join(" ");
+  return setup([], env, ["script", ["-qec", command, "/dev/null"]]);
+}
 
 beforeAll(async () => {
   const { mkdirSync } = await import("node:fs");
@@ -171,11 +182,12 @@ describe("npm run setup -- --dry-run", () => {
       "$ wrangler d1 migrations apply DB --remote --env production",
     ]);
     expect(out).toContain('environment "production" (Worker zavu-gateway-production)');
-    expect(out).toMatch(/KEY_ENCRYPTION_KEY .*only when missing/);
+    expect(out).toContain("only when missing: replacing it would leave every sealed key unreadable");
     expect(out).toContain("GET <url>/healthz");
     // Secrets from the environment are never echoed.
     expect(out).not.toContain(MAIN_KEY);
     expect(out).not.toContain(CHOSEN_TOKEN);
+    expect(out).not.toContain(CHOSEN_KEK);
   });
 
   it("without --env plans the top-level Worker; an unknown environment is refused", async () => {
@@ -212,7 +224,7 @@ describe("npm run setup on a fresh account", () => {
     const state = readState();
     expect(state.secrets.ZAVU_API_KEY).toBe(MAIN_KEY);
     expect(state.secrets.ADMIN_TOKEN).toBe(CHOSEN_TOKEN);
-    expect(Buffer.from(state.secrets.KEY_ENCRYPTION_KEY!, "base64")).toHaveLength(32);
+    expect(state.secrets.KEY_ENCRYPTION_KEY).toBe(CHOSEN_KEK);
     expect(state.appliedMigrations).toEqual(["0001_init.sql", "0003_maintenance.sql"]);
     expect(state.deployedTag).toMatch(/^setup-[0-9a-f]{16}$/);
 
@@ -281,6 +293,26 @@ describe("npm run setup on a fresh account", () => {
   });
 });
 
+describe("npm run setup in a terminal", () => {
+  it("generates the admin token and the key-encryption key, sets them on stdin, and shows them once at the end", async () => {
+    const { code, out } = await setupInTerminal(["--env", "production"], { ZAVU_API_KEY: MAIN_KEY });
+    expect(code, out).toBe(0);
+    const { ADMIN_TOKEN: token, KEY_ENCRYPTION_KEY: kek } = readState().secrets;
+    expect(Buffer.from(kek!, "base64")).toHaveLength(32);
+    expect(Buffer.from(token!, "base64url")).toHaveLength(32);
+    expect(out.split(`ADMIN_TOKEN=${token}`)).toHaveLength(2); // shown exactly once
+    expect(out.split(`KEY_ENCRYPTION_KEY=${kek}`)).toHaveLength(2);
+    expect(out.indexOf(`ADMIN_TOKEN=${token}`)).toBeGreaterThan(out.indexOf("Health"));
+    expect(out).not.toContain(MAIN_KEY);
+    expect(
+      calls()
+        .flatMap((c) => c.args)
+        .some((a) => a.includes(token!) || a.includes(kek!)),
+    ).toBe(false);
+    expect(healthCalls.at(-1)).toEqual({ path: "/healthz?deep=1", authorization: `Bearer ${token}` });
+  });
+});
+
 describe("npm run setup refuses before changing anything", () => {
   it("when not logged in", async () => {
     writeState({ loggedIn: false });
@@ -291,18 +323,29 @@ describe("npm run setup refuses before changing anything", () => {
   });
 
   it("when the Zavu main key is missing and nobody can be asked (no terminal)", async () => {
-    const { code, out } = await setup(["--env", "production"], { ADMIN_TOKEN: CHOSEN_TOKEN });
+    const { ZAVU_API_KEY: _none, ...given } = withKeys;
+    const { code, out } = await setup(["--env", "production"], given);
     expect(code).toBe(1);
     expect(out).toContain("ZAVU_API_KEY is not set on the Worker");
     expect(verbs()).toEqual(["whoami", "secret list"]);
     expect(readState().secrets).toEqual({});
   });
 
-  it("when the admin token would have to be generated and shown outside a terminal", async () => {
-    const { code, out } = await setup(["--env", "production"], { ZAVU_API_KEY: MAIN_KEY });
+  it("when a secret would have to be generated outside a terminal, where it could not be shown", async () => {
+    for (const missing of ["ADMIN_TOKEN", "KEY_ENCRYPTION_KEY"] as const) {
+      const { [missing]: _left, ...given } = withKeys;
+      const { code, out } = await setup(["--env", "production"], given);
+      expect(code).toBe(1);
+      expect(out).toContain(`${missing} is not set on the Worker`);
+      expect(readState().secrets).toEqual({});
+    }
+  });
+
+  it("when the key-encryption key given is not 32 bytes", async () => {
+    const { code, out } = await setup(["--env", "production"], { ...withKeys, KEY_ENCRYPTION_KEY: "c2hvcnQ=" });
     expect(code).toBe(1);
-    expect(out).toContain("ADMIN_TOKEN is not set on the Worker");
-    expect(readState().secrets).toEqual({});
+    expect(out).toContain("base64 of exactly 32 bytes");
+    expect(verbs()).not.toContain("secret bulk");
   });
 
   it("when the key given is a sub-account key", async () => {
