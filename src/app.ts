@@ -8,17 +8,19 @@ import { apiError, errorResponse, toErrorResponse } from "./errors";
 import { deepCheck } from "./health/deep-check";
 import { requestIdFor } from "./lib/request-id";
 import { registerMaintenanceRoutes } from "./maintenance/routes";
+import type { IsolateState } from "./state";
 import { VERSION } from "./version";
 
 export type GatewayApp = Hono<{ Bindings: Env; Variables: AppVariables }>;
 
 /** Health and the reseller admin API. (The customer edge is dispatched before Hono: see index.ts.) */
-export function createApp(): GatewayApp {
+export function createApp(state: IsolateState): GatewayApp {
   const app: GatewayApp = new Hono();
 
   app.use(async (c, next) => {
     const requestId = requestIdFor(c.req.raw);
     c.set("requestId", requestId);
+    c.set("state", state);
     await next();
     c.res.headers.set("x-request-id", requestId);
   });
@@ -27,7 +29,7 @@ export function createApp(): GatewayApp {
     const deep = c.req.query("deep");
     if (deep === undefined || deep === "0" || deep === "false") return c.json({ status: "ok", version: VERSION });
     await authenticateAdmin(c.req.header("authorization"), c.env.ADMIN_TOKEN ?? "");
-    const { ok, checks } = await deepCheck(c.env);
+    const { ok, checks } = await deepCheck(c.env, c.var.state.counters);
     return c.json({ status: ok ? "ok" : "degraded", version: VERSION, checks }, ok ? 200 : 503);
   });
 

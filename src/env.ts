@@ -1,9 +1,11 @@
 /**
  * Bindings, vars and secrets of the gateway Worker. `Cloudflare.Env` is generated from
  * wrangler.toml by `npm run types` (worker-configuration.d.ts; CI checks it is current). Only
- * what wrangler.toml cannot declare is added here.
+ * what wrangler.toml does not declare is added here.
  */
 export interface Env extends Cloudflare.Env {
   /** The KEY_ENCRYPTION_KEY before the current one, set only while stored keys are re-sealed. */
   KEY_ENCRYPTION_KEY_PREVIOUS?: string;
+  /** The estimated cost of a send (cents) before any real cost was seen; default 5. */
+  SEND_COST_ESTIMATE_CENTS?: string;
 }

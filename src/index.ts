@@ -2,26 +2,34 @@ import { createApp } from "./app";
 import { handleEdge } from "./edge/handler";
 import type { Env } from "./env";
 import { runMaintenance } from "./maintenance/runner";
+import { createIsolateState, type IsolateState } from "./state";
 import { useKeyring } from "./storage/key-vault";
 
-const app = createApp();
+export { ControlPlane } from "./control/control-plane";
+export { SpendLedger } from "./spend/spend-ledger";
 
 /**
- * Customer traffic (/v1/*) goes straight to the edge handler: the hot path does not pay for
- * the admin API's router and middleware (measured: about 10% of throughput). Everything else
- * is the Hono app.
+ * The gateway over one isolate state. Customer traffic (/v1/*) goes straight to the edge handler:
+ * the hot path does not pay for the admin API's router and middleware (measured: about 10% of
+ * throughput). Everything else is the Hono app. Tests build their own with a fresh state.
  */
-export default {
-  fetch(request, env, ctx) {
-    useKeyring(env); // lets code holding only KEY_ENCRYPTION_KEY open what the previous key sealed
-    const path = request.url.slice(request.url.indexOf("/", 8));
-    if (path.startsWith("/v1/")) return handleEdge(request, env, ctx);
-    return app.fetch(request, env, ctx);
-  },
+export function createGateway(state: IsolateState) {
+  const app = createApp(state);
+  return {
+    fetch(request: Request, env: Env, ctx: ExecutionContext) {
+      useKeyring(env); // lets code holding only KEY_ENCRYPTION_KEY open what the previous key sealed
+      const path = request.url.slice(request.url.indexOf("/", 8));
+      if (path.startsWith("/v1/")) return handleEdge(request, env, ctx, state);
+      return app.fetch(request, env, ctx);
+    },
 
-  /** The cron trigger (wrangler.toml): one bounded maintenance run that resumes where the last stopped. */
-  async scheduled(controller, env, _ctx) {
-    useKeyring(env);
-    await runMaintenance(env, { trigger: "cron", now: controller.scheduledTime });
-  },
-} satisfies ExportedHandler<Env>;
+    /** The cron trigger (wrangler.toml): one bounded maintenance run that resumes where the last stopped. */
+    async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
+      useKeyring(env);
+      await runMaintenance(env, state, { trigger: "cron", now: controller.scheduledTime });
+    },
+  } satisfies ExportedHandler<Env>;
+}
+
+/** One state per isolate: this module is evaluated once per isolate. */
+export default createGateway(createIsolateState());

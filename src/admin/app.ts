@@ -9,6 +9,7 @@ import { logAdminCall } from "./log";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
 import { registerStatsRoutes } from "./routes/stats";
+import { registerTeamRoutes } from "./routes/team";
 import { registerTenantOpsRoutes } from "./routes/tenant-ops";
 import { registerTenantRoutes } from "./routes/tenants";
 
@@ -51,7 +52,7 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
       c.env.ADMIN_TOKEN ?? "",
       c.req.header("x-admin-actor"),
     );
-    c.set("admin", adminDeps(c.env, c.var.requestId, actor));
+    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, actor));
     await next();
   });
 
@@ -59,6 +60,7 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
   registerTenantOpsRoutes(app);
   registerAuditRoutes(app);
   registerStatsRoutes(app);
+  registerTeamRoutes(app);
   for (const register of extensions) register(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });

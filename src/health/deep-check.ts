@@ -1,5 +1,6 @@
 import { config } from "../config";
 import type { Env } from "../env";
+import type { Counters } from "../lib/counters";
 import { elapsedMs } from "../lib/log";
 import { kekId, keyringOf } from "../storage/key-vault";
 import { UpstreamError, zavuCall } from "../upstream/zavu-client";
@@ -39,7 +40,7 @@ async function timed(probe: () => Promise<void>): Promise<Check> {
  * KV answers a read, Zavu accepts the main key (GET /v1/balance), and the configured
  * key-encryption keys import. The answer names what failed, never a secret.
  */
-export async function deepCheck(env: Env) {
+export async function deepCheck(env: Env, counters: Counters) {
   const cfg = config(env);
   const [d1, kv, zavu, keys] = await Promise.all([
     timed(async () => {
@@ -51,6 +52,7 @@ export async function deepCheck(env: Env) {
     timed(async () => {
       await zavuCall(cfg.upstreamBase, env.ZAVU_API_KEY, "GET", "/v1/balance", {
         timeoutMs: Math.min(cfg.upstreamTimeoutMs, TIMEOUT_MS),
+        counters,
       });
     }),
     timed(async () => {

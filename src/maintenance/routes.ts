@@ -104,11 +104,12 @@ const reseal = createRoute({
 
 /** GET /admin/v1/maintenance and POST /admin/v1/maintenance/reseal, on the admin app (its auth). */
 export function registerMaintenanceRoutes(app: OpenAPIHono<AdminEnv>) {
-  app.openapi(status, async (c) => c.json(await maintenanceStatus(c.env), 200));
+  app.openapi(status, async (c) => c.json(await maintenanceStatus(c.env, c.var.state), 200));
 
   app.openapi(reseal, async (c) => {
     const { limit } = c.req.valid("json") ?? { limit: 100 };
-    const run = await runMaintenance(c.env, {
+    const state = c.var.state;
+    const run = await runMaintenance(c.env, state, {
       trigger: "admin",
       only: [resealKeys.name],
       force: true,
@@ -119,14 +120,14 @@ export function registerMaintenanceRoutes(app: OpenAPIHono<AdminEnv>) {
     const report = run.jobs[0]!;
     if (report.outcome === "busy") throw apiError("maintenance_busy");
     if (report.outcome === "failed") throw apiError("internal_error", `The re-seal failed (${report.error}).`);
-    const state = (await new MaintenanceRepo(c.env.DB).states()).find((s) => s.job === resealKeys.name);
+    const job = (await new MaintenanceRepo(c.env.DB, state.counters).states()).find((s) => s.job === resealKeys.name);
     return c.json(
       {
         counts: report.counts,
         passComplete: report.passComplete,
         subrequests: report.subrequests,
-        keys: await sealedKeyCounts(c.env),
-        job: presentJob(resealKeys, state, maintenanceSettings(c.env), Date.now()),
+        keys: await sealedKeyCounts(c.env, state.counters),
+        job: presentJob(resealKeys, job, maintenanceSettings(c.env), state.clock.now()),
       },
       200,
     );

@@ -2,6 +2,7 @@ import { adminDeps } from "../admin/deps";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
+import type { IsolateState } from "../state";
 import { keyringOf } from "../storage/key-vault";
 import { type Counts, type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
 import { UpstreamError } from "../upstream/zavu-client";
@@ -57,14 +58,15 @@ function errorCode(err: unknown): string {
  * budget, takes its lease (so a cron run and an admin call never work on one job at once), resumes
  * its pass where the last run stopped, and records where it stopped this time.
  */
-export async function runMaintenance(env: Env, opts: RunOptions): Promise<RunReport> {
-  const startedAt = Date.now();
-  /** The run's clock for what is due and how old things are (the cron's scheduled time). */
+export async function runMaintenance(env: Env, state: IsolateState, opts: RunOptions): Promise<RunReport> {
+  const clock = () => state.clock.now();
+  const startedAt = clock();
+  /** The run's time for what is due and how old things are (the cron's scheduled time). */
   const now = opts.now ?? startedAt;
   const runId = opts.requestId ?? crypto.randomUUID();
   const settings = maintenanceSettings(env);
-  const repo = new MaintenanceRepo(env.DB);
-  const budget = new Budget(settings.maxSubrequests, startedAt + settings.maxRunMs);
+  const repo = new MaintenanceRepo(env.DB, state.counters);
+  const budget = new Budget(state.counters, settings.maxSubrequests, startedAt + settings.maxRunMs, clock);
   const jobs = JOBS.filter((job) => !opts.only || opts.only.includes(job.name));
   const reports: JobReport[] = [];
 
@@ -79,7 +81,7 @@ export async function runMaintenance(env: Env, opts: RunOptions): Promise<RunRep
     const share = budget.slice(Math.max(equal, job.unitCost + 2));
     const ctx: JobContext = {
       env,
-      deps: adminDeps(env, runId, opts.actor ?? "system:maintenance"),
+      deps: adminDeps(env, state, runId, opts.actor ?? "system:maintenance"),
       keyring: keyringOf(env),
       settings,
       budget: share,
@@ -110,7 +112,7 @@ export async function runMaintenance(env: Env, opts: RunOptions): Promise<RunRep
       ...extra,
     });
     if (!ctx.budget.allows(job.unitCost + 2)) return report("no_budget"); // + the lease and the state write
-    const leaseFrom = Date.now();
+    const leaseFrom = clock();
     const state = await repo.acquire(job.name, runId, leaseFrom, leaseFrom + LEASE_MS);
     if (!state) return report("busy");
     ctx.memo = state.memo;
@@ -135,7 +137,7 @@ export async function runMaintenance(env: Env, opts: RunOptions): Promise<RunRep
     kind: "maintenance",
     runId,
     trigger: opts.trigger,
-    durationMs: Date.now() - startedAt,
+    durationMs: clock() - startedAt,
     subrequests: budget.spent,
     jobs: reports.map((r) => ({
       job: r.job,

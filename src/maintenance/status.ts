@@ -1,4 +1,6 @@
 import type { Env } from "../env";
+import type { Counters } from "../lib/counters";
+import type { IsolateState } from "../state";
 import { kekId, keyringOf, sealedPrefix } from "../storage/key-vault";
 import { type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
 import { TenantScans } from "../storage/tenant-scans";
@@ -33,11 +35,11 @@ export function presentJob(
 }
 
 /** Where stored keys stand against the configured KEKs: what a re-seal still has to move. */
-export async function sealedKeyCounts(env: Env) {
+export async function sealedKeyCounts(env: Env, counters: Counters) {
   const ring = keyringOf(env);
   const currentPrefix = await sealedPrefix(ring.current);
   const previousPrefixes = await Promise.all(ring.previous.map(sealedPrefix));
-  const byPrefix = await new TenantScans(env.DB).sealedByPrefix(currentPrefix.length);
+  const byPrefix = await new TenantScans(env.DB, counters).sealedByPrefix(currentPrefix.length);
   let current = 0;
   let previous = 0;
   let other = 0;
@@ -57,13 +59,18 @@ export async function sealedKeyCounts(env: Env) {
 }
 
 /** GET /admin/v1/maintenance: every job's progress, the key re-seal position, stuck tenants, orphans. */
-export async function maintenanceStatus(env: Env, now = Date.now()) {
+export async function maintenanceStatus(env: Env, state: IsolateState) {
+  const now = state.clock.now();
   const settings = maintenanceSettings(env);
-  const repo = new MaintenanceRepo(env.DB);
+  const repo = new MaintenanceRepo(env.DB, state.counters);
   const [states, keys, stuck, orphans] = await Promise.all([
     repo.states(),
-    sealedKeyCounts(env),
-    new TenantScans(env.DB).provisioning({ after: "", createdBefore: now - settings.provisioningGraceMs, limit: 50 }),
+    sealedKeyCounts(env, state.counters),
+    new TenantScans(env.DB, state.counters).provisioning({
+      after: "",
+      createdBefore: now - settings.provisioningGraceMs,
+      limit: 50,
+    }),
     repo.listOrphans(100),
   ]);
   return {

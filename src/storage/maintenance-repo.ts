@@ -1,4 +1,4 @@
-import { counters } from "./counters";
+import type { Counters } from "../lib/counters";
 
 export type Counts = Record<string, number>;
 
@@ -63,14 +63,17 @@ export interface OrphanRecord {
 
 /** Job state, the per-job lease that keeps two runs (cron and an admin call) apart, and found orphans. */
 export class MaintenanceRepo {
-  constructor(private readonly db: D1Database) {}
+  constructor(
+    private readonly db: D1Database,
+    private readonly counters: Counters,
+  ) {}
 
   /**
    * Takes the job until `until` unless another run holds it; returns its state, or null when
    * busy. A run that dies keeps the lease only until it expires.
    */
   async acquire(job: string, owner: string, now: number, until: number): Promise<JobState | null> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const [, taken] = await this.db.batch<JobRow>([
       this.db.prepare("INSERT OR IGNORE INTO maintenance_jobs (job) VALUES (?)").bind(job),
       this.db
@@ -86,7 +89,7 @@ export class MaintenanceRepo {
 
   /** Stores the run's outcome and gives the lease back (only if this run still holds it). */
   async finish(job: string, owner: string, state: Omit<JobState, "job" | "leaseUntil">): Promise<void> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     await this.db
       .prepare(
         `UPDATE maintenance_jobs SET cursor = ?, memo = ?, pass_started_at = ?, pass_counts = ?, passes = ?,
@@ -113,22 +116,32 @@ export class MaintenanceRepo {
 
   /** Gives the lease back without recording a run (the job was not due). */
   async release(job: string, owner: string): Promise<void> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     await this.db
       .prepare("UPDATE maintenance_jobs SET lease_until = NULL, lease_owner = NULL WHERE job = ? AND lease_owner = ?")
       .bind(job, owner)
       .run();
   }
 
+  /** Whether the audit log already records this action for this tenant (for reports made once). */
+  async audited(tenantId: string, action: string): Promise<boolean> {
+    this.counters.d1Queries++;
+    const row = await this.db
+      .prepare("SELECT 1 AS yes FROM audit_log WHERE tenant_id = ? AND action = ? LIMIT 1")
+      .bind(tenantId, action)
+      .first();
+    return row !== null;
+  }
+
   async states(): Promise<JobState[]> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db.prepare("SELECT * FROM maintenance_jobs ORDER BY job").all<JobRow>();
     return results.map(toState);
   }
 
   async orphans(ids: string[]): Promise<Map<string, OrphanRecord>> {
     if (ids.length === 0) return new Map();
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare("SELECT * FROM orphan_sub_accounts WHERE sub_account_id IN (SELECT value FROM json_each(?))")
       .bind(JSON.stringify(ids))
@@ -155,12 +168,12 @@ export class MaintenanceRepo {
 
   async batch(statements: D1PreparedStatement[]): Promise<void> {
     if (statements.length === 0) return;
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     await this.db.batch(statements);
   }
 
   async listOrphans(limit: number): Promise<OrphanRecord[]> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare("SELECT * FROM orphan_sub_accounts ORDER BY first_seen_at DESC, sub_account_id LIMIT ?")
       .bind(limit)

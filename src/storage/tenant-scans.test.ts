@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createCounters } from "../lib/counters";
 import { TenantScans } from "./tenant-scans";
 
-const scans = new TenantScans(env.DB);
+const scans = new TenantScans(env.DB, createCounters());
 const now = Date.now();
 
 async function row(

@@ -1,15 +1,18 @@
-import { counters } from "./counters";
+import type { Counters } from "../lib/counters";
 
 /**
  * The reads and the one guarded write maintenance needs over the tenants table. Every scan is a
  * keyset page by id (`after`), so a job can stop anywhere and resume there.
  */
 export class TenantScans {
-  constructor(private readonly db: D1Database) {}
+  constructor(
+    private readonly db: D1Database,
+    private readonly counters: Counters,
+  ) {}
 
   /** Tenants still `provisioning` that were created before `createdBefore`. */
   async provisioning(opts: { after: string; createdBefore: number; limit: number }) {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(
         `SELECT id, created_at FROM tenants WHERE status = 'provisioning' AND id > ? AND created_at < ?
@@ -22,7 +25,7 @@ export class TenantScans {
 
   /** Stored keys whose ciphertext does not start with `prefix` (i.e. not sealed under that KEK). */
   async sealedOutside(prefix: string, opts: { after: string; limit: number }) {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(
         `SELECT id, key_ciphertext FROM tenants
@@ -43,13 +46,13 @@ export class TenantScans {
 
   async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
     if (statements.length === 0) return [];
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     return this.db.batch(statements);
   }
 
   /** How many stored keys each KEK sealed, by ciphertext prefix (`prefixLength` characters of "v2.<kek id>."); "legacy" counts the older format. */
   async sealedByPrefix(prefixLength: number): Promise<Map<string, number>> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(
         `SELECT CASE WHEN key_ciphertext LIKE 'v2.%' THEN substr(key_ciphertext, 1, ?) ELSE 'legacy' END AS prefix,
@@ -66,7 +69,7 @@ export class TenantScans {
    * in the audit log (written in the same batch as the key itself), else the tenant's creation.
    */
   async keyAges(opts: { after: string; limit: number }) {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(
         `SELECT t.id, COALESCE(
@@ -87,7 +90,7 @@ export class TenantScans {
     tenantIds: string[],
     subAccountIds: string[],
   ): Promise<{ tenantIds: Set<string>; subAccountIds: Set<string> }> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(
         `SELECT id, sub_account_id FROM tenants

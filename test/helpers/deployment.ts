@@ -2,17 +2,21 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import Zavudev from "@zavudev/sdk";
 import type { Env } from "../../src/env";
-import worker from "../../src/index";
+import { createGateway } from "../../src/index";
+import { createIsolateState } from "../../src/state";
 import { ADMIN_TOKEN, type AdminResult } from "./admin";
-import { GATEWAY_URL } from "./gateway";
+import { clock, GATEWAY_URL } from "./gateway";
 
 /**
- * The gateway Worker as a deployment with other vars or secrets runs it (what `wrangler secret
- * put` + a new version does), over the same D1, KV and sandbox. Requests go through the Worker's
- * own fetch and scheduled handlers, waiting for their background work.
+ * The gateway Worker as a new version with other vars or secrets runs it (what `wrangler secret
+ * put` does): a fresh isolate (its own state, nothing cached) over the same D1, KV, Durable Objects
+ * and sandbox. Requests go through the Worker's fetch and scheduled handlers, waiting for their
+ * background work.
  */
 export function deployment(overrides: Partial<Env> & Record<string, unknown> = {}) {
   const deployed = { ...env, ...overrides } as Env;
+  const state = createIsolateState({ clock });
+  const worker = createGateway(state);
 
   async function fetch(path: string, init?: RequestInit): Promise<Response> {
     const ctx = createExecutionContext();
@@ -24,6 +28,7 @@ export function deployment(overrides: Partial<Env> & Record<string, unknown> = {
 
   return {
     env: deployed,
+    state,
     fetch,
 
     /** One cron invocation, as the scheduler makes it. */

@@ -143,8 +143,9 @@ describe("key-encryption-key rotation", () => {
 
     for (const row of await storedCiphertexts()) expect(row.key_ciphertext.startsWith(`v2.${idB}.`)).toBe(true);
 
-    // KEY_ENCRYPTION_KEY_PREVIOUS removed: every tenant still sends, including ones this isolate never opened.
-    for (const t of tenants) expect(await send(withoutPrevious, t)).toBe(202);
+    // KEY_ENCRYPTION_KEY_PREVIOUS removed (a new version: fresh isolates): every tenant still sends.
+    const final = deployment({ KEY_ENCRYPTION_KEY: B });
+    for (const t of tenants) expect(await send(final, t)).toBe(202);
   });
 
   it("a re-seal with nothing left to move says so, and changes nothing", async () => {

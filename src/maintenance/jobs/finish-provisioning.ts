@@ -1,7 +1,7 @@
 import { audit } from "../../admin/deps";
 import { provision } from "../../admin/provisioning";
 import { ApiError } from "../../errors";
-import { listAudit } from "../../storage/audit";
+import { MaintenanceRepo } from "../../storage/maintenance-repo";
 import { TenantScans } from "../../storage/tenant-scans";
 import type { MaintenanceJob } from "../job";
 
@@ -18,8 +18,9 @@ export const finishProvisioning: MaintenanceJob = {
   unitCost: 16,
 
   async run(ctx, cursor) {
-    const scans = new TenantScans(ctx.deps.db);
-    const counts = { finished: 0, incomplete: 0, abandoned: 0, failed: 0 };
+    const scans = new TenantScans(ctx.deps.db, ctx.deps.counters);
+    const reports = new MaintenanceRepo(ctx.deps.db, ctx.deps.counters);
+    const counts = { finished: 0, unpublished: 0, incomplete: 0, abandoned: 0, busy: 0, failed: 0 };
     let after = cursor ?? "";
     for (let done = 0; done < ctx.maxItems; done++) {
       if (!ctx.budget.allows(this.unitCost)) return { cursor: after, counts };
@@ -34,23 +35,25 @@ export const finishProvisioning: MaintenanceJob = {
         const tenant = await provision(ctx.deps, next.id);
         if (tenant.status !== "provisioning") counts.finished++;
       } catch (err) {
-        if (err instanceof ApiError && err.code === "provisioning_incomplete") {
+        const code = err instanceof ApiError ? err.code : null;
+        if (code === "provisioning_incomplete") {
           counts.incomplete++;
-          // Reported in the audit log once while it stays stuck (the job retries it every run).
-          const [latest] = await listAudit(ctx.deps.db, { tenantId: next.id, limit: 1 });
-          if (latest?.action !== "maintenance.provisioning.incomplete") {
-            const step = (err.details as { step?: string } | undefined)?.step ?? null;
+          // Reported in the audit log once (the job retries it every run; the repair logs each attempt).
+          if (!(await reports.audited(next.id, "maintenance.provisioning.incomplete"))) {
+            const step = ((err as ApiError).details as { step?: string } | undefined)?.step ?? null;
             await ctx.deps.repo.batch([audit(ctx.deps, "maintenance.provisioning.incomplete", next.id, { step })]);
           }
-        } else if (err instanceof ApiError && err.code === "upstream_error")
+        } else if (code === "upstream_error")
           counts.abandoned++; // Zavu refused: no tenant kept
-        else if (err instanceof ApiError && err.code === "not_found")
-          continue; // finished or removed meanwhile
-        else {
+        else if (code === "operation_in_progress")
+          counts.busy++; // a request is repairing it right now
+        else if (code === "propagation_pending")
+          counts.unpublished++; // active; publish-outbox tells the isolates
+        else if (code !== "not_found") {
           counts.failed++;
           await ctx.deps.repo.batch([
             audit(ctx.deps, "maintenance.provisioning.failed", next.id, {
-              error: err instanceof ApiError ? err.code : err instanceof Error ? err.name : "unknown",
+              error: code ?? (err instanceof Error ? err.name : "unknown"),
             }),
           ]);
         }

@@ -1,5 +1,6 @@
 import type { MaintenanceJob } from "../job";
 import { finishProvisioning } from "./finish-provisioning";
+import { publishOutbox } from "./publish-outbox";
 import { reconcileOrphans } from "./reconcile-orphans";
 import { resealKeys } from "./reseal-keys";
 import { rotateKeys } from "./rotate-keys";
@@ -9,7 +10,13 @@ import { rotateKeys } from "./rotate-keys";
  * module implementing MaintenanceJob, added here. (Refreshing cached balances and recording drift
  * against Zavu belongs here too; it comes with the spend ledger.)
  */
-export const JOBS: readonly MaintenanceJob[] = [finishProvisioning, resealKeys, reconcileOrphans, rotateKeys];
+export const JOBS: readonly MaintenanceJob[] = [
+  publishOutbox,
+  finishProvisioning,
+  resealKeys,
+  reconcileOrphans,
+  rotateKeys,
+];
 
 export function findJob(name: string): MaintenanceJob | undefined {
   return JOBS.find((job) => job.name === name);

@@ -34,8 +34,8 @@ export const reconcileOrphans: MaintenanceJob = {
   due: (state, ctx) => state.lastPassEndedAt === null || ctx.now - state.lastPassEndedAt >= PASS_INTERVAL_MS,
 
   async run(ctx, cursor) {
-    const repo = new MaintenanceRepo(ctx.deps.db);
-    const scans = new TenantScans(ctx.deps.db);
+    const repo = new MaintenanceRepo(ctx.deps.db, ctx.deps.counters);
+    const scans = new TenantScans(ctx.deps.db, ctx.deps.counters);
     const deactivate = ctx.settings.orphanPolicy === "deactivate";
     const counts = { scanned: 0, orphans: 0, reported: 0, deactivated: 0, failed: 0 };
     let at = decode(cursor);

@@ -25,7 +25,7 @@ export const resealKeys: MaintenanceJob = {
   },
 
   async run(ctx, cursor) {
-    const scans = new TenantScans(ctx.deps.db);
+    const scans = new TenantScans(ctx.deps.db, ctx.deps.counters);
     const prefix = await sealedPrefix(ctx.keyring.current);
     const memo = { kekId: await kekId(ctx.keyring.current) };
     const counts = { resealed: 0, unreadable: 0, changedMeanwhile: 0 };

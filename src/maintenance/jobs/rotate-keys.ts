@@ -22,9 +22,9 @@ export const rotateKeys: MaintenanceJob = {
   due: (state, ctx) => state.lastPassEndedAt === null || ctx.now - state.lastPassEndedAt >= PASS_INTERVAL_MS,
 
   async run(ctx, cursor) {
-    const scans = new TenantScans(ctx.deps.db);
+    const scans = new TenantScans(ctx.deps.db, ctx.deps.counters);
     const olderThan = ctx.now - ctx.settings.keyRotationDays * DAY_MS;
-    const counts = { checked: 0, rotated: 0, failed: 0 };
+    const counts = { checked: 0, rotated: 0, busy: 0, failed: 0 };
     let after = cursor ?? "";
     let rotations = 0;
     for (;;) {
@@ -38,6 +38,10 @@ export const rotateKeys: MaintenanceJob = {
             await rotateKey(ctx.deps, id);
             counts.rotated++;
           } catch (err) {
+            if (err instanceof ApiError && err.code === "operation_in_progress") {
+              counts.busy++; // being rotated by someone else right now: the next pass looks again
+              continue;
+            }
             counts.failed++;
             await ctx.deps.repo.batch([
               audit(ctx.deps, "maintenance.rotate.failed", id, {
