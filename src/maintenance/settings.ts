@@ -6,7 +6,7 @@ export interface MaintenanceSettings {
   orphanPolicy: "report" | "deactivate";
   /** Rotate sub-account keys older than this; 0 = never. */
   keyRotationDays: number;
-  /** D1, KV and Zavu calls one run may make, all jobs together. */
+  /** D1, KV, Durable Object and Zavu calls one run may make, all jobs together. */
   maxSubrequests: number;
   /** Wall time after which a run starts no new unit of work. */
   maxRunMs: number;
