@@ -8,5 +8,10 @@ import { defineConfig } from "vitest/config";
  *   multi-isolate bed), the browser tests, and the scripts.
  */
 export default defineConfig({
-  test: { projects: ["./vitest.workers.config.ts", "./vitest.node.config.ts"] },
+  test: {
+    projects: ["./vitest.workers.config.ts", "./vitest.node.config.ts"],
+    // The gateway's structured log lines (src/lib/log.ts) are asserted where they matter
+    // (test/observability.test.ts); printing every one would bury the test output.
+    onConsoleLog: (line) => (line.includes('{"at":"') ? false : undefined),
+  },
 });

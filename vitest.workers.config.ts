@@ -7,7 +7,18 @@ export const TEST_MAIN_KEY = "zv_live_sandbox_main";
 const COMPAT_DATE = "2026-11-01";
 const SANDBOX_BUNDLE = ".wrangler/test-build/sandbox.mjs";
 
+/** The secrets wrangler.toml requires, as the tests set them (test values, not secrets). */
+const TEST_SECRETS = {
+  ZAVU_API_KEY: TEST_MAIN_KEY,
+  KEY_ENCRYPTION_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+  ADMIN_TOKEN: "test-admin-token-a,test-admin-token-b",
+};
+
 export default defineConfig(async () => {
+  // wrangler.toml lists required secrets; the plugin looks for them in the environment (and warns
+  // once per test file when they are missing). The bindings below are what the tests really use.
+  for (const [name, value] of Object.entries(TEST_SECRETS)) process.env[name] ??= value;
+
   // The sandbox runs beside the gateway as an auxiliary Worker, which takes built JavaScript.
   await build({
     entryPoints: ["sandbox/src/index.ts"],
@@ -31,9 +42,7 @@ export default defineConfig(async () => {
             // schema.sql is what a reader sees; the migrations are what runs (test/schema.test.ts).
             SCHEMA_SQL: await readFile("schema.sql", "utf8"),
             ZAVU_API_BASE: "http://zavu.sandbox",
-            ZAVU_API_KEY: TEST_MAIN_KEY,
-            KEY_ENCRYPTION_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-            ADMIN_TOKEN: "test-admin-token-a,test-admin-token-b",
+            ...TEST_SECRETS,
             UPSTREAM_TIMEOUT_MS: "1500",
           },
           serviceBindings: routed,

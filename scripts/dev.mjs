@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run dev: the gateway on :8787 and the Zavu sandbox on :8788, local D1 and KV,
 // migrations applied, secrets generated on first run. Ctrl-C stops both.
+// The cron's maintenance run is one request away: GET /__scheduled (wrangler dev --test-scheduled).
 //   GATEWAY_PORT=9000 SANDBOX_PORT=9001 npm run dev
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -34,7 +35,7 @@ function ensureDevVars() {
 }
 
 function applyMigrations() {
-  const result = spawnSync(wrangler, ["d1", "migrations", "apply", "zavu-gateway", "--local"], {
+  const result = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
     cwd: root,
     env: { ...childEnv, CI: "true" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -124,6 +125,7 @@ start("gateway", [
   String(gatewayPort),
   "--inspector-port",
   String(gatewayPort + 1000),
+  "--test-scheduled",
   "--var",
   `ZAVU_API_BASE:${sandboxUrl}`,
   "--var",
@@ -138,6 +140,7 @@ try {
 if (!stopping) {
   console.log(`
   Gateway  http://127.0.0.1:${gatewayPort}   (admin API: /admin/v1, reference: /admin/v1/docs)
+  Cron     http://127.0.0.1:${gatewayPort}/__scheduled   (one maintenance run; see GET /admin/v1/maintenance)
   Sandbox  ${sandboxUrl}   (Zavu API emulator; control API: /__sandbox)
   Secrets  .dev.vars (ADMIN_TOKEN for the admin API; ZAVU_API_KEY is the sandbox main key)
   Try it   npm run demo     Stop: Ctrl-C

@@ -1,10 +1,13 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
+import { authenticateAdmin } from "./admin/auth";
 import type { AppVariables } from "./app-types";
 import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";
+import { deepCheck } from "./health/deep-check";
 import { requestIdFor } from "./lib/request-id";
+import { registerMaintenanceRoutes } from "./maintenance/routes";
 import type { IsolateState } from "./state";
 import { VERSION } from "./version";
 
@@ -22,9 +25,15 @@ export function createApp(state: IsolateState): GatewayApp {
     c.res.headers.set("x-request-id", requestId);
   });
 
-  app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION }));
+  app.get("/healthz", async (c) => {
+    const deep = c.req.query("deep");
+    if (deep === undefined || deep === "0" || deep === "false") return c.json({ status: "ok", version: VERSION });
+    await authenticateAdmin(c.req.header("authorization"), c.env.ADMIN_TOKEN ?? "");
+    const { ok, checks } = await deepCheck(c.env, c.var.state.counters);
+    return c.json({ status: ok ? "ok" : "degraded", version: VERSION, checks }, ok ? 200 : 503);
+  });
 
-  app.route("/admin/v1", createAdminApp());
+  app.route("/admin/v1", createAdminApp([registerMaintenanceRoutes]));
 
   app.notFound((c) => errorResponse(apiError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((err, c) => {

@@ -26,6 +26,7 @@ export const ERRORS = {
     status: 409,
     message: "This identity was released by another tenant moments ago; it can be registered again shortly.",
   },
+  maintenance_busy: { status: 409, message: "A maintenance run is working on this job; try again in a minute." },
   payload_too_large: { status: 413, message: "The request body is too large." },
   idempotency_key_reused: {
     status: 422,

@@ -5,6 +5,7 @@ import { apiError } from "../errors";
 import { VERSION } from "../version";
 import { authenticateAdmin } from "./auth";
 import { adminDeps } from "./deps";
+import { logAdminCall } from "./log";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
 import { registerStatsRoutes } from "./routes/stats";
@@ -14,8 +15,11 @@ import { registerTenantRoutes } from "./routes/tenants";
 
 const PUBLIC = new Set(["/admin/v1/openapi.json", "/admin/v1/docs"]);
 
+/** Adds routes to the admin app (behind its auth, in its OpenAPI document) from a feature folder above admin/. */
+export type AdminRoutes = (app: OpenAPIHono<AdminEnv>) => void;
+
 /** The reseller admin API, mounted at /admin/v1. */
-export function createAdminApp(): OpenAPIHono<AdminEnv> {
+export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<AdminEnv> {
   const app = new OpenAPIHono<AdminEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -39,6 +43,8 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
     }),
   );
 
+  app.use(logAdminCall);
+
   app.use(async (c, next) => {
     if (PUBLIC.has(c.req.path)) return next();
     const actor = await authenticateAdmin(
@@ -55,6 +61,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
   registerAuditRoutes(app);
   registerStatsRoutes(app);
   registerTeamRoutes(app);
+  for (const register of extensions) register(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

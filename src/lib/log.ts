@@ -1,0 +1,78 @@
+/**
+ * Structured logs: one JSON object per line, which Workers Logs indexes field by field
+ * ([observability] in wrangler.toml). Every line is one of the shapes below, built from ids,
+ * codes, statuses and timings only: never a key, token, ciphertext or request body.
+ */
+
+/** Which per-isolate caches answered a customer request (true = hit, false = miss, absent = not consulted). */
+export interface CacheHits {
+  /** The verified-token cache (the JWT's signature was not checked again). */
+  token?: boolean;
+  /** The tenant row cache (no D1 query). */
+  tenant?: boolean;
+  /** The balance entry (no KV read). */
+  balance?: boolean;
+  /** The opened sub-account key (no decryption). */
+  key?: boolean;
+}
+
+/** One per customer request on /v1/* (the edge writes it). */
+export interface RequestLine {
+  kind: "request";
+  requestId: string;
+  /** Null when the token did not lead to a tenant. */
+  tenantId: string | null;
+  method: string;
+  /** The allowlisted route pattern, e.g. "POST /v1/messages"; null when refused before routing. */
+  route: string | null;
+  status: number;
+  /** Zavu's status; null when the request never reached Zavu. */
+  upstreamStatus: number | null;
+  latencyMs: number;
+  cache: CacheHits;
+  /** The gateway's error code when it refused or failed the request itself; null otherwise. */
+  refusal: string | null;
+}
+
+/** One per admin API call. */
+export interface AdminLine {
+  kind: "admin";
+  requestId: string;
+  /** Who: a fingerprint of the admin token used (+ X-Admin-Actor); null when authentication failed. */
+  actor: string | null;
+  method: string;
+  /** The matched route pattern, e.g. "/admin/v1/tenants/:id". */
+  route: string;
+  tenantId: string | null;
+  status: number;
+  latencyMs: number;
+  /** The error code of an error answer; null on success. */
+  code: string | null;
+}
+
+/** One per maintenance run (the cron, or an admin call that runs a job). */
+export interface MaintenanceLine {
+  kind: "maintenance";
+  runId: string;
+  trigger: "cron" | "admin";
+  durationMs: number;
+  subrequests: number;
+  jobs: Array<{ job: string; outcome: string; counts: Record<string, number>; passComplete: boolean; error?: string }>;
+}
+
+export type LogLine = RequestLine | AdminLine | MaintenanceLine;
+
+/** Writes the line; failures (5xx, failed jobs) go to console.error so Workers Logs marks them as errors. */
+export function log(line: LogLine): void {
+  const text = JSON.stringify({ at: new Date().toISOString(), ...line });
+  const failed =
+    (line.kind !== "maintenance" && line.status >= 500) ||
+    (line.kind === "maintenance" && line.jobs.some((j) => j.outcome === "failed"));
+  if (failed) console.error(text);
+  else console.log(text);
+}
+
+/** Milliseconds since `startedAt` (performance.now() or Date.now() readings), rounded to 0.1 ms. */
+export function elapsedMs(startedAt: number, now = performance.now()): number {
+  return Math.round((now - startedAt) * 10) / 10;
+}

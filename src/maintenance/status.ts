@@ -1,0 +1,103 @@
+import type { Env } from "../env";
+import type { Counters } from "../lib/counters";
+import type { IsolateState } from "../state";
+import { kekId, keyringOf, sealedPrefix } from "../storage/key-vault";
+import { type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
+import { TenantScans } from "../storage/tenant-scans";
+import type { MaintenanceJob } from "./job";
+import { JOBS } from "./jobs";
+import { type MaintenanceSettings, maintenanceSettings } from "./settings";
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A job as GET /admin/v1/maintenance shows it. */
+export function presentJob(
+  job: MaintenanceJob,
+  state: JobState | undefined,
+  settings: MaintenanceSettings,
+  now: number,
+) {
+  return {
+    name: job.name,
+    description: job.description,
+    enabled: !job.enabled || job.enabled(settings),
+    running: state?.leaseUntil != null && state.leaseUntil > now,
+    passInProgress: state?.cursor != null,
+    passStartedAt: iso(state?.passStartedAt ?? null),
+    passCounts: state?.passCounts ?? {},
+    passes: state?.passes ?? 0,
+    lastPassEndedAt: iso(state?.lastPassEndedAt ?? null),
+    lastPassCounts: state?.lastPassCounts ?? null,
+    lastRunAt: iso(state?.lastRunAt ?? null),
+    lastRunCounts: state?.lastRunCounts ?? null,
+    lastError: state?.lastError ?? null,
+  };
+}
+
+/** Where stored keys stand against the configured KEKs: what a re-seal still has to move. */
+export async function sealedKeyCounts(env: Env, counters: Counters) {
+  const ring = keyringOf(env);
+  const currentPrefix = await sealedPrefix(ring.current);
+  const previousPrefixes = await Promise.all(ring.previous.map(sealedPrefix));
+  const byPrefix = await new TenantScans(env.DB, counters).sealedByPrefix(currentPrefix.length);
+  let current = 0;
+  let previous = 0;
+  let other = 0;
+  for (const [prefix, n] of byPrefix) {
+    if (prefix === currentPrefix) current += n;
+    else if (previousPrefixes.includes(prefix)) previous += n;
+    else other += n; // the format before KEK ids, or a key no longer configured
+  }
+  return {
+    currentKekId: await kekId(ring.current),
+    previousKekIds: await Promise.all(ring.previous.map(kekId)),
+    sealedUnderCurrent: current,
+    sealedUnderPrevious: previous,
+    sealedOtherwise: other,
+    remaining: previous + other,
+  };
+}
+
+/** GET /admin/v1/maintenance: every job's progress, the key re-seal position, stuck tenants, orphans. */
+export async function maintenanceStatus(env: Env, state: IsolateState) {
+  const now = state.clock.now();
+  const settings = maintenanceSettings(env);
+  const repo = new MaintenanceRepo(env.DB, state.counters);
+  const [states, keys, stuck, orphans] = await Promise.all([
+    repo.states(),
+    sealedKeyCounts(env, state.counters),
+    new TenantScans(env.DB, state.counters).provisioning({
+      after: "",
+      createdBefore: now - settings.provisioningGraceMs,
+      limit: 50,
+    }),
+    repo.listOrphans(100),
+  ]);
+  return {
+    jobs: JOBS.map((job) =>
+      presentJob(
+        job,
+        states.find((s) => s.job === job.name),
+        settings,
+        now,
+      ),
+    ),
+    keys,
+    provisioning: { stuck: stuck.map((t) => ({ tenantId: t.id, createdAt: iso(t.createdAt)! })) },
+    orphans: {
+      policy: settings.orphanPolicy,
+      items: orphans.map((o) => ({
+        subAccountId: o.subAccountId,
+        externalId: o.externalId,
+        name: o.name,
+        firstSeenAt: iso(o.firstSeenAt)!,
+        lastSeenAt: iso(o.lastSeenAt)!,
+        deactivatedAt: iso(o.deactivatedAt),
+      })),
+    },
+    settings: {
+      keyRotationDays: settings.keyRotationDays,
+      maxSubrequestsPerRun: settings.maxSubrequests,
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { Counters } from "../lib/counters";
+
+/**
+ * The reads and the one guarded write maintenance needs over the tenants table. Every scan is a
+ * keyset page by id (`after`), so a job can stop anywhere and resume there.
+ */
+export class TenantScans {
+  constructor(
+    private readonly db: D1Database,
+    private readonly counters: Counters,
+  ) {}
+
+  /** Tenants still `provisioning` that were created before `createdBefore`. */
+  async provisioning(opts: { after: string; createdBefore: number; limit: number }) {
+    this.counters.d1Queries++;
+    const { results } = await this.db
+      .prepare(
+        `SELECT id, created_at FROM tenants WHERE status = 'provisioning' AND id > ? AND created_at < ?
+         ORDER BY id LIMIT ?`,
+      )
+      .bind(opts.after, opts.createdBefore, opts.limit)
+      .all<{ id: string; created_at: number }>();
+    return results.map((r) => ({ id: r.id, createdAt: r.created_at }));
+  }
+
+  /** Stored keys whose ciphertext does not start with `prefix` (i.e. not sealed under that KEK). */
+  async sealedOutside(prefix: string, opts: { after: string; limit: number }) {
+    this.counters.d1Queries++;
+    const { results } = await this.db
+      .prepare(
+        `SELECT id, key_ciphertext FROM tenants
+         WHERE key_ciphertext IS NOT NULL AND substr(key_ciphertext, 1, ?1) != ?2 AND id > ?3
+         ORDER BY id LIMIT ?4`,
+      )
+      .bind(prefix.length, prefix, opts.after, opts.limit)
+      .all<{ id: string; key_ciphertext: string }>();
+    return results.map((r) => ({ id: r.id, sealed: r.key_ciphertext }));
+  }
+
+  /** Replaces a ciphertext only if it is still the one that was read (a rotation in between wins). */
+  replaceSealedStatement(id: string, from: string, to: string): D1PreparedStatement {
+    return this.db
+      .prepare("UPDATE tenants SET key_ciphertext = ? WHERE id = ? AND key_ciphertext = ?")
+      .bind(to, id, from);
+  }
+
+  async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
+    if (statements.length === 0) return [];
+    this.counters.d1Queries++;
+    return this.db.batch(statements);
+  }
+
+  /** How many stored keys each KEK sealed, by ciphertext prefix (`prefixLength` characters of "v2.<kek id>."); "legacy" counts the older format. */
+  async sealedByPrefix(prefixLength: number): Promise<Map<string, number>> {
+    this.counters.d1Queries++;
+    const { results } = await this.db
+      .prepare(
+        `SELECT CASE WHEN key_ciphertext LIKE 'v2.%' THEN substr(key_ciphertext, 1, ?) ELSE 'legacy' END AS prefix,
+                COUNT(*) AS n
+         FROM tenants WHERE key_ciphertext IS NOT NULL GROUP BY prefix`,
+      )
+      .bind(prefixLength)
+      .all<{ prefix: string; n: number }>();
+    return new Map(results.map((r) => [r.prefix, r.n]));
+  }
+
+  /**
+   * Live tenants holding a key, with when that key was last stored: the latest key-changing entry
+   * in the audit log (written in the same batch as the key itself), else the tenant's creation.
+   */
+  async keyAges(opts: { after: string; limit: number }) {
+    this.counters.d1Queries++;
+    const { results } = await this.db
+      .prepare(
+        `SELECT t.id, COALESCE(
+           (SELECT MAX(a.at) FROM audit_log a WHERE a.tenant_id = t.id AND a.action IN
+             ('tenant.key.rotate', 'tenant.provision.completed', 'tenant.provision.repaired', 'tenant.import')),
+           t.created_at) AS key_stored_at
+         FROM tenants t
+         WHERE t.status IN ('active', 'inactive') AND t.key_ciphertext IS NOT NULL AND t.id > ?
+         ORDER BY t.id LIMIT ?`,
+      )
+      .bind(opts.after, opts.limit)
+      .all<{ id: string; key_stored_at: number }>();
+    return results.map((r) => ({ id: r.id, keyStoredAt: r.key_stored_at }));
+  }
+
+  /** Of these tenant ids and sub-account ids, the ones some tenant holds (by its id or its sub-account). */
+  async held(
+    tenantIds: string[],
+    subAccountIds: string[],
+  ): Promise<{ tenantIds: Set<string>; subAccountIds: Set<string> }> {
+    this.counters.d1Queries++;
+    const { results } = await this.db
+      .prepare(
+        `SELECT id, sub_account_id FROM tenants
+         WHERE id IN (SELECT value FROM json_each(?1)) OR sub_account_id IN (SELECT value FROM json_each(?2))`,
+      )
+      .bind(JSON.stringify(tenantIds), JSON.stringify(subAccountIds))
+      .all<{ id: string; sub_account_id: string | null }>();
+    return {
+      tenantIds: new Set(results.map((r) => r.id)),
+      subAccountIds: new Set(results.flatMap((r) => (r.sub_account_id ? [r.sub_account_id] : []))),
+    };
+  }
+}

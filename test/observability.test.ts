@@ -1,0 +1,86 @@
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { ADMIN_TOKEN, admin, tenantBody } from "./helpers/admin";
+import { deployment } from "./helpers/deployment";
+import { TestIdp } from "./helpers/idp";
+import { sandbox } from "./helpers/sandbox";
+
+/** Every structured line the gateway writes while `fn` runs, parsed. */
+async function linesDuring(fn: () => Promise<unknown>) {
+  const lines: any[] = [];
+  const raw: string[] = [];
+  const capture = (text: unknown) => {
+    if (typeof text !== "string") return;
+    raw.push(text);
+    if (text.startsWith('{"at":"')) lines.push(JSON.parse(text));
+  };
+  vi.spyOn(console, "log").mockImplementation(capture);
+  vi.spyOn(console, "error").mockImplementation(capture);
+  await fn();
+  vi.restoreAllMocks();
+  return { lines, raw };
+}
+
+const ADMIN_KEYS = ["at", "kind", "requestId", "actor", "method", "route", "tenantId", "status", "latencyMs", "code"];
+let tenantId: string;
+
+beforeAll(async () => {
+  await sandbox.reset();
+  const idp = await TestIdp.create(`https://obs-${crypto.randomUUID()}.example`, "ES256");
+  tenantId = (await admin("POST", "/tenants", { body: tenantBody({ issuer: idp.issuer, jwks: idp.jwks() }) })).body
+    .tenant.id;
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe("one structured line per admin call", () => {
+  it("names the actor (a token fingerprint, plus X-Admin-Actor), the route pattern, the tenant and the outcome", async () => {
+    const { lines, raw } = await linesDuring(() =>
+      admin("GET", `/tenants/${tenantId}`, { headers: { "x-admin-actor": "alice@reseller.example" } }),
+    );
+    expect(lines).toHaveLength(1);
+    const [line] = lines;
+    expect(Object.keys(line)).toEqual(ADMIN_KEYS);
+    expect(line).toMatchObject({
+      kind: "admin",
+      actor: expect.stringMatching(/^admin:[A-Za-z0-9_-]{8} \(alice@reseller\.example\)$/),
+      method: "GET",
+      route: "/admin/v1/tenants/:id",
+      tenantId,
+      status: 200,
+      code: null,
+    });
+    expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(raw.join("\n")).not.toContain(ADMIN_TOKEN);
+  });
+
+  it("an error answer carries its code; a failed authentication has no actor", async () => {
+    const { lines } = await linesDuring(async () => {
+      await admin("GET", "/tenants/tnt_00000000000000000000000000");
+      await admin("GET", "/tenants", { token: "wrong" });
+      await admin("POST", "/tenants", { body: { name: "" } });
+    });
+    expect(lines.map((l) => [l.status, l.code, l.actor === null])).toEqual([
+      [404, "not_found", false],
+      [401, "unauthorized", true],
+      [400, "invalid_request", false],
+    ]);
+    expect(lines[1].route).toBe("/admin/v1/tenants");
+  });
+
+  it("the request id in the line is the one the answer carries", async () => {
+    let answered = "";
+    const { lines } = await linesDuring(async () => {
+      answered = (await admin("GET", "/audit?limit=1")).headers.get("x-request-id") ?? "";
+    });
+    expect(lines[0].requestId).toBe(answered);
+  });
+});
+
+describe("one structured line per maintenance run", () => {
+  it("lists each job's outcome and counts, and the calls the run made", async () => {
+    const { lines } = await linesDuring(() => deployment().scheduled());
+    expect(lines).toHaveLength(1);
+    expect(Object.keys(lines[0])).toEqual(["at", "kind", "runId", "trigger", "durationMs", "subrequests", "jobs"]);
+    expect(lines[0].subrequests).toBeGreaterThan(0);
+    for (const job of lines[0].jobs) expect(Object.keys(job)).toEqual(["job", "outcome", "counts", "passComplete"]);
+  });
+});
