@@ -7,6 +7,7 @@ import { authenticateAdmin } from "./auth";
 import { adminDeps } from "./deps";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
+import { registerOnboardingLinkRoutes } from "./routes/onboarding-links";
 import { registerStatsRoutes } from "./routes/stats";
 import { registerTenantOpsRoutes } from "./routes/tenant-ops";
 import { registerTenantRoutes } from "./routes/tenants";
@@ -53,6 +54,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
   registerTenantOpsRoutes(app);
   registerAuditRoutes(app);
   registerStatsRoutes(app);
+  registerOnboardingLinkRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
