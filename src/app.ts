@@ -2,9 +2,11 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
 import type { AppVariables } from "./app-types";
+import { createConsoleApp } from "./console/app";
 import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";
 import { requestIdFor } from "./lib/request-id";
+import { createPortalApp } from "./portal/app";
 import { VERSION } from "./version";
 
 export type GatewayApp = Hono<{ Bindings: Env; Variables: AppVariables }>;
@@ -23,6 +25,8 @@ export function createApp(): GatewayApp {
   app.get("/healthz", (c) => c.json({ status: "ok", version: VERSION }));
 
   app.route("/admin/v1", createAdminApp());
+  app.route("/onboard", createPortalApp());
+  app.route("/console", createConsoleApp());
 
   app.notFound((c) => errorResponse(apiError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((err, c) => {
