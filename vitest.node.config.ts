@@ -5,6 +5,7 @@ export default defineConfig({
     name: "node",
     environment: "node",
     include: ["test/node/**/*.test.ts"],
+    globalSetup: ["./test/node/harness/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Each file starts its own workerd or browser: one at a time on a 2-core machine.

@@ -224,6 +224,31 @@ describe("sandbox: messages", () => {
 });
 
 describe("sandbox: control API", () => {
+  it("can stop enforcing limits (a lagging Zavu): sends over the credit limit and the team balance go through", async () => {
+    await sandbox.setTeam({ prices: { sms: 3 }, balance: 4 });
+    const { sub, client } = await newSub({ creditLimit: 2 });
+    await client.messages.send({ to: "+15551234567" });
+    await expectError(client.messages.send({ to: "+15551234567" }), 402, "credit_limit_reached");
+    expect(await sandbox.setTeam({ enforceLimits: false })).toMatchObject({ enforceLimits: false, costAtAccept: true });
+    await client.messages.send({ to: "+15551234567" });
+    await client.messages.send({ to: "+15551234567" });
+    expect((await main.subAccounts.retrieve(sub.id)).subAccount.totalSpent).toBe(9);
+    expect((await sandbox.team()).balance).toBe(-5);
+  });
+
+  it("can answer sends with costTotal null while still charging (costAtAccept: false)", async () => {
+    await sandbox.setTeam({ prices: { sms: 2 }, costAtAccept: false });
+    const { sub, client } = await newSub();
+    const { message } = await client.messages.send({ to: "+15551234567" });
+    expect([message.cost, message.costTotal]).toEqual([null, null]);
+    expect((await main.subAccounts.retrieve(sub.id)).subAccount.totalSpent).toBe(2);
+    expect((await sandbox.team()).costAtAccept).toBe(false);
+  });
+
+  it("refuses a non-boolean switch", async () => {
+    await expect(sandbox.setTeam({ enforceLimits: "no" as never })).rejects.toThrow(/400/);
+  });
+
   it("logs each request with the sub-account and key it was attributed to", async () => {
     const { sub, client } = await newSub();
     await sandbox.clearRequests();

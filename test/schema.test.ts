@@ -1,16 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect, it } from "vitest";
-
-/** The statements of a .sql file (its comments hold no SQL but may hold semicolons). */
-function statements(sql: string): string[] {
-  return sql
-    .split("\n")
-    .map((line) => line.replace(/--.*$/, ""))
-    .join("\n")
-    .split(";")
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
+import { sqlStatements } from "../scripts/lib/sql-statements.mjs";
 
 async function shape(db: D1Database) {
   const { results } = await db
@@ -30,7 +20,7 @@ async function shape(db: D1Database) {
 }
 
 it("schema.sql describes exactly what the migrations build", async () => {
-  await env.SCHEMA_CHECK_DB.batch(statements(env.SCHEMA_SQL).map((s) => env.SCHEMA_CHECK_DB.prepare(s)));
+  await env.SCHEMA_CHECK_DB.batch(sqlStatements(env.SCHEMA_SQL).map((s) => env.SCHEMA_CHECK_DB.prepare(s)));
   const fromSchema = await shape(env.SCHEMA_CHECK_DB);
   expect(fromSchema.length).toBeGreaterThan(4);
   expect(await shape(env.DB)).toEqual(fromSchema);

@@ -8,6 +8,7 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { sqlStatements } from "../../scripts/lib/sql-statements.mjs";
 
 /** Miniflare 5 takes `workers: [{ config }]`; this converts the classic per-worker options. */
 const runtime = (workers) => new Miniflare(convertV4MiniflareOptions({ workers }));
@@ -116,14 +117,9 @@ export async function measureStartup(script) {
   return { trivialMs: median(base), gatewayMs: median(gw), scriptStartupMs: Math.max(0, median(gw) - median(base)) };
 }
 
+/** The whole schema, as schema.sql writes it. */
 function schemaStatements() {
-  return readFileSync(resolve(root, "schema.sql"), "utf8")
-    .split("\n")
-    .map((l) => l.replace(/--.*$/, "")) // the schema's comments hold no SQL, but do hold semicolons
-    .join("\n")
-    .split(";")
-    .map((s) => s.trim())
-    .filter(Boolean);
+  return sqlStatements(readFileSync(resolve(root, "schema.sql"), "utf8"));
 }
 
 /** Identity providers for the bench: ES256 served as a JWKS URI, RS256 registered inline. */

@@ -289,16 +289,17 @@ export function zavuApi(store: Store): Hono<Vars> {
     }
 
     const price = store.prices()[channel] ?? 0;
+    const { enforceLimits, costAtAccept } = store.behaviour();
     if (caller.kind === "sub") {
       const sub = store.subAccount(caller.subAccountId)!;
       if (sub.status !== "active") {
         return zavuError(c, 403, "sub_account_inactive", "This sub-account is inactive; messaging is blocked.");
       }
-      if (sub.credit_limit && sub.total_spent >= sub.credit_limit) {
+      if (enforceLimits && sub.credit_limit && sub.total_spent >= sub.credit_limit) {
         return zavuError(c, 402, "credit_limit_reached", "This sub-account has reached its credit limit.");
       }
     }
-    if (store.teamBalance() < price) {
+    if (enforceLimits && store.teamBalance() < price) {
       return zavuError(c, 402, "insufficient_balance", "The team balance cannot cover this message.");
     }
     store.charge(caller.kind === "sub" ? caller.subAccountId : null, price);
@@ -313,9 +314,10 @@ export function zavuApi(store: Store): Hono<Vars> {
       text: typeof body.text === "string" ? body.text : undefined,
       from: c.req.header("zavu-sender") ?? undefined,
       metadata: isPlainObject(body.metadata) ? body.metadata : undefined,
-      cost: price / 100,
-      costProvider: 0,
-      costTotal: price / 100,
+      // Zavu's cost fields are nullable: a send accepted as queued may not know its cost yet.
+      cost: costAtAccept ? price / 100 : null,
+      costProvider: costAtAccept ? 0 : null,
+      costTotal: costAtAccept ? price / 100 : null,
     };
     store.insertMessage(account, idempotencyKey, message);
     return c.json({ message }, 202);

@@ -15,7 +15,8 @@ export function controlApi(store: Store, faults: Faults): Hono {
     return c.json({ ok: true });
   });
 
-  app.get("/team", (c) => c.json({ balance: store.teamBalance(), currency: "usd", prices: store.prices() }));
+  const team = () => ({ balance: store.teamBalance(), currency: "usd", prices: store.prices(), ...store.behaviour() });
+  app.get("/team", (c) => c.json(team()));
 
   app.patch("/team", async (c) => {
     const body = await c.req.json().catch(() => null);
@@ -31,7 +32,13 @@ export function controlApi(store: Store, faults: Faults): Hono {
       }
       store.setPrices(prices as Record<string, number>);
     }
-    return c.json({ balance: store.teamBalance(), currency: "usd", prices: store.prices() });
+    for (const flag of ["enforceLimits", "costAtAccept"] as const) {
+      if (body[flag] !== undefined && typeof body[flag] !== "boolean") {
+        return zavuError(c, 400, "invalid_request", `${flag} must be a boolean.`);
+      }
+    }
+    store.setBehaviour({ enforceLimits: body.enforceLimits, costAtAccept: body.costAtAccept });
+    return c.json(team());
   });
 
   // Lets a test put a sub-account at its credit limit without sending hundreds of messages.

@@ -7,7 +7,7 @@ import { Faults } from "./faults";
 import { type Caller, Store } from "./store";
 
 /** Headers the request log keeps verbatim (everything else is listed by name only). */
-const LOGGED_HEADERS = ["zavu-sender", "idempotency-key", "content-type", "user-agent"];
+const LOGGED_HEADERS = ["zavu-sender", "idempotency-key", "content-type", "user-agent", "x-request-id"];
 
 /**
  * The whole sandbox team lives in one Durable Object, so every request sees a consistent

@@ -107,6 +107,20 @@ export class Store {
     return { ...DEFAULT_PRICES, ...this.setting<Record<string, number>>("prices", {}) };
   }
 
+  /**
+   * Switches that make the sandbox behave like a lagging Zavu: `enforceLimits: false` stops it refusing
+   * sends over a credit limit or the team balance; `costAtAccept: false` answers sends with `cost` and
+   * `costTotal` null (the charge still lands in totalSpent and the balance).
+   */
+  behaviour(): { enforceLimits: boolean; costAtAccept: boolean } {
+    return { enforceLimits: this.setting("enforceLimits", true), costAtAccept: this.setting("costAtAccept", true) };
+  }
+
+  setBehaviour(changes: { enforceLimits?: boolean; costAtAccept?: boolean }): void {
+    if (changes.enforceLimits !== undefined) this.setSetting("enforceLimits", changes.enforceLimits);
+    if (changes.costAtAccept !== undefined) this.setSetting("costAtAccept", changes.costAtAccept);
+  }
+
   setPrices(prices: Record<string, number>): void {
     this.setSetting("prices", { ...this.setting<Record<string, number>>("prices", {}), ...prices });
   }

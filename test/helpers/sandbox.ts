@@ -19,8 +19,17 @@ async function control<T>(method: string, path: string, body?: unknown): Promise
 /** The sandbox's control API, through its service binding. */
 export const sandbox = {
   reset: () => control("POST", "/reset"),
-  team: () => control<{ balance: number; prices: Record<string, number> }>("GET", "/team"),
-  setTeam: (body: { balance?: number; prices?: Record<string, number> }) => control("PATCH", "/team", body),
+  team: () =>
+    control<{ balance: number; prices: Record<string, number>; enforceLimits: boolean; costAtAccept: boolean }>(
+      "GET",
+      "/team",
+    ),
+  setTeam: (body: {
+    balance?: number;
+    prices?: Record<string, number>;
+    enforceLimits?: boolean;
+    costAtAccept?: boolean;
+  }) => control("PATCH", "/team", body),
   setTotalSpent: (subAccountId: string, totalSpent: number) =>
     control("PATCH", `/sub-accounts/${subAccountId}`, { totalSpent }),
   fault: (rule: {

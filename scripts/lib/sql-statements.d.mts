@@ -1,0 +1,1 @@
+export declare function sqlStatements(sql: string): string[];

@@ -1,0 +1,189 @@
+// The multi-isolate test bed: several gateway isolates in one workerd, sharing one D1, one KV and the
+// Durable Objects, beside the Zavu sandbox and a test identity provider. Each gateway isolate has its
+// own module state (caches, counters), as isolates do in production, and its own loopback URL.
+import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import Zavudev from "@zavudev/sdk";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { sqlStatements } from "../../../scripts/lib/sql-statements.mjs";
+import { GATEWAY_SCRIPT, root, SANDBOX_SCRIPT } from "./build";
+
+export const COMPAT_DATE = "2026-11-01";
+export const ADMIN_TOKEN = "cluster-admin-token";
+export const MAIN_KEY = "zv_live_sandbox_main";
+const KEK = Buffer.alloc(32, 9).toString("base64");
+
+export interface ClusterOptions {
+  /** Gateway isolates (default 3). */
+  isolates?: number;
+  /** Extra vars for every gateway isolate (e.g. `{ ALLOW_HTTP_JWKS: "true" }`). */
+  vars?: Record<string, string>;
+}
+
+export interface Cluster {
+  /** Base URL of each gateway isolate, e.g. http://127.0.0.1:41234 */
+  gateways: string[];
+  /** The sandbox's own URL (Zavu API and /__sandbox control), for tests and the SDK. */
+  sandbox: string;
+  /** The test IdP's URL: POST /__idp/publish {path, jwks|document, status}; documents served at https://idp.test<path>. */
+  idp: string;
+  mf: Miniflare;
+  stop(): Promise<void>;
+}
+
+/** Every migration's statements, in order. */
+function migrationStatements(): string[] {
+  const dir = resolve(root, "migrations");
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .flatMap((f) => sqlStatements(readFileSync(resolve(dir, f), "utf8")));
+}
+
+const direct = () => [{ host: "127.0.0.1", port: 0 }];
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const n = opts.isolates ?? 3;
+  const names = Array.from({ length: n }, (_, i) => `gateway-${i}`);
+  const gateways = names.map((name, i) => ({
+    name,
+    modules: true,
+    scriptPath: GATEWAY_SCRIPT,
+    compatibilityDate: COMPAT_DATE,
+    compatibilityFlags: ["nodejs_compat"],
+    // One database, one namespace: the same ids in every isolate.
+    d1Databases: { DB: "gateway-db" },
+    kvNamespaces: { CACHE: "gateway-kv" },
+    bindings: {
+      ZAVU_API_BASE: "http://zavu.sandbox",
+      ZAVU_API_KEY: MAIN_KEY,
+      KEY_ENCRYPTION_KEY: KEK,
+      ADMIN_TOKEN,
+      UPSTREAM_TIMEOUT_MS: "3000",
+      ALLOW_HTTP_JWKS: "false",
+      ...opts.vars,
+    },
+    ...durableObjects(i === 0),
+    outboundService: "router",
+    unsafeDirectSockets: direct(),
+  }));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [
+        ...gateways,
+        {
+          name: "zavu-sandbox",
+          modules: true,
+          scriptPath: SANDBOX_SCRIPT,
+          compatibilityDate: COMPAT_DATE,
+          durableObjects: { STATE: { className: "SandboxState", useSQLite: true } },
+          bindings: { MAIN_API_KEY: MAIN_KEY },
+          unsafeDirectSockets: direct(),
+        },
+        {
+          name: "test-idp",
+          modules: true,
+          scriptPath: resolve(root, "test/workers/idp.mjs"),
+          compatibilityDate: COMPAT_DATE,
+          unsafeDirectSockets: direct(),
+        },
+        {
+          name: "router",
+          modules: true,
+          scriptPath: resolve(root, "test/workers/upstream-router.mjs"),
+          compatibilityDate: COMPAT_DATE,
+          serviceBindings: { SANDBOX: "zavu-sandbox", IDP: "test-idp" },
+        },
+      ],
+    } as never),
+  );
+  await mf.ready;
+  const db = await mf.getD1Database("DB", names[0]);
+  await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+  return {
+    gateways: await Promise.all(names.map(url)),
+    sandbox: await url("zavu-sandbox"),
+    idp: await url("test-idp"),
+    mf,
+    stop: () => mf.dispose(),
+  };
+}
+
+/**
+ * The gateway's Durable Objects: defined by the first isolate's script, bound by name in the others,
+ * so every isolate reaches the same instances (as every isolate of one deployed Worker does).
+ */
+function durableObjects(owner: boolean) {
+  const classes: Record<string, string> = {};
+  if (Object.keys(classes).length === 0) return {};
+  return {
+    durableObjects: Object.fromEntries(
+      Object.entries(classes).map(([binding, className]) => [
+        binding,
+        owner ? { className, useSQLite: true } : { className, scriptName: "gateway-0", useSQLite: true },
+      ]),
+    ),
+  };
+}
+
+/** Calls one gateway isolate's admin API. */
+export async function admin<T = any>(
+  gateway: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; idempotencyKey?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const headers: Record<string, string> = { authorization: `Bearer ${ADMIN_TOKEN}`, ...opts.headers };
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  if (opts.idempotencyKey) headers["idempotency-key"] = opts.idempotencyKey;
+  const res = await fetch(`${gateway}/admin/v1${path}`, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, body: body as T, headers: res.headers };
+}
+
+/** The official SDK as a customer app uses it, against one gateway isolate. */
+export function customer(gateway: string, jwt: string): Zavudev {
+  return new Zavudev({ apiKey: jwt, baseURL: gateway, maxRetries: 0 });
+}
+
+/** The official SDK against the sandbox (main key by default). */
+export function zavu(cluster: Cluster, apiKey = MAIN_KEY): Zavudev {
+  return new Zavudev({ apiKey, baseURL: cluster.sandbox, maxRetries: 0 });
+}
+
+/** The sandbox's control API. */
+export async function sandboxControl<T = any>(cluster: Cluster, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${cluster.sandbox}/__sandbox${path}`, {
+    method,
+    headers: body === undefined ? undefined : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Publishes a JSON document on the test IdP; the gateway fetches it at https://idp.test<path>. */
+export async function publish(cluster: Cluster, path: string, jwks: unknown, status = 200): Promise<string> {
+  const res = await fetch(`${cluster.idp}/__idp/publish`, {
+    method: "POST",
+    body: JSON.stringify({ path, jwks, status }),
+  });
+  if (!res.ok) throw new Error(`idp publish: ${res.status}`);
+  return `https://idp.test${path}`;
+}
+
+/** One isolate's work counters (GET /admin/v1/stats on that isolate). */
+export async function stats(gateway: string): Promise<{ counters: Record<string, number>; [k: string]: unknown }> {
+  return (await admin(gateway, "GET", "/stats")).body;
+}
