@@ -150,7 +150,7 @@ function ProviderStep(props: { view: PortalView }) {
   return (
     <section class="card" aria-labelledby="provider-h">
       <h2 id="provider-h">1. Which identity provider signs your users in?</h2>
-      <form method="get" action="">
+      <form method="get">
         <fieldset>
           <legend>Identity provider</legend>
           <div class="providers">
@@ -180,7 +180,7 @@ function SettingsStep(props: { view: PortalView }) {
       <h2 id="settings-h">2. Find your provider's signing keys</h2>
       <ErrorBox view={view} stage="settings" />
       {preset.note ? <p class="hint">{preset.note}</p> : null}
-      <form method="post" action="#keys">
+      <form method="post">
         <Carry form={form} upTo="provider" />
         {preset.fields.length === 0 ? <p>Nothing to fill in: {preset.label} has one issuer for everyone.</p> : null}
         {preset.fields.map((f, i) => (
@@ -265,7 +265,7 @@ function TestStep(props: { view: PortalView }) {
       </dl>
       {view.discovered ? <KeysTable keys={view.discovered.keys} /> : null}
       <ErrorBox view={view} stage="keys" />
-      <form method="post" action="#result">
+      <form method="post">
         <Carry form={form} upTo="keys" />
         <Field
           name="audience"
@@ -328,7 +328,7 @@ function Result(props: { view: PortalView }) {
       {report.ok ? (
         <>
           <ErrorBox view={view} stage="tested" />
-          <form method="post" action="#result">
+          <form method="post">
             <Carry form={view.form} upTo="tested" />
             {creating ? (
               <Field

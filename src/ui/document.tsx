@@ -11,6 +11,7 @@ export function Document(props: { title: string; nonce: string; header: Child; c
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <meta name="robots" content="noindex, nofollow" />
+        <link rel="icon" href="data:," />
         <title>{props.title}</title>
         <style nonce={props.nonce}>{raw(STYLES)}</style>
       </head>

@@ -61,10 +61,10 @@ pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-si
 pre { background: #0f172a; color: #e2e8f0; padding: .9rem; border-radius: 8px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
 .steps { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; list-style: none; padding: 0; margin: 0 0 1.25rem; color: var(--muted); font-size: .9rem; }
 .steps [aria-current="step"] { color: var(--ink); font-weight: 700; }
-.stats { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); margin: 0; }
+.stats { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); margin: 0; }
 .stats div { background: var(--card); border: 1px solid var(--line); border-radius: var(--radius); padding: 1rem; }
 .stats dt { color: var(--muted); font-size: .85rem; }
-.stats dd { margin: 0; font-size: 1.5rem; font-weight: 700; }
+.stats dd { margin: 0; font-size: 1.4rem; font-weight: 700; overflow-wrap: anywhere; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
@@ -81,7 +81,7 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
   .filters button { margin-top: .75rem; }
   table.stack thead { position: absolute; left: -999px; }
   table.stack tr { display: block; border-bottom: 1px solid var(--line); padding: .4rem 0; }
-  table.stack td { display: grid; grid-template-columns: 7.5rem 1fr; border: 0; padding: .2rem 0; }
+  table.stack td { display: grid; grid-template-columns: 7.5rem minmax(0, 1fr); border: 0; padding: .2rem 0; overflow-wrap: anywhere; }
   table.stack td::before { content: attr(data-label); color: var(--muted); font-size: .85rem; }
   dl.facts { grid-template-columns: 1fr; }
   dl.facts dd { margin-bottom: .4rem; }
