@@ -52,7 +52,7 @@ export function NewLink(props: { link: NonNullable<Flash["newLink"]> }) {
 
 /** Spend against the credit limit, as a meter (no inline style: the CSP forbids it). */
 export function SpendBar(props: { spent: number | null; limit: number | null; id: string }) {
-  if (props.spent === null) return <span class="muted">unknown</span>;
+  if (props.spent === null) return <span class="muted">no data yet</span>;
   if (!props.limit) return <span>{money(props.spent)} (no cap)</span>;
   const label = `${money(props.spent)} of ${money(props.limit)}`;
   return (
