@@ -32,8 +32,8 @@ export function tenantSearchQuery(opts: TenantSearch): { sql: string; params: un
   let from = "tenants t";
   if (q) {
     // A prefix is a range, [q, q + the highest code point), which each index answers on its own.
-    // Materialized, the matches are found through the two indexes first, then sorted: the
-    // planner would otherwise walk the whole primary key in id order, testing every row.
+    // The matches are gathered through the two indexes first, then sorted. (With the two ranges
+    // OR-ed in one WHERE, SQLite walked the whole primary key in id order, testing every row.)
     const lo = params.push(q);
     const hi = params.push(`${q}\u{10ffff}`);
     from = `(WITH hits AS MATERIALIZED (
