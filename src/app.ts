@@ -7,17 +7,19 @@ import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";
 import { requestIdFor } from "./lib/request-id";
 import { createPortalApp } from "./portal/app";
+import type { IsolateState } from "./state";
 import { VERSION } from "./version";
 
 export type GatewayApp = Hono<{ Bindings: Env; Variables: AppVariables }>;
 
 /** Health and the reseller admin API. (The customer edge is dispatched before Hono: see index.ts.) */
-export function createApp(): GatewayApp {
+export function createApp(state: IsolateState): GatewayApp {
   const app: GatewayApp = new Hono();
 
   app.use(async (c, next) => {
     const requestId = requestIdFor(c.req.raw);
     c.set("requestId", requestId);
+    c.set("state", state);
     await next();
     c.res.headers.set("x-request-id", requestId);
   });

@@ -21,6 +21,11 @@ export const ERRORS = {
   conflict: { status: 409, message: "The request conflicts with the current state." },
   invalid_state: { status: 409, message: "The tenant is not in a state that allows this." },
   idempotency_in_progress: { status: 409, message: "A request with this Idempotency-Key is still being processed." },
+  operation_in_progress: { status: 409, message: "Another operation on this tenant is in progress; retry shortly." },
+  identity_cooling_down: {
+    status: 409,
+    message: "This identity was released by another tenant moments ago; it can be registered again shortly.",
+  },
   payload_too_large: { status: 413, message: "The request body is too large." },
   idempotency_key_reused: {
     status: 422,
@@ -34,6 +39,12 @@ export const ERRORS = {
   },
   upstream_error: { status: 502, message: "Zavu refused the operation." },
   provisioning_incomplete: { status: 503, message: "Provisioning was interrupted; retry or repair." },
+  key_rotation_incomplete: { status: 503, message: "Key rotation was interrupted; the tenant keeps its key. Retry." },
+  propagation_pending: {
+    status: 503,
+    message:
+      "The change is saved, but not every gateway isolate has been told yet; it is re-published automatically. Retrying is safe.",
+  },
   upstream_timeout: { status: 504, message: "Zavu did not answer in time." },
   link_expired: { status: 410, message: "This onboarding link has expired; ask your provider for a new one." },
   link_used: { status: 410, message: "This onboarding link has already been used." },

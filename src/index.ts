@@ -1,18 +1,26 @@
 import { createApp } from "./app";
 import { handleEdge } from "./edge/handler";
 import type { Env } from "./env";
+import { createIsolateState, type IsolateState } from "./state";
 
-const app = createApp();
+export { ControlPlane } from "./control/control-plane";
+export { SpendLedger } from "./spend/spend-ledger";
 
 /**
- * Customer traffic (/v1/*) goes straight to the edge handler: the hot path does not pay for
- * the admin API's router and middleware (measured: about 10% of throughput). Everything else
- * is the Hono app.
+ * The gateway over one isolate state. Customer traffic (/v1/*) goes straight to the edge handler:
+ * the hot path does not pay for the admin API's router and middleware (measured: about 10% of
+ * throughput). Everything else is the Hono app. Tests build their own with a fresh state.
  */
-export default {
-  fetch(request, env, ctx) {
-    const path = request.url.slice(request.url.indexOf("/", 8));
-    if (path.startsWith("/v1/")) return handleEdge(request, env, ctx);
-    return app.fetch(request, env, ctx);
-  },
-} satisfies ExportedHandler<Env>;
+export function createGateway(state: IsolateState) {
+  const app = createApp(state);
+  return {
+    fetch(request: Request, env: Env, ctx: ExecutionContext) {
+      const path = request.url.slice(request.url.indexOf("/", 8));
+      if (path.startsWith("/v1/")) return handleEdge(request, env, ctx, state);
+      return app.fetch(request, env, ctx);
+    },
+  } satisfies ExportedHandler<Env>;
+}
+
+/** One state per isolate: this module is evaluated once per isolate. */
+export default createGateway(createIsolateState());

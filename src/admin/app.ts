@@ -9,6 +9,7 @@ import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
 import { registerOnboardingLinkRoutes } from "./routes/onboarding-links";
 import { registerStatsRoutes } from "./routes/stats";
+import { registerTeamRoutes } from "./routes/team";
 import { registerTenantOpsRoutes } from "./routes/tenant-ops";
 import { registerTenantRoutes } from "./routes/tenants";
 
@@ -46,7 +47,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
       c.env.ADMIN_TOKEN ?? "",
       c.req.header("x-admin-actor"),
     );
-    c.set("admin", adminDeps(c.env, c.var.requestId, actor));
+    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, actor));
     await next();
   });
 
@@ -55,6 +56,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
   registerAuditRoutes(app);
   registerStatsRoutes(app);
   registerOnboardingLinkRoutes(app);
+  registerTeamRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {

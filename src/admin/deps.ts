@@ -1,10 +1,16 @@
 import { config } from "../config";
+import { controlPlane } from "../control/binding";
+import type { ChangeInput } from "../control/events";
 import type { Env } from "../env";
+import type { Counters } from "../lib/counters";
+import { ledgerFor } from "../spend/binding";
+import type { LedgerSubject } from "../spend/spend-ledger";
+import type { IsolateState } from "../state";
 import { auditStatement } from "../storage/audit";
 import { TenantRepo } from "../storage/tenant-repo";
 import { ZavuMainAccount } from "../upstream/zavu-client";
 
-/** What tenant lifecycle operations work with: storage, the main account, and who is acting. */
+/** What tenant lifecycle operations work with: storage, the main account, the control plane, and who is acting. */
 export interface AdminDeps {
   db: D1Database;
   kv: KVNamespace;
@@ -16,22 +22,37 @@ export interface AdminDeps {
   upstreamTimeoutMs: number;
   actor: string;
   requestId: string;
+  counters: Counters;
+  /**
+   * Tells every isolate (through the control plane) to drop what it caches about these tenants and
+   * issuers; this isolate re-syncs on its next request. Resolves with the plane's time of the change.
+   */
+  publish(events: ChangeInput[]): Promise<{ epoch: number; at: number }>;
+  /** A budget's ledger (Durable Object). */
+  ledger(subject: LedgerSubject): ReturnType<typeof ledgerFor>;
 }
 
 /** Lifecycle dependencies for one request, acting as `actor` (an admin fingerprint, "portal:<link>", "system"). */
-export function adminDeps(env: Env, requestId: string, actor: string): AdminDeps {
+export function adminDeps(env: Env, state: IsolateState, requestId: string, actor: string): AdminDeps {
   const cfg = config(env);
   return {
     db: env.DB,
     kv: env.CACHE,
-    repo: new TenantRepo(env.DB),
-    zavu: new ZavuMainAccount(cfg.upstreamBase, env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, requestId),
+    repo: new TenantRepo(env.DB, state.counters),
+    zavu: new ZavuMainAccount(cfg.upstreamBase, env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, state.counters, requestId),
     kek: env.KEY_ENCRYPTION_KEY,
     allowHttpJwks: cfg.allowHttpJwks,
     upstreamBase: cfg.upstreamBase,
     upstreamTimeoutMs: cfg.upstreamTimeoutMs,
     actor,
     requestId,
+    counters: state.counters,
+    async publish(events) {
+      const result = await controlPlane(env).publish(events);
+      state.control.invalidate();
+      return result;
+    },
+    ledger: (subject) => ledgerFor(env, subject),
   };
 }
 

@@ -1,13 +1,16 @@
-import { entryFromBalance } from "../edge/admission";
+import { CONSISTENCY_BOUND_MS, TENANT_CACHE_TTL_MS } from "../control/events";
 import { apiError } from "../errors";
 import { assertIdentityFree } from "../identity/register";
-import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
-import { type BalanceEntry, bumpStatusEpoch, forgetBalance, readBalance, writeBalance } from "../storage/balance-cache";
+import { snapshotKey } from "../spend/spend-ledger";
 import { sealKey } from "../storage/key-vault";
-import type { TenantRecord } from "../storage/tenant-repo";
-import type { IdentityConfig } from "../storage/tenants";
+import type { IdentityConfig, TenantRecord } from "../storage/tenants";
 import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
 import { type AdminDeps, audit } from "./deps";
+import { assigningIdentity } from "./identity-writes";
+import { commitChange } from "./propagation";
+
+/** How long rotation and other admin operations on one tenant hold its lease at most. */
+const OPERATION_LOCK_MS = 60_000;
 
 export async function loadTenant(deps: AdminDeps, id: string): Promise<TenantRecord> {
   const tenant = await deps.repo.get(id);
@@ -16,10 +19,12 @@ export async function loadTenant(deps: AdminDeps, id: string): Promise<TenantRec
 }
 
 function requireLive(tenant: TenantRecord): string {
-  if (tenant.status === "provisioning")
+  if (tenant.status === "provisioning") {
     throw apiError("invalid_state", "This tenant is still provisioning; repair it first.");
-  if (tenant.status === "deactivated" || !tenant.subAccountId)
+  }
+  if (tenant.status === "deactivated" || !tenant.subAccountId) {
     throw apiError("invalid_state", "This tenant has been deactivated.");
+  }
   return tenant.subAccountId;
 }
 
@@ -33,26 +38,34 @@ export function upstreamFailure(err: unknown): never {
   throw err;
 }
 
-/** Re-reads the balance with the main key and stores it for the edge, keeping (or setting) the status. */
-export async function refreshCachedBalance(
-  deps: AdminDeps,
-  tenant: TenantRecord,
-  status?: BalanceEntry["status"],
-): Promise<Balance> {
-  const balance = await deps.zavu.getBalance(tenant.subAccountId!).catch(upstreamFailure);
-  const previous = await readBalance(deps.kv, tenant.id);
-  await writeBalance(deps.kv, tenant.id, entryFromBalance(balance, status ?? previous?.status ?? tenant.status));
-  return balance;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+/** The tenant's balance from Zavu (main key). */
+export async function tenantBalance(deps: AdminDeps, tenant: TenantRecord): Promise<Balance> {
+  return deps.zavu.getBalance(requireLive(tenant)).catch(upstreamFailure);
 }
 
+/** totalSpent from Zavu, or the spend ledger's last copy (KV) when Zavu does not answer. */
 export async function currentTotalSpent(deps: AdminDeps, tenant: TenantRecord): Promise<number | null> {
-  if (!tenant.subAccountId || tenant.status === "deactivated")
-    return (await readBalance(deps.kv, tenant.id))?.totalSpent ?? null;
-  try {
-    return (await deps.zavu.getSubAccount(tenant.subAccountId)).subAccount.totalSpent;
-  } catch {
-    return (await readBalance(deps.kv, tenant.id))?.totalSpent ?? null;
+  if (tenant.subAccountId && tenant.status !== "deactivated") {
+    try {
+      return (await deps.zavu.getSubAccount(tenant.subAccountId)).subAccount.totalSpent;
+    } catch {
+      // fall through to the copy
+    }
   }
+  return (await spendSnapshots(deps, [tenant.id]))[0] ?? null;
+}
+
+/** The spend ledgers' copies in KV (tenants with a credit limit that have sent), for listings. */
+export async function spendSnapshots(deps: AdminDeps, ids: string[]): Promise<Array<number | null>> {
+  return Promise.all(
+    ids.map(async (id) => {
+      deps.counters.kvReads++;
+      const copy = await deps.kv.get<{ spent: number }>(snapshotKey(id), "json").catch(() => null);
+      return copy?.spent ?? null;
+    }),
+  );
 }
 
 export interface TenantChanges {
@@ -63,7 +76,11 @@ export interface TenantChanges {
   status?: "active" | "inactive";
 }
 
-/** Zavu first (it is the authority on limits and status), then D1, then the edge's cache. */
+/**
+ * Zavu first (it is the authority on limits and status), then D1 and the control plane, so every
+ * isolate applies a suspension, a reactivation or a new limit within the consistency bound; a new
+ * limit also reaches the tenant's spend ledger at once.
+ */
 export async function updateTenant(deps: AdminDeps, id: string, changes: TenantChanges): Promise<TenantRecord> {
   const tenant = await loadTenant(deps, id);
   const subId = requireLive(tenant);
@@ -83,52 +100,48 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
   if (changes.creditLimit !== undefined) fields.credit_limit = changes.creditLimit || null;
   if (changes.metadata !== undefined) fields.metadata = changes.metadata ? JSON.stringify(changes.metadata) : null;
   if (changes.status !== undefined) fields.status = changes.status;
+  const limitChanged = changes.creditLimit !== undefined && (changes.creditLimit || null) !== tenant.creditLimit;
+  if (limitChanged) {
+    await deps
+      .ledger({ kind: "tenant", tenantId: id, subAccountId: subId })
+      .setLimit({ kind: "tenant", tenantId: id, subAccountId: subId }, changes.creditLimit || null)
+      .catch(() => undefined); // the ledger also reads the limit from Zavu on its next refresh
+  }
   try {
-    await deps.repo.batch([
-      deps.repo.update(id, fields),
-      audit(deps, "tenant.update", id, { fields: Object.keys(changes) }),
-    ]);
+    await commitChange(
+      deps,
+      [deps.repo.update(id, fields), audit(deps, "tenant.update", id, { fields: Object.keys(changes) })],
+      [{ kind: changes.status ? "tenant.status" : "tenant.update", tenantId: id, issuers: [] }],
+    );
   } catch (err) {
     if (String(err).includes("UNIQUE")) throw apiError("conflict", "This externalId belongs to another tenant.");
     throw err;
   }
-  forgetTenant(id);
-  const updated = await loadTenant(deps, id);
-  // The edge reads status and limit from KV: write them now so suspension bites on the next request.
-  if (changes.status !== undefined || changes.creditLimit !== undefined) {
-    await refreshCachedBalance(deps, updated, updated.status).catch(async () => {
-      const previous = await readBalance(deps.kv, id);
-      if (previous)
-        await writeBalance(deps.kv, id, {
-          ...previous,
-          status: updated.status,
-          creditLimit: updated.creditLimit,
-          exhausted: null,
-        });
-      else forgetBalance(id);
-    });
-    await bumpStatusEpoch(deps.kv);
-  }
-  return updated;
+  return loadTenant(deps, id);
 }
 
+/**
+ * Gives the tenant another identity. The one it gives up is held (no other tenant can take it) until
+ * no isolate can still route its tokens here: the quarantine after the change is published.
+ */
 export async function replaceIdentity(deps: AdminDeps, id: string, identity: IdentityConfig): Promise<TenantRecord> {
   const tenant = await loadTenant(deps, id);
   if (tenant.status === "deactivated") throw apiError("invalid_state", "This tenant has been deactivated.");
   await assertIdentityFree(deps.repo, identity, id);
-  try {
-    await deps.repo.batch([
-      deps.repo.replaceIdentity(id, identity),
-      audit(deps, "tenant.identity.replace", id, { issuer: identity.issuer, jwksUri: identity.jwksUri }),
-    ]);
-  } catch (err) {
-    if (String(err).includes("UNIQUE"))
-      throw apiError("conflict", "This issuer and claim value are already registered to another tenant.");
-    throw err;
-  }
-  if (tenant.identity) forgetIssuer(tenant.identity.issuer);
-  forgetIssuer(identity.issuer);
-  forgetTenant(id);
+  const previous = tenant.identity;
+  const issuers = [...new Set([previous?.issuer, identity.issuer].filter((i): i is string => !!i))];
+  await assigningIdentity(deps, identity, id, () =>
+    commitChange(
+      deps,
+      [
+        // Held long until published (an isolate may keep the old mapping up to its cache TTL without the event).
+        ...deps.repo.replaceIdentityStatements(id, previous, identity, TENANT_CACHE_TTL_MS + CONSISTENCY_BOUND_MS),
+        audit(deps, "tenant.identity.replace", id, { issuer: identity.issuer, jwksUri: identity.jwksUri }),
+      ],
+      [{ kind: "tenant.identity", tenantId: id, issuers }],
+      { releases: previous ? [{ tenantId: id, identity: previous }] : [] },
+    ),
+  );
   return loadTenant(deps, id);
 }
 
@@ -148,32 +161,56 @@ export async function listKeys(deps: AdminDeps, id: string) {
   }));
 }
 
-/** New key stored first, the old one revoked after: a failure in between leaves a working tenant. */
+/**
+ * Zero-downtime rotation: the new key is stored and published first; the old one is revoked only
+ * once every isolate has dropped it (the consistency bound after publication). One rotation at a
+ * time per tenant. A failure after Zavu issued the new key revokes it again (503, the tenant keeps
+ * its key), so no live key is left that nobody holds.
+ */
 export async function rotateKey(deps: AdminDeps, id: string) {
   const tenant = await loadTenant(deps, id);
   const subId = requireLive(tenant);
-  const { apiKey } = await deps.zavu.createApiKey(subId, "gateway").catch(upstreamFailure);
-  const { items } = await deps.zavu.listApiKeys(subId).catch(upstreamFailure);
-  const prefix = items.find((k) => k.id === apiKey.id)?.keyPrefix ?? apiKey.key.slice(0, 12);
-  await deps.repo.batch([
-    deps.repo.update(id, {
-      key_ciphertext: await sealKey(deps.kek, id, apiKey.key),
-      key_id: apiKey.id,
-      key_prefix: prefix,
-    }),
-    audit(deps, "tenant.key.rotate", id, { newKeyId: apiKey.id, keyPrefix: prefix, previousKeyId: tenant.keyId }),
-  ]);
-  forgetTenant(id);
-  let previousKeyRevoked = false;
-  if (tenant.keyId) {
-    try {
-      await deps.zavu.revokeApiKey(subId, tenant.keyId);
-      previousKeyRevoked = true;
-    } catch {
-      await deps.repo.batch([audit(deps, "tenant.key.revoke_failed", id, { keyId: tenant.keyId })]);
-    }
+  const owner = `${deps.requestId}:${crypto.randomUUID()}`;
+  if (!(await deps.repo.tryLock(id, owner, OPERATION_LOCK_MS))) {
+    throw apiError("operation_in_progress", "Another rotation of this tenant's key is in progress.");
   }
-  return { keyId: apiKey.id, keyPrefix: prefix, previousKeyRevoked };
+  try {
+    const { apiKey } = await deps.zavu.createApiKey(subId, "gateway").catch(upstreamFailure);
+    let prefix: string;
+    let published: { at: number };
+    try {
+      const { items } = await deps.zavu.listApiKeys(subId);
+      prefix = items.find((k) => k.id === apiKey.id)?.keyPrefix ?? apiKey.key.slice(0, 12);
+      const sealed = await sealKey(deps.kek, id, apiKey.key);
+      published = await commitChange(
+        deps,
+        [
+          deps.repo.update(id, { key_ciphertext: sealed, key_id: apiKey.id, key_prefix: prefix }),
+          audit(deps, "tenant.key.rotate", id, { newKeyId: apiKey.id, keyPrefix: prefix, previousKeyId: tenant.keyId }),
+        ],
+        [{ kind: "tenant.key", tenantId: id, issuers: [] }],
+      );
+    } catch (err) {
+      const stored = (await deps.repo.get(id).catch(() => null))?.keyId === apiKey.id;
+      if (stored) throw err; // saved, only not yet published: the old key stays live meanwhile
+      await deps.zavu.revokeApiKey(subId, apiKey.id).catch(() => undefined);
+      throw apiError("key_rotation_incomplete", undefined, { tenantId: id });
+    }
+    // Every isolate drops the old key within the bound after publication; then it can go.
+    await sleep(published.at + CONSISTENCY_BOUND_MS - Date.now());
+    let previousKeyRevoked = false;
+    if (tenant.keyId) {
+      try {
+        await deps.zavu.revokeApiKey(subId, tenant.keyId);
+        previousKeyRevoked = true;
+      } catch {
+        await deps.repo.batch([audit(deps, "tenant.key.revoke_failed", id, { keyId: tenant.keyId })]);
+      }
+    }
+    return { keyId: apiKey.id, keyPrefix: prefix, previousKeyRevoked };
+  } finally {
+    await deps.repo.batch([deps.repo.unlockStatement(id, owner)]).catch(() => undefined);
+  }
 }
 
 /** Deactivates upstream, erases the ciphertext, keeps the record. Repeating it is harmless. */
@@ -184,43 +221,35 @@ export async function deactivateTenant(deps: AdminDeps, id: string) {
   if (tenant.subAccountId) {
     ({ keysRevoked } = await deps.zavu.deactivateSubAccount(tenant.subAccountId).catch(upstreamFailure));
   }
-  await deps.repo.batch([
-    deps.repo.update(id, { status: "deactivated", key_ciphertext: null }),
-    audit(deps, "tenant.deactivate", id, { subAccountId: tenant.subAccountId, keysRevoked }),
-  ]);
-  const previous = await readBalance(deps.kv, id);
-  await writeBalance(deps.kv, id, {
-    balance: null,
-    totalSpent: 0,
-    creditLimit: null,
-    ...previous,
-    status: "deactivated",
-    fetchedAt: Date.now(),
-  });
-  await bumpStatusEpoch(deps.kv);
-  forgetTenant(id);
+  await commitChange(
+    deps,
+    [
+      deps.repo.update(id, { status: "deactivated", key_ciphertext: null }),
+      audit(deps, "tenant.deactivate", id, { subAccountId: tenant.subAccountId, keysRevoked }),
+    ],
+    [{ kind: "tenant.status", tenantId: id, issuers: [] }],
+  );
   return { tenant: await loadTenant(deps, id), keysRevoked };
 }
 
 /** Checks that a key the reseller hands over really is a live key of that sub-account. */
-export async function verifyImportedKey(
-  deps: AdminDeps,
-  base: string,
-  timeoutMs: number,
-  subAccountId: string,
-  apiKey: string,
-) {
+export async function verifyImportedKey(deps: AdminDeps, subAccountId: string, apiKey: string) {
   const { subAccount } = await deps.zavu.getSubAccount(subAccountId).catch((err) => {
-    if (err instanceof UpstreamError && err.status === 404)
+    if (err instanceof UpstreamError && err.status === 404) {
       throw apiError("invalid_request", "No such Zavu sub-account.");
+    }
     return upstreamFailure(err);
   });
   const { items } = await deps.zavu.listApiKeys(subAccountId).catch(upstreamFailure);
   const key = items.find((k) => !k.revokedAt && apiKey.startsWith(k.keyPrefix));
   if (!key) throw apiError("invalid_request", "apiKey is not a live key of this sub-account.");
-  const balance = await zavuCall<Balance>(base, apiKey, "GET", "/v1/balance", { timeoutMs }).catch((err) => {
-    if (err instanceof UpstreamError && err.status === 401)
+  const balance = await zavuCall<Balance>(deps.upstreamBase, apiKey, "GET", "/v1/balance", {
+    timeoutMs: deps.upstreamTimeoutMs,
+    counters: deps.counters,
+  }).catch((err) => {
+    if (err instanceof UpstreamError && err.status === 401) {
       throw apiError("invalid_request", "Zavu does not accept this apiKey.");
+    }
     return upstreamFailure(err);
   });
   if (!balance.isSubAccount) throw apiError("invalid_request", "apiKey is not a sub-account key.");

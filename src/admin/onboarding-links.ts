@@ -53,7 +53,7 @@ export async function createOnboardingLink(
   input: CreateLinkInput,
   origin: string,
 ): Promise<{ link: LinkRecord; url: string }> {
-  const repo = new LinkRepo(deps.db);
+  const repo = new LinkRepo(deps.db, deps.counters);
   if (input.tenantId) {
     const extra = (["name", "externalId", "creditLimit", "metadata"] as const).filter((k) => input[k] !== undefined);
     if (extra.length > 0) {
@@ -102,14 +102,14 @@ export async function listOnboardingLinks(
   deps: AdminDeps,
   opts: { status?: LinkStatus; limit: number; before?: string },
 ): Promise<{ items: LinkRecord[]; next: string | null }> {
-  const rows = await new LinkRepo(deps.db).list({ ...opts, limit: opts.limit + 1 });
+  const rows = await new LinkRepo(deps.db, deps.counters).list({ ...opts, limit: opts.limit + 1 });
   const items = rows.slice(0, opts.limit);
   return { items, next: rows.length > opts.limit ? items[items.length - 1]!.id : null };
 }
 
 /** Revokes a pending (or expired) link. A revoked one stays revoked; a used one cannot be revoked. */
 export async function revokeOnboardingLink(deps: AdminDeps, id: string): Promise<LinkRecord> {
-  const repo = new LinkRepo(deps.db);
+  const repo = new LinkRepo(deps.db, deps.counters);
   const link = await repo.get(id);
   if (!link) throw apiError("not_found", "Onboarding link not found.");
   if (link.status === "revoked") return link;

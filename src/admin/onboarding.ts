@@ -1,9 +1,11 @@
 import { apiError } from "../errors";
 import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../identity/register";
 import { sealKey } from "../storage/key-vault";
-import { newTenantId, type TenantRecord } from "../storage/tenant-repo";
+import { newTenantId, type TenantRecord } from "../storage/tenants";
 import { type AdminDeps, audit } from "./deps";
+import { assigningIdentity } from "./identity-writes";
 import { loadTenant, verifyImportedKey } from "./lifecycle";
+import { commitChange } from "./propagation";
 import { beginTenant, provision } from "./provisioning";
 
 export interface CreateTenantInput {
@@ -51,43 +53,37 @@ export async function createTenant(
 /** Adopts an existing sub-account whose key the reseller hands over (checked live with Zavu first). */
 export async function importTenant(deps: AdminDeps, input: ImportTenantInput): Promise<TenantRecord> {
   const identity = await checkNewTenant(deps, input);
-  const { subAccount, key } = await verifyImportedKey(
-    deps,
-    deps.upstreamBase,
-    deps.upstreamTimeoutMs,
-    input.subAccountId,
-    input.apiKey,
-  );
+  const { subAccount, key } = await verifyImportedKey(deps, input.subAccountId, input.apiKey);
   const id = newTenantId();
-  try {
-    await deps.repo.batch([
-      ...deps.repo.insertStatements(
-        {
-          id,
-          name: input.name ?? subAccount.name,
-          externalId: input.externalId ?? null,
-          status: subAccount.status === "inactive" ? "inactive" : "active",
-          creditLimit: subAccount.creditLimit ?? null,
-          metadata: input.metadata ?? subAccount.metadata ?? null,
+  const sealed = await sealKey(deps.kek, id, input.apiKey);
+  await assigningIdentity(deps, identity, id, () =>
+    commitChange(
+      deps,
+      [
+        ...deps.repo.insertStatements(
+          {
+            id,
+            name: input.name ?? subAccount.name,
+            externalId: input.externalId ?? null,
+            status: subAccount.status === "inactive" ? "inactive" : "active",
+            creditLimit: subAccount.creditLimit ?? null,
+            metadata: input.metadata ?? subAccount.metadata ?? null,
+            subAccountId: subAccount.id,
+            keyCiphertext: sealed,
+            keyId: key.id,
+            keyPrefix: key.keyPrefix,
+          },
+          identity,
+          Date.now(),
+        ),
+        audit(deps, "tenant.import", id, {
           subAccountId: subAccount.id,
-          keyCiphertext: await sealKey(deps.kek, id, input.apiKey),
-          keyId: key.id,
           keyPrefix: key.keyPrefix,
-        },
-        identity,
-        Date.now(),
-      ),
-      audit(deps, "tenant.import", id, {
-        subAccountId: subAccount.id,
-        keyPrefix: key.keyPrefix,
-        issuer: identity.issuer,
-      }),
-    ]);
-  } catch (err) {
-    if (String(err).includes("UNIQUE")) {
-      throw apiError("conflict", "This sub-account, identity or externalId is already registered.");
-    }
-    throw err;
-  }
+          issuer: identity.issuer,
+        }),
+      ],
+      [{ kind: "tenant.created", tenantId: id, issuers: [identity.issuer] }],
+    ),
+  );
   return loadTenant(deps, id);
 }

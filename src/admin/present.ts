@@ -1,4 +1,4 @@
-import type { TenantRecord } from "../storage/tenant-repo";
+import type { TenantRecord } from "../storage/tenants";
 
 /** The API shape of a tenant. Ciphertext, key ids and anything secret stay out. */
 export function presentTenant(t: TenantRecord, totalSpent: number | null) {

@@ -1,17 +1,19 @@
 import { type ApiError, apiError } from "../errors";
-import { forgetIssuer, forgetTenant } from "../identity/resolve-tenant";
-import { dropBalance } from "../storage/balance-cache";
 import { openKey, sealKey } from "../storage/key-vault";
-import { newTenantId, type TenantRecord } from "../storage/tenant-repo";
-import type { IdentityConfig } from "../storage/tenants";
+import { type IdentityConfig, newTenantId, type TenantRecord } from "../storage/tenants";
 import { type ApiKeyInfo, type SubAccount, UpstreamError } from "../upstream/zavu-client";
 import { type AdminDeps, audit } from "./deps";
+import { assigningIdentity } from "./identity-writes";
+import { commitChange } from "./propagation";
+
+/** A provisioning run holds the tenant's lease this long at most (each Zavu call is bounded by the upstream timeout). */
+const PROVISION_LOCK_MS = 120_000;
 
 /** A failure that leaves a half-made tenant for a retry or a repair to finish. */
-function incomplete(tenantId: string, step: string): ApiError {
+function incomplete(tenantId: string, step: string, why = "Zavu did not answer"): ApiError {
   return apiError(
     "provisioning_incomplete",
-    `Provisioning stopped at step "${step}" because Zavu did not answer. Retry with the same Idempotency-Key, or POST /admin/v1/tenants/${tenantId}/repair.`,
+    `Provisioning stopped at step "${step}" (${why}). Retry with the same Idempotency-Key, or POST /admin/v1/tenants/${tenantId}/repair.`,
     { tenantId, step },
   );
 }
@@ -38,41 +40,51 @@ export async function beginTenant(
   extra: (id: string) => D1PreparedStatement[] = () => [],
 ): Promise<string> {
   const id = newTenantId();
-  try {
-    await deps.repo.batch([
-      ...deps.repo.insertStatements(
-        {
-          id,
-          name: input.name,
-          externalId: input.externalId ?? null,
-          status: "provisioning",
-          creditLimit: input.creditLimit || null,
-          metadata: input.metadata ?? null,
-          subAccountId: null,
-          keyCiphertext: null,
-          keyId: null,
-          keyPrefix: null,
-        },
-        input.identity,
-        Date.now(),
-      ),
-      audit(deps, "tenant.provision.started", id, { name: input.name, issuer: input.identity.issuer }),
-      ...extra(id),
-    ]);
-  } catch (err) {
-    if (String(err).includes("UNIQUE"))
-      throw apiError("conflict", "This identity or externalId is already registered to another tenant.");
-    throw err;
-  }
-  forgetIssuer(input.identity.issuer); // clear a cached "unknown issuer" in this isolate
+  await assigningIdentity(deps, input.identity, id, () =>
+    commitChange(
+      deps,
+      [
+        ...deps.repo.insertStatements(
+          {
+            id,
+            name: input.name,
+            externalId: input.externalId ?? null,
+            status: "provisioning",
+            creditLimit: input.creditLimit || null,
+            metadata: input.metadata ?? null,
+            subAccountId: null,
+            keyCiphertext: null,
+            keyId: null,
+            keyPrefix: null,
+          },
+          input.identity,
+          Date.now(),
+        ),
+        audit(deps, "tenant.provision.started", id, { name: input.name, issuer: input.identity.issuer }),
+        ...extra(id),
+      ],
+      // Isolates learn the issuer exists (their registry of issuers would refuse its tokens otherwise);
+      // the activation publishes it at the latest.
+      [{ kind: "tenant.created", tenantId: id, issuers: [input.identity.issuer] }],
+      { deferrable: true },
+    ),
+  );
   return id;
 }
 
 async function abandon(deps: AdminDeps, tenant: TenantRecord, step: string, cause: UpstreamError): Promise<never> {
-  await deps.repo.batch([
-    ...deps.repo.deleteStatements(tenant.id),
-    audit(deps, "tenant.provision.failed", tenant.id, { step, upstreamStatus: cause.status, upstreamCode: cause.code }),
-  ]);
+  await commitChange(
+    deps,
+    [
+      ...deps.repo.deleteStatements(tenant.id),
+      audit(deps, "tenant.provision.failed", tenant.id, {
+        step,
+        upstreamStatus: cause.status,
+        upstreamCode: cause.code,
+      }),
+    ],
+    [{ kind: "tenant.deleted", tenantId: tenant.id, issuers: tenant.identity ? [tenant.identity.issuer] : [] }],
+  );
   throw apiError(
     "upstream_error",
     `Zavu did not create the sub-account (${cause.code}): ${cause.message} No tenant was kept.`,
@@ -107,9 +119,6 @@ async function ensureSubAccount(
     try {
       found = await deps.zavu.findSubAccountByExternalId(tenant.id);
     } catch {
-      await deps.repo.batch([
-        audit(deps, "tenant.provision.interrupted", tenant.id, { step: "create-sub-account", upstreamCode: err.code }),
-      ]);
       throw incomplete(tenant.id, "create-sub-account");
     }
     if (!found) return abandon(deps, tenant, "create-sub-account", err);
@@ -120,70 +129,121 @@ async function ensureSubAccount(
 const matching = (keys: ApiKeyInfo[], plaintext: string | null) =>
   plaintext ? keys.find((k) => !k.revokedAt && plaintext.startsWith(k.keyPrefix)) : undefined;
 
+/** A write that must happen only while this run holds the tenant's lease. */
+async function fenced(deps: AdminDeps, statements: D1PreparedStatement[]): Promise<void> {
+  const [first] = await deps.repo.batch(statements);
+  if (first?.meta.changes !== 1) {
+    throw apiError("operation_in_progress", "Another run took over provisioning this tenant; this one stopped.");
+  }
+}
+
+/** Revokes a key nobody will hold (this run could not store it). Best effort: a later repair revokes what is left. */
+async function revokeUnheld(deps: AdminDeps, subId: string, plaintext: string): Promise<void> {
+  try {
+    const { items } = await deps.zavu.listApiKeys(subId);
+    const key = matching(items, plaintext);
+    if (key) await deps.zavu.revokeApiKey(subId, key.id);
+  } catch {
+    // The key stays live until the repair (or the scheduled maintenance) revokes keys nobody holds.
+  }
+}
+
 /**
- * Steps 2-4, resumable from wherever a previous attempt stopped: make sure the sub-account
- * exists, that the gateway holds a working key for it (a fresh one when the first was lost),
- * that no other live key exists, then mark the tenant active.
+ * Steps 2-4, resumable from wherever a previous attempt stopped: make sure the sub-account exists,
+ * that the gateway holds a working key for it (a fresh one when the first was lost), that no other
+ * live key exists, then mark the tenant active. One run at a time per tenant (a lease in D1): a
+ * retry or a repair that arrives meanwhile gets 409 operation_in_progress. Every failure after the
+ * sub-account may exist answers 503 provisioning_incomplete with the tenant id, whatever failed.
  */
 export async function provision(deps: AdminDeps, tenantId: string, firstAttempt = false): Promise<TenantRecord> {
   let tenant = await deps.repo.get(tenantId);
   if (!tenant) throw apiError("not_found", "Tenant not found.");
   if (tenant.status !== "provisioning") return tenant;
-  const resumed = !firstAttempt;
-
-  if (!tenant.subAccountId) {
-    const { sub, key } = await ensureSubAccount(deps, tenant, resumed);
-    // Store the key the moment we have it: Zavu will never show it again.
-    const sealed = key ? await sealKey(deps.kek, tenant.id, key) : null;
-    await deps.repo.batch([deps.repo.update(tenant.id, { sub_account_id: sub.id, key_ciphertext: sealed })]);
-    tenant = { ...tenant, subAccountId: sub.id, keyCiphertext: sealed };
+  const owner = `${deps.requestId}:${crypto.randomUUID()}`;
+  if (!(await deps.repo.tryLock(tenantId, owner, PROVISION_LOCK_MS))) {
+    throw apiError("operation_in_progress", "This tenant is being provisioned by another request; retry shortly.");
   }
-  const subId = tenant.subAccountId!;
-
-  let issuedFreshKey = false;
-  let revoked = 0;
+  const resumed = !firstAttempt;
+  let step = "create-sub-account";
+  let unheldKey: { subId: string; plaintext: string } | null = null;
   try {
+    if (!tenant.subAccountId) {
+      const { sub, key } = await ensureSubAccount(deps, tenant, resumed);
+      // Store the key the moment we have it: Zavu will never show it again.
+      step = "store-key";
+      if (key) unheldKey = { subId: sub.id, plaintext: key };
+      const sealed = key ? await sealKey(deps.kek, tenant.id, key) : null;
+      await fenced(deps, [
+        deps.repo.updateIfLocked(tenant.id, owner, { sub_account_id: sub.id, key_ciphertext: sealed }),
+      ]);
+      unheldKey = null;
+      tenant = { ...tenant, subAccountId: sub.id, keyCiphertext: sealed };
+    }
+    const subId = tenant.subAccountId!;
+
+    step = "store-key";
     let keys = (await deps.zavu.listApiKeys(subId)).items;
     let plaintext = tenant.keyCiphertext
       ? await openKey(deps.kek, tenant.id, tenant.keyCiphertext).catch(() => null)
       : null;
     let current = matching(keys, plaintext);
+    let issuedFreshKey = false;
     if (!current) {
       const { apiKey } = await deps.zavu.createApiKey(subId, "gateway");
       plaintext = apiKey.key;
+      unheldKey = { subId, plaintext };
       issuedFreshKey = true;
-      await deps.repo.batch([
-        deps.repo.update(tenant.id, {
-          key_ciphertext: await sealKey(deps.kek, tenant.id, plaintext),
-          key_id: apiKey.id,
-        }),
-      ]);
+      const sealed = await sealKey(deps.kek, tenant.id, plaintext);
+      await fenced(deps, [deps.repo.updateIfLocked(tenant.id, owner, { key_ciphertext: sealed, key_id: apiKey.id })]);
+      unheldKey = null;
       keys = (await deps.zavu.listApiKeys(subId)).items;
       current = matching(keys, plaintext);
       if (!current) throw new UpstreamError("http", 502, "key_not_listed", "The new key is not in Zavu's key list.");
     }
+    step = "revoke-unknown-keys";
+    let revoked = 0;
     for (const key of keys) {
       if (key.id === current.id || key.revokedAt) continue;
       await deps.zavu.revokeApiKey(subId, key.id); // keys nobody holds any more (a lost reply's)
       revoked++;
     }
-    await deps.repo.batch([
-      deps.repo.update(tenant.id, { status: "active", key_id: current.id, key_prefix: current.keyPrefix }),
-      audit(deps, resumed ? "tenant.provision.repaired" : "tenant.provision.completed", tenant.id, {
-        subAccountId: subId,
-        keyPrefix: current.keyPrefix,
-        freshKeyIssued: issuedFreshKey,
-        unknownKeysRevoked: revoked,
+    step = "activate";
+    await fenced(deps, [
+      deps.repo.updateIfLocked(tenant.id, owner, {
+        status: "active",
+        key_id: current.id,
+        key_prefix: current.keyPrefix,
       }),
     ]);
+    await commitChange(
+      deps,
+      [
+        audit(deps, resumed ? "tenant.provision.repaired" : "tenant.provision.completed", tenant.id, {
+          subAccountId: subId,
+          keyPrefix: current.keyPrefix,
+          freshKeyIssued: issuedFreshKey,
+          unknownKeysRevoked: revoked,
+        }),
+      ],
+      [{ kind: "tenant.activated", tenantId: tenant.id, issuers: tenant.identity ? [tenant.identity.issuer] : [] }],
+    );
   } catch (err) {
-    if (!(err instanceof UpstreamError)) throw err;
-    await deps.repo.batch([
-      audit(deps, "tenant.provision.interrupted", tenant.id, { step: "store-key", upstreamCode: err.code }),
-    ]);
-    throw incomplete(tenant.id, "store-key");
+    if (unheldKey) await revokeUnheld(deps, unheldKey.subId, unheldKey.plaintext);
+    const known = err as ApiError;
+    const final = ["upstream_error", "operation_in_progress", "not_found", "propagation_pending"];
+    if (final.includes(known.code)) throw err;
+    const why = err instanceof UpstreamError ? "Zavu did not answer" : "the gateway could not store the result";
+    await deps.repo
+      .batch([
+        audit(deps, "tenant.provision.interrupted", tenant.id, {
+          step,
+          ...(err instanceof UpstreamError ? { upstreamCode: err.code } : { failure: (err as Error)?.name ?? "error" }),
+        }),
+      ])
+      .catch(() => undefined);
+    throw known.code === "provisioning_incomplete" ? err : incomplete(tenant.id, step, why);
+  } finally {
+    await deps.repo.batch([deps.repo.unlockStatement(tenantId, owner)]).catch(() => undefined);
   }
-  forgetTenant(tenant.id);
-  await dropBalance(deps.kv, tenant.id);
   return (await deps.repo.get(tenant.id))!;
 }

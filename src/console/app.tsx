@@ -84,11 +84,11 @@ export function createConsoleApp() {
   );
   app.use("/f/*", async (c, next) => {
     const actor = await authenticateAdmin(c.req.header("authorization"), c.env.ADMIN_TOKEN ?? "", "console");
-    c.set("admin", adminDeps(c.env, c.var.requestId, actor));
+    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, actor));
     await next();
   });
 
-  app.get("/f/overview", async (c) => c.html(await overviewScreen(c.var.admin, c.env.ZAVU_API_KEY)));
+  app.get("/f/overview", async (c) => c.html(await overviewScreen(c.var.admin)));
   app.get("/f/tenants", async (c) => c.html(await tenantsScreen(c.var.admin, tenantQuery(c.req.query()))));
   app.get("/f/tenants/:id", async (c) => c.html(await tenantScreen(c.var.admin, tenantId(c))));
 

@@ -1,42 +1,43 @@
 import { config } from "../config";
+import { controlPlane } from "../control/binding";
 import type { Env } from "../env";
 import { apiError, toErrorResponse } from "../errors";
-import { forgetTenant, type ResolvedTenant } from "../identity/resolve-tenant";
+import type { TenantEntry } from "../identity/tenant-resolver";
 import { requestIdFor } from "../lib/request-id";
-import { peekBalance, readBalance, writeBalance } from "../storage/balance-cache";
+import { ledgerFor } from "../spend/binding";
+import type { BudgetContext } from "../spend/budgets";
+import type { IsolateState } from "../state";
 import { openKey } from "../storage/key-vault";
-import { admit, entryFromBalance, needsExactCost, recordEstimatedSpend, recordRefusal, recordSpend } from "./admission";
-import { authenticate, bearerToken } from "./authenticate";
+import { TenantRepo } from "../storage/tenant-repo";
+import { bearerToken } from "./authenticate";
 import { forward } from "./proxy";
 import { matchRoute, routesFor } from "./routes";
+import { settleSend } from "./spend";
+import { checkTenantStatus } from "./tenant-gate";
 
-function subAccountKey(tenant: ResolvedTenant, kek: string): Promise<string> {
-  if (tenant.status === "deactivated") {
-    return Promise.reject(apiError("tenant_deactivated", "This tenant has been deactivated."));
-  }
-  if (tenant.status === "provisioning") {
-    return Promise.reject(apiError("tenant_not_ready", "This tenant is still being provisioned."));
-  }
-  if (!tenant.keyCiphertext) {
-    return Promise.reject(apiError("tenant_not_ready", "This tenant has no active Zavu key."));
-  }
-  tenant.apiKey ??= openKey(kek, tenant.id, tenant.keyCiphertext).catch(() => {
-    tenant.apiKey = undefined;
+function subAccountKey(entry: TenantEntry, kek: string): Promise<string> {
+  entry.apiKey ??= openKey(kek, entry.tenant.id, entry.tenant.keyCiphertext!).catch(() => {
+    entry.apiKey = undefined;
     throw apiError("internal_error", "The gateway could not open this tenant's stored key.");
   });
-  return tenant.apiKey;
+  return entry.apiKey;
 }
 
 /**
  * The customer edge: a tenant's JWT in, the tenant's own sub-account key out, for the
  * allowlisted messaging and balance calls only. Every answer carries an x-request-id.
  */
-export async function handleEdge(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+export async function handleEdge(
+  request: Request,
+  env: Env,
+  ctx: ExecutionContext,
+  state: IsolateState,
+): Promise<Response> {
   const requestId = requestIdFor(request);
   const url = new URL(request.url);
   let response: Response;
   try {
-    response = await proxyForTenant(request, url, env, ctx, requestId);
+    response = await proxyForTenant(request, url, env, ctx, requestId, state);
   } catch (err) {
     response = toErrorResponse(err, requestId, url.pathname);
   }
@@ -50,87 +51,52 @@ async function proxyForTenant(
   env: Env,
   ctx: ExecutionContext,
   requestId: string,
+  state: IsolateState,
 ): Promise<Response> {
   const cfg = config(env);
   const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
 
   const token = bearerToken(request.headers.get("authorization") ?? undefined);
-  const tenant = await authenticate(token, env.DB, { kv: env.CACHE, waitUntil });
+  const fresh = await state.control.ensureFresh(controlPlane(env), waitUntil);
+  const entry = await state.tenants.authenticate(token, {
+    repo: new TenantRepo(env.DB, state.counters),
+    fresh,
+    control: state.control,
+    remote: { kv: env.CACHE, waitUntil },
+  });
+  const { tenant } = entry;
   const route = matchRoute(routesFor(cfg.extraRoutes), request.method, url.pathname);
-  if (!route) {
+  if (!route)
     throw apiError("route_not_allowed", `${request.method} ${url.pathname} is not available through this gateway.`);
-  }
-  const apiKey = await subAccountKey(tenant, env.KEY_ENCRYPTION_KEY);
-  await admit(tenant, route, apiKey, {
-    kv: env.CACHE,
-    upstreamBase: cfg.upstreamBase,
-    timeoutMs: cfg.upstreamTimeoutMs,
-    waitUntil,
-  });
+  checkTenantStatus(tenant, route);
+  const apiKey = await subAccountKey(entry, env.KEY_ENCRYPTION_KEY);
 
-  const response = await forward(request, url, {
-    upstreamBase: cfg.upstreamBase,
-    apiKey,
-    requestId,
-    timeoutMs: cfg.upstreamTimeoutMs,
-    maxBodyBytes: cfg.maxBodyBytes,
-  });
+  const budgetCtx: BudgetContext = { ledger: (subject) => ledgerFor(env, subject), waitUntil };
+  const admission = route.spending ? await state.budgets.admit(tenant, budgetCtx) : null;
+  let response: Response;
+  try {
+    response = await forward(request, url, {
+      upstreamBase: cfg.upstreamBase,
+      apiKey,
+      requestId,
+      timeoutMs: cfg.upstreamTimeoutMs,
+      maxBodyBytes: cfg.maxBodyBytes,
+      counters: state.counters,
+    });
+  } catch (err) {
+    // Refused before sending (413) charges nothing; a timeout may have been charged: the estimate stands.
+    if (admission) state.budgets.settle(admission, (err as { status?: number }).status === 413 ? 0 : null, budgetCtx);
+    throw err;
+  }
 
   if (response.status === 401) {
     // Zavu refused the stored key (rotated or revoked elsewhere): reload it from D1 next time,
     // and do not let the customer mistake this for a problem with their own token.
-    forgetTenant(tenant.id);
+    state.tenants.forgetTenant(tenant.id);
+    if (admission) state.budgets.settle(admission, 0, budgetCtx);
     await response.body?.cancel();
-    throw apiError("upstream_auth_failed", "Zavu refused this tenant's credentials; the gateway will reload them.");
+    throw apiError("upstream_auth_failed");
   }
-  if (route.spending && (response.ok || response.status === 402)) {
-    const entry = peekBalance(tenant.id);
-    if (response.status === 402 || needsExactCost(entry))
-      return withSpendRecorded(response, env.CACHE, tenant.id, waitUntil);
-    recordEstimatedSpend(tenant.id, entry!);
-    return response;
-  }
-  if (route.kind === "balance" && response.ok) waitUntil(afterBalance(response.clone(), env.CACHE, tenant));
+  if (admission) return settleSend(response, admission, state.budgets, budgetCtx);
   return response;
-}
-
-/** Answers to spending calls are small JSON: read once here rather than teeing the stream. */
-const MAX_SPEND_BODY = 64 * 1024;
-
-/** Reads `costTotal` (or a 402's code) from a send's answer and records it, answering with the same bytes. */
-async function withSpendRecorded(
-  response: Response,
-  kv: KVNamespace,
-  tenantId: string,
-  waitUntil: (p: Promise<unknown>) => void,
-): Promise<Response> {
-  const length = Number(response.headers.get("content-length") ?? Number.NaN);
-  if (!(length <= MAX_SPEND_BODY)) {
-    waitUntil(afterSpend(response.clone(), kv, tenantId));
-    return response;
-  }
-  const text = await response.text();
-  let body: { code?: string; message?: { costTotal?: number } } | null = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = null;
-  }
-  if (response.status === 402) waitUntil(recordRefusal(kv, tenantId, body?.code ?? ""));
-  else if (typeof body?.message?.costTotal === "number") waitUntil(recordSpend(kv, tenantId, body.message.costTotal));
-  return new Response(text, response);
-}
-
-async function afterSpend(response: Response, kv: KVNamespace, tenantId: string): Promise<void> {
-  const body = (await response.json().catch(() => null)) as { code?: string; message?: { costTotal?: number } } | null;
-  if (response.status === 402) return recordRefusal(kv, tenantId, body?.code ?? "");
-  const cost = body?.message?.costTotal;
-  if (typeof cost === "number") await recordSpend(kv, tenantId, cost);
-}
-
-async function afterBalance(response: Response, kv: KVNamespace, tenant: ResolvedTenant): Promise<void> {
-  const balance = await response.json().catch(() => null);
-  if (!balance || typeof (balance as { balance?: unknown }).balance !== "number") return;
-  const previous = await readBalance(kv, tenant.id);
-  await writeBalance(kv, tenant.id, entryFromBalance(balance as never, previous?.status ?? tenant.status));
 }

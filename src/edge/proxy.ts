@@ -1,6 +1,6 @@
 import { apiError } from "../errors";
+import type { Counters } from "../lib/counters";
 import { readLimited } from "../lib/read-limited";
-import { counters } from "../storage/counters";
 
 /** Never forwarded upstream: credentials, cookies, hop-by-hop and Cloudflare/proxy headers. */
 const STRIPPED_REQUEST = new Set([
@@ -66,6 +66,7 @@ async function boundedBody(request: Request, maxBytes: number): Promise<BodyInit
 }
 
 export interface ForwardOptions {
+  counters: Counters;
   upstreamBase: string;
   apiKey: string;
   requestId: string;
@@ -79,7 +80,7 @@ export async function forward(request: Request, url: URL, opts: ForwardOptions):
   headers.set("authorization", `Bearer ${opts.apiKey}`);
   headers.set("x-request-id", opts.requestId);
   const body = await boundedBody(request, opts.maxBodyBytes);
-  counters.upstreamCalls++;
+  opts.counters.upstreamCalls++;
   let upstream: Response;
   try {
     upstream = await fetch(`${opts.upstreamBase}${url.pathname}${url.search}`, {

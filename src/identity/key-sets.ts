@@ -1,6 +1,7 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { BoundedCache } from "../lib/bounded-cache";
-import { counters } from "../storage/counters";
+import type { Clock } from "../lib/clock";
+import type { Counters } from "../lib/counters";
 import { fetchJwks, usableJwks } from "./jwks";
 
 /** A remote JWKS older than this is refreshed in the background on its next use. */
@@ -18,28 +19,6 @@ interface RemoteState {
   inflight?: Promise<RemoteState>;
 }
 
-const remote = new BoundedCache<string, RemoteState>(1_000, 24 * 3600_000);
-const inlineSets = new WeakMap<JSONWebKeySet, JWTVerifyGetKey>();
-
-export function remoteJwksCacheStats() {
-  return { size: remote.size, max: remote.maxEntries };
-}
-
-function localSet(jwks: JSONWebKeySet): JWTVerifyGetKey {
-  counters.keyImports++; // a new key set imports its keys on first use, then keeps them
-  return createLocalJWKSet(jwks);
-}
-
-/** Keys for a tenant whose JWKS is stored inline: built once per stored JWKS object. */
-export function inlineKeySet(jwks: JSONWebKeySet): JWTVerifyGetKey {
-  let set = inlineSets.get(jwks);
-  if (!set) {
-    set = localSet(usableJwks(jwks));
-    inlineSets.set(jwks, set);
-  }
-  return set;
-}
-
 export interface RemoteDeps {
   kv: KVNamespace;
   waitUntil: (p: Promise<unknown>) => void;
@@ -47,71 +26,107 @@ export interface RemoteDeps {
 
 const kvKey = (uri: string) => `jwks:${uri}`;
 
-async function download(uri: string, deps: RemoteDeps, previous?: RemoteState): Promise<RemoteState> {
-  counters.jwksFetches++;
-  const now = Date.now();
-  try {
-    const jwks = usableJwks(await fetchJwks(uri));
-    const state: RemoteState = { jwks, fetchedAt: now, keySet: localSet(jwks), lastAttemptAt: now };
-    remote.set(uri, state);
-    deps.waitUntil(
-      deps.kv.put(kvKey(uri), JSON.stringify({ jwks, fetchedAt: now }), { expirationTtl: KV_TTL_SECONDS }),
-    );
-    return state;
-  } catch (err) {
-    if (!previous) throw err;
-    previous.lastAttemptAt = now; // keep serving the keys we have; the IdP may be down
-    return previous;
+/**
+ * Verification keys, per isolate: inline JWKS imported once per stored document, remote JWKS
+ * cached in memory and in KV, refreshed single-flight. Keys only ever verify signatures, so a stale
+ * copy can delay a key rollover but never route a token to another tenant.
+ */
+export class JwksCache {
+  private readonly remote: BoundedCache<string, RemoteState>;
+  private readonly inline = new WeakMap<JSONWebKeySet, JWTVerifyGetKey>();
+  private readonly firstLoads = new Map<string, Promise<RemoteState>>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly counters: Counters,
+  ) {
+    this.remote = new BoundedCache({ maxEntries: 1_000, ttlMs: 24 * 3600_000, clock });
   }
-}
 
-/** One refresh at a time per JWKS: concurrent callers wait on the same fetch. */
-function refresh(uri: string, deps: RemoteDeps, previous?: RemoteState): Promise<RemoteState> {
-  if (previous?.inflight) return previous.inflight;
-  const p = download(uri, deps, previous).finally(() => {
-    if (previous) previous.inflight = undefined;
-  });
-  if (previous) previous.inflight = p;
-  return p;
-}
+  stats() {
+    return this.remote.stats();
+  }
 
-const firstLoads = new Map<string, Promise<RemoteState>>();
+  private localSet(jwks: JSONWebKeySet): JWTVerifyGetKey {
+    this.counters.keyImports++; // a new key set imports its keys on first use, then keeps them
+    return createLocalJWKSet(jwks);
+  }
 
-async function load(uri: string, deps: RemoteDeps): Promise<RemoteState> {
-  const cached = remote.get(uri);
-  if (cached) return cached;
-  let pending = firstLoads.get(uri);
-  if (!pending) {
-    pending = (async () => {
-      counters.kvReads++;
-      const stored = await deps.kv.get<{ jwks: JSONWebKeySet; fetchedAt: number }>(kvKey(uri), "json");
-      if (stored) {
-        const state: RemoteState = { ...stored, keySet: localSet(stored.jwks), lastAttemptAt: 0 };
-        remote.set(uri, state);
-        return state;
+  /** Keys for a tenant whose JWKS is stored inline: built once per stored JWKS object. */
+  inlineKeySet(jwks: JSONWebKeySet): JWTVerifyGetKey {
+    let set = this.inline.get(jwks);
+    if (!set) {
+      set = this.localSet(usableJwks(jwks));
+      this.inline.set(jwks, set);
+    }
+    return set;
+  }
+
+  /** Keys for a tenant whose IdP publishes a jwks_uri. */
+  remoteKeySet(uri: string, deps: RemoteDeps): JWTVerifyGetKey {
+    return async (header, token) => {
+      let state = await this.load(uri, deps);
+      const now = this.clock.now();
+      if (now - state.fetchedAt > REMOTE_MAX_AGE_MS && now - state.lastAttemptAt > UNKNOWN_KID_COOLDOWN_MS) {
+        deps.waitUntil(this.refresh(uri, deps, state).catch(() => undefined));
       }
-      return refresh(uri, deps);
-    })().finally(() => firstLoads.delete(uri));
-    firstLoads.set(uri, pending);
+      try {
+        return await state.keySet(header, token);
+      } catch (err) {
+        const unknownKid = err instanceof errors.JWKSNoMatchingKey;
+        if (!unknownKid || now - state.lastAttemptAt < UNKNOWN_KID_COOLDOWN_MS) throw err;
+        state = await this.refresh(uri, deps, state);
+        return state.keySet(header, token);
+      }
+    };
   }
-  return pending;
-}
 
-/** Keys for a tenant whose IdP publishes a jwks_uri. */
-export function remoteKeySet(uri: string, deps: RemoteDeps): JWTVerifyGetKey {
-  return async (header, token) => {
-    let state = await load(uri, deps);
-    const now = Date.now();
-    if (now - state.fetchedAt > REMOTE_MAX_AGE_MS && now - state.lastAttemptAt > UNKNOWN_KID_COOLDOWN_MS) {
-      deps.waitUntil(refresh(uri, deps, state).catch(() => undefined));
-    }
+  private async download(uri: string, deps: RemoteDeps, previous?: RemoteState): Promise<RemoteState> {
+    this.counters.jwksFetches++;
+    const now = this.clock.now();
     try {
-      return await state.keySet(header, token);
+      const jwks = usableJwks(await fetchJwks(uri));
+      const state: RemoteState = { jwks, fetchedAt: now, keySet: this.localSet(jwks), lastAttemptAt: now };
+      this.remote.set(uri, state);
+      this.counters.kvWrites++;
+      deps.waitUntil(
+        deps.kv.put(kvKey(uri), JSON.stringify({ jwks, fetchedAt: now }), { expirationTtl: KV_TTL_SECONDS }),
+      );
+      return state;
     } catch (err) {
-      const unknownKid = err instanceof errors.JWKSNoMatchingKey;
-      if (!unknownKid || now - state.lastAttemptAt < UNKNOWN_KID_COOLDOWN_MS) throw err;
-      state = await refresh(uri, deps, state);
-      return state.keySet(header, token);
+      if (!previous) throw err;
+      previous.lastAttemptAt = now; // keep serving the keys we have; the IdP may be down
+      return previous;
     }
-  };
+  }
+
+  /** One refresh at a time per JWKS: concurrent callers wait on the same fetch. */
+  private refresh(uri: string, deps: RemoteDeps, previous?: RemoteState): Promise<RemoteState> {
+    if (previous?.inflight) return previous.inflight;
+    const p = this.download(uri, deps, previous).finally(() => {
+      if (previous) previous.inflight = undefined;
+    });
+    if (previous) previous.inflight = p;
+    return p;
+  }
+
+  private async load(uri: string, deps: RemoteDeps): Promise<RemoteState> {
+    const cached = this.remote.get(uri);
+    if (cached) return cached;
+    let pending = this.firstLoads.get(uri);
+    if (!pending) {
+      pending = (async () => {
+        this.counters.kvReads++;
+        const stored = await deps.kv.get<{ jwks: JSONWebKeySet; fetchedAt: number }>(kvKey(uri), "json");
+        if (stored) {
+          const state: RemoteState = { ...stored, keySet: this.localSet(stored.jwks), lastAttemptAt: 0 };
+          this.remote.set(uri, state);
+          return state;
+        }
+        return this.refresh(uri, deps);
+      })().finally(() => this.firstLoads.delete(uri));
+      this.firstLoads.set(uri, pending);
+    }
+    return pending;
+  }
 }

@@ -1,5 +1,5 @@
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
-import { counters } from "../storage/counters";
+import type { Counters } from "../lib/counters";
 import type { IdentityConfig } from "../storage/tenants";
 import { DEFAULT_ALGORITHMS } from "./jwks";
 
@@ -20,6 +20,7 @@ export async function verifyToken(
   token: string,
   identity: IdentityConfig,
   getKey: JWTVerifyGetKey,
+  counters: Counters,
 ): Promise<JWTPayload> {
   counters.signatureVerifications++;
   let payload: JWTPayload;

@@ -67,25 +67,25 @@ export function createPortalApp() {
 
   // ---- JSON ---------------------------------------------------------------------------
   app.get("/v1/:secret", async (c) => {
-    const open = await openLink(c.env, c.var.requestId, c.req.param("secret"));
+    const open = await openLink(c.env, c.var.state, c.var.requestId, c.req.param("secret"));
     const gone = linkGone(open.link);
     if (gone) throw gone;
     return c.json(linkState(open), 200);
   });
 
   app.post("/v1/:secret/discover", async (c) => {
-    const open = await openLink(c.env, c.var.requestId, c.req.param("secret"));
+    const open = await openLink(c.env, c.var.state, c.var.requestId, c.req.param("secret"));
     return c.json(await discover(open, valid(Discover, await jsonBody(c))), 200);
   });
 
   app.post("/v1/:secret/test", async (c) => {
-    const open = await openLink(c.env, c.var.requestId, c.req.param("secret"));
+    const open = await openLink(c.env, c.var.state, c.var.requestId, c.req.param("secret"));
     const body = valid(Test, await jsonBody(c));
     return c.json(await testConnection(open, { identity: body.identity as IdentityInput, token: body.token }), 200);
   });
 
   app.post("/v1/:secret/complete", async (c) => {
-    const open = await openLink(c.env, c.var.requestId, c.req.param("secret"));
+    const open = await openLink(c.env, c.var.state, c.var.requestId, c.req.param("secret"));
     const body = valid(Complete, await jsonBody(c));
     const tenant = await complete(open, { ...body, identity: body.identity as IdentityInput });
     return c.json(
@@ -98,14 +98,14 @@ export function createPortalApp() {
   app.use("/:secret", pageSecurity({ script: false }));
 
   app.get("/:secret", async (c) => {
-    const open = await openLink(c.env, c.var.requestId, c.req.param("secret"));
+    const open = await openLink(c.env, c.var.state, c.var.requestId, c.req.param("secret"));
     const form: PortalForm = { ...readForm({}), provider: c.req.query("provider") ?? "" };
     const page = await renderPortal(c.var.secureHeadersNonce!, open, form, null, gatewayUrl(c));
     return c.html(page.html, page.status as 200);
   });
 
   app.post("/:secret", async (c) => {
-    const open = await openLink(c.env, c.var.requestId, c.req.param("secret"));
+    const open = await openLink(c.env, c.var.state, c.var.requestId, c.req.param("secret"));
     const body = await c.req.parseBody();
     const step = typeof body.step === "string" ? body.step : "";
     const page = await renderPortal(c.var.secureHeadersNonce!, open, readForm(body), step, gatewayUrl(c));

@@ -9,6 +9,7 @@ import {
 } from "jose";
 import { DEFAULT_ALGORITHMS } from "../identity/jwks";
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_LENGTH, TokenRejected, verifyToken } from "../identity/verify";
+import type { Counters } from "../lib/counters";
 import type { IdentityConfig } from "../storage/tenants";
 
 export type CheckName = "format" | "algorithm" | "signature" | "issuer" | "audience" | "expiry" | "claim" | "gateway";
@@ -127,6 +128,7 @@ export async function checkToken(
   token: string,
   identity: IdentityConfig,
   keys: JSONWebKeySet,
+  counters: Counters,
   now = Date.now(),
 ): Promise<TokenReport> {
   let header: ReturnType<typeof decodeProtectedHeader>;
@@ -161,7 +163,7 @@ export async function checkToken(
   let ok = checks.every((c) => c.ok);
   if (ok) {
     try {
-      await verifyToken(token, identity, createLocalJWKSet(keys));
+      await verifyToken(token, identity, createLocalJWKSet(keys), counters);
     } catch (err) {
       ok = false;
       checks.push({ name: "gateway", ok: false, reason: err instanceof TokenRejected ? err.message : "Refused." });

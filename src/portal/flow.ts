@@ -7,9 +7,9 @@ import type { Env } from "../env";
 import { ApiError, apiError } from "../errors";
 import { DiscoveryError, discoverIssuer, type IssuerKeys, loadIssuerKeys } from "../identity/discovery";
 import { type IdentityInput, prepareIdentity } from "../identity/register";
+import type { IsolateState } from "../state";
 import { type LinkRecord, LinkRepo } from "../storage/onboarding-links";
-import type { TenantRecord } from "../storage/tenant-repo";
-import type { IdentityConfig } from "../storage/tenants";
+import type { IdentityConfig, TenantRecord } from "../storage/tenants";
 import { checkToken, type TokenReport } from "./checks";
 
 /** Failed discoveries, tests and activations per link and window; then 429 until the window ends. */
@@ -35,11 +35,11 @@ export function linkGone(link: LinkRecord): ApiError | null {
 }
 
 /** Finds the link a secret opens. Unknown secrets all look alike: 404, whatever was wrong. */
-export async function openLink(env: Env, requestId: string, secret: string): Promise<OpenLink> {
-  const repo = new LinkRepo(env.DB);
+export async function openLink(env: Env, state: IsolateState, requestId: string, secret: string): Promise<OpenLink> {
+  const repo = new LinkRepo(env.DB, state.counters);
   const link = LINK_SECRET.test(secret) ? await repo.bySecretHash(await hashLinkSecret(secret)) : null;
   if (!link) throw apiError("not_found", "This onboarding link is not valid. Check that you copied all of it.");
-  const deps = adminDeps(env, requestId, `portal:${link.id}`);
+  const deps = adminDeps(env, state, requestId, `portal:${link.id}`);
   const tenant = link.tenantId ? await deps.repo.get(link.tenantId) : null;
   return { link, deps, repo, tenant };
 }
@@ -120,7 +120,12 @@ async function keysFor(identity: IdentityConfig, allowHttp: boolean): Promise<Is
 
 async function runTest(open: OpenLink, identityInput: IdentityInput, token: string): Promise<TokenReport> {
   const identity = await prepareIdentity(identityInput, { allowHttpJwks: open.deps.allowHttpJwks });
-  const report = await checkToken(token, identity, await keysFor(identity, open.deps.allowHttpJwks));
+  const report = await checkToken(
+    token,
+    identity,
+    await keysFor(identity, open.deps.allowHttpJwks),
+    open.deps.counters,
+  );
   await open.deps.repo.batch([
     audit(open.deps, "onboarding_link.test", open.link.tenantId, {
       linkId: open.link.id,
@@ -236,7 +241,12 @@ async function reconfigure(open: OpenLink, input: { identity: IdentityInput }, s
 async function resume(open: OpenLink, token: string) {
   const tenant = await loadTenant(open.deps, open.link.tenantId!);
   const identity = tenant.identity!;
-  const report = await checkToken(token, identity, await keysFor(identity, open.deps.allowHttpJwks));
+  const report = await checkToken(
+    token,
+    identity,
+    await keysFor(identity, open.deps.allowHttpJwks),
+    open.deps.counters,
+  );
   if (!report.ok) throw failedChecks(report);
   return provision(open.deps, tenant.id);
 }

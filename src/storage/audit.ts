@@ -1,4 +1,4 @@
-import { counters } from "./counters";
+import type { Counters } from "../lib/counters";
 
 export interface AuditEntry {
   id: number;
@@ -35,6 +35,7 @@ export function auditStatement(
 
 export async function listAudit(
   db: D1Database,
+  counters: Counters,
   opts: { tenantId?: string; limit: number; before?: number },
 ): Promise<AuditEntry[]> {
   counters.d1Queries++;

@@ -1,4 +1,4 @@
-import { counters } from "./counters";
+import type { Counters } from "../lib/counters";
 
 /** What the API shows. "expired" is a pending link past its expiry; it is never stored. */
 export type LinkStatus = "pending" | "completed" | "expired" | "revoked";
@@ -88,7 +88,10 @@ const STATUS_FILTER: Record<LinkStatus, string> = {
  * (or two tabs) racing on one link cannot both win: D1 runs statements one at a time.
  */
 export class LinkRepo {
-  constructor(private readonly db: D1Database) {}
+  constructor(
+    private readonly db: D1Database,
+    private readonly counters: Counters,
+  ) {}
 
   insert(link: NewLink): D1PreparedStatement {
     return this.db
@@ -112,7 +115,7 @@ export class LinkRepo {
   }
 
   async bySecretHash(secretHash: string, now = Date.now()): Promise<LinkRecord | null> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const row = await this.db
       .prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE secret_hash = ?`)
       .bind(secretHash)
@@ -121,7 +124,7 @@ export class LinkRepo {
   }
 
   async get(id: string, now = Date.now()): Promise<LinkRecord | null> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const row = await this.db.prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE id = ?`).bind(id).first<LinkRow>();
     return row ? toRecord(row, now) : null;
   }
@@ -130,7 +133,7 @@ export class LinkRepo {
   async list(opts: { status?: LinkStatus; limit: number; before?: string }, now = Date.now()): Promise<LinkRecord[]> {
     const where = ["id < ?2"];
     if (opts.status) where.push(STATUS_FILTER[opts.status]);
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?3`)
       .bind(now, opts.before ?? "\u{10ffff}", opts.limit)
@@ -139,7 +142,7 @@ export class LinkRepo {
   }
 
   async countByStatus(now = Date.now()): Promise<Record<LinkStatus, number>> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(
         `SELECT CASE WHEN status = 'pending' AND expires_at <= ?1 THEN 'expired' ELSE status END AS s, COUNT(*) AS n
@@ -186,7 +189,7 @@ export class LinkRepo {
    * frees the link when it runs out.
    */
   async claim(id: string, leaseMs: number, now = Date.now()): Promise<boolean> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const result = await this.db
       .prepare(
         "UPDATE onboarding_links SET claimed_until = ? WHERE id = ? AND status = 'pending' AND expires_at > ? AND claimed_until <= ?",
@@ -197,13 +200,13 @@ export class LinkRepo {
   }
 
   async release(id: string): Promise<void> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     await this.db.prepare("UPDATE onboarding_links SET claimed_until = 0 WHERE id = ?").bind(id).run();
   }
 
   /** A create link whose tenant was abandoned (Zavu refused it, no tenant kept) becomes usable again. */
   async reopen(id: string, tenantId: string): Promise<void> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     await this.db
       .prepare(
         `UPDATE onboarding_links SET status = 'pending', tenant_id = NULL, completed_at = NULL, claimed_until = 0
@@ -225,7 +228,7 @@ export class LinkRepo {
     windowMs: number,
     now = Date.now(),
   ): Promise<{ allowed: true; window: number } | { allowed: false; retryAfterMs: number }> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     const expired = now - windowMs;
     const row = await this.db
       .prepare(
@@ -247,7 +250,7 @@ export class LinkRepo {
 
   /** The attempt succeeded: it does not count. */
   async refundAttempt(id: string, window: number): Promise<void> {
-    counters.d1Queries++;
+    this.counters.d1Queries++;
     await this.db
       .prepare("UPDATE onboarding_links SET failures = MAX(failures - 1, 0) WHERE id = ? AND failure_window = ?")
       .bind(id, window)

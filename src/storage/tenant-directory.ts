@@ -1,4 +1,4 @@
-import { counters } from "./counters";
+import type { Counters } from "../lib/counters";
 import type { TenantStatus } from "./tenants";
 
 /** A tenant as the console's list shows it. */
@@ -46,7 +46,7 @@ export function tenantSearchQuery(opts: TenantSearch): { sql: string; params: un
   return { sql, params };
 }
 
-export async function searchTenants(db: D1Database, opts: TenantSearch): Promise<TenantSummary[]> {
+export async function searchTenants(db: D1Database, counters: Counters, opts: TenantSearch): Promise<TenantSummary[]> {
   const { sql, params } = tenantSearchQuery(opts);
   counters.d1Queries++;
   const { results } = await db
@@ -60,15 +60,4 @@ export async function searchTenants(db: D1Database, opts: TenantSearch): Promise
     status: r.status,
     creditLimit: r.credit_limit,
   }));
-}
-
-/** Tenants by status, from the (status, id) index alone. */
-export async function countTenantsByStatus(db: D1Database): Promise<Record<TenantStatus, number>> {
-  counters.d1Queries++;
-  const { results } = await db
-    .prepare("SELECT status, COUNT(*) AS n FROM tenants GROUP BY status")
-    .all<{ status: TenantStatus; n: number }>();
-  const counts: Record<TenantStatus, number> = { provisioning: 0, active: 0, inactive: 0, deactivated: 0 };
-  for (const r of results) counts[r.status] = r.n;
-  return counts;
 }

@@ -1,128 +1,164 @@
-import { counters } from "./counters";
-import { type IdentityConfig, type IdentityRow, identityFromRow, type TenantStatus } from "./tenants";
-
-/** A tenant as the admin API works with it (never with a plaintext key). */
-export interface TenantRecord {
-  id: string;
-  name: string;
-  externalId: string | null;
-  status: TenantStatus;
-  creditLimit: number | null;
-  metadata: Record<string, unknown> | null;
-  subAccountId: string | null;
-  keyCiphertext: string | null;
-  keyId: string | null;
-  keyPrefix: string | null;
-  createdAt: number;
-  updatedAt: number;
-  identity: IdentityConfig | null;
-}
-
-interface TenantRow {
-  id: string;
-  name: string;
-  external_id: string | null;
-  status: TenantStatus;
-  credit_limit: number | null;
-  metadata: string | null;
-  sub_account_id: string | null;
-  key_ciphertext: string | null;
-  key_id: string | null;
-  key_prefix: string | null;
-  created_at: number;
-  updated_at: number;
-}
+import type { Counters } from "../lib/counters";
+import {
+  type EdgeTenant,
+  type IdentityConfig,
+  type IdentityRow,
+  identityColumns,
+  identityFromRow,
+  recordFromRow,
+  type TenantRecord,
+  type TenantRow,
+  type TenantStatus,
+} from "./tenants";
 
 const SELECT = `SELECT t.*, i.issuer, i.claim_name, i.claim_value, i.audience, i.jwks_uri, i.jwks, i.algorithms
   FROM tenants t LEFT JOIN tenant_identities i ON i.tenant_id = t.id`;
 
-function toRecord(row: TenantRow & Partial<IdentityRow>): TenantRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    externalId: row.external_id,
-    status: row.status,
-    creditLimit: row.credit_limit,
-    metadata: row.metadata ? JSON.parse(row.metadata) : null,
-    subAccountId: row.sub_account_id,
-    keyCiphertext: row.key_ciphertext,
-    keyId: row.key_id,
-    keyPrefix: row.key_prefix,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    identity: row.issuer ? identityFromRow(row as IdentityRow) : null,
-  };
-}
+type Column =
+  | "name"
+  | "external_id"
+  | "status"
+  | "credit_limit"
+  | "metadata"
+  | "sub_account_id"
+  | "key_ciphertext"
+  | "key_id"
+  | "key_prefix";
 
-const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
+/** The answer to "which tenant does this token claim?": a tenant, or the issuer's claim name when none matched. */
+export type TokenLookup = { tenant: EdgeTenant } | { tenant: null; issuerKnown: boolean; claimName: string };
 
-/** "tnt_" + 10 chars of time + 16 random: ids sort by creation, so keyset pages are chronological. */
-export function newTenantId(now = Date.now()): string {
-  let time = "";
-  for (let t = now, i = 0; i < 10; i++, t = Math.floor(t / 32)) time = ALPHABET[t % 32] + time;
-  const random = crypto.getRandomValues(new Uint8Array(16));
-  return `tnt_${time}${[...random].map((b) => ALPHABET[b % 32]).join("")}`;
-}
-
-export function identityColumns(identity: IdentityConfig) {
-  return [
-    identity.issuer,
-    identity.claim?.name ?? "",
-    identity.claim?.value ?? "",
-    identity.audience ? JSON.stringify(identity.audience) : null,
-    identity.jwksUri,
-    identity.jwks ? JSON.stringify(identity.jwks) : null,
-    identity.algorithms ? JSON.stringify(identity.algorithms) : null,
-  ];
-}
-
+/** Tenants and their identities in D1. Every query is counted. */
 export class TenantRepo {
-  constructor(private readonly db: D1Database) {}
+  constructor(
+    private readonly db: D1Database,
+    private readonly counters: Counters,
+  ) {}
+
+  private counted<T>(p: Promise<T>): Promise<T> {
+    this.counters.d1Queries++;
+    return p;
+  }
 
   async get(id: string): Promise<TenantRecord | null> {
-    counters.d1Queries++;
-    const row = await this.db.prepare(`${SELECT} WHERE t.id = ?`).bind(id).first<TenantRow & IdentityRow>();
-    return row ? toRecord(row) : null;
+    const row = await this.counted(
+      this.db.prepare(`${SELECT} WHERE t.id = ?`).bind(id).first<TenantRow & IdentityRow>(),
+    );
+    return row ? recordFromRow(row) : null;
   }
 
   /** Keyset pagination: O(page) whatever the table size, through the (status, id) index or the primary key. */
-  async list(opts: {
-    limit: number;
-    after?: string;
-    status?: TenantStatus;
-    externalId?: string;
-  }): Promise<TenantRecord[]> {
+  async list(opts: { limit: number; after?: string; status?: TenantStatus; externalId?: string }) {
     const where: string[] = ["t.id > ?1"];
     const params: unknown[] = [opts.after ?? ""];
     if (opts.status) where.push(`t.status = ?${params.push(opts.status)}`);
     if (opts.externalId) where.push(`t.external_id = ?${params.push(opts.externalId)}`);
-    counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(`${SELECT} WHERE ${where.join(" AND ")} ORDER BY t.id LIMIT ?${params.push(opts.limit)}`)
-      .bind(...params)
-      .all<TenantRow & IdentityRow>();
-    return results.map(toRecord);
+    const { results } = await this.counted(
+      this.db
+        .prepare(`${SELECT} WHERE ${where.join(" AND ")} ORDER BY t.id LIMIT ?${params.push(opts.limit)}`)
+        .bind(...params)
+        .all<TenantRow & IdentityRow>(),
+    );
+    return results.map(recordFromRow);
+  }
+
+  /**
+   * Token issuer (+ claim value) -> tenant, in one indexed query. All identities of one issuer share
+   * a claim name (a trigger enforces it), so SQLite reads the claim's value out of the (not yet
+   * verified) payload itself; the caller verifies the token against the tenant's identity after.
+   */
+  async findForToken(issuer: string, payloadJson: string): Promise<TokenLookup> {
+    type Row = IdentityRow & {
+      issuer_claim: string;
+      id: string | null;
+      status: TenantStatus;
+      sub_account_id: string | null;
+      key_ciphertext: string | null;
+      credit_limit: number | null;
+    };
+    const { results } = await this.counted(
+      this.db
+        .prepare(
+          `WITH claim AS (SELECT claim_name AS name FROM tenant_identities WHERE issuer = ?1 LIMIT 1)
+           SELECT claim.name AS issuer_claim, t.id, t.status, t.sub_account_id, t.key_ciphertext, t.credit_limit,
+                  i.issuer, i.claim_name, i.claim_value, i.audience, i.jwks_uri, i.jwks, i.algorithms
+           FROM claim
+           LEFT JOIN tenant_identities i ON i.issuer = ?1
+             AND i.claim_value = CASE WHEN claim.name = '' THEN ''
+                   ELSE COALESCE(json_extract(?2, '$."' || claim.name || '"'), '') END
+           LEFT JOIN tenants t ON t.id = i.tenant_id
+           LIMIT 2`,
+        )
+        .bind(issuer, payloadJson)
+        .all<Row>(),
+    );
+    const row = results[0];
+    if (!row) return { tenant: null, issuerKnown: false, claimName: "" };
+    if (row.id === null || results.length > 1) return { tenant: null, issuerKnown: true, claimName: row.issuer_claim };
+    return {
+      tenant: {
+        id: row.id,
+        status: row.status,
+        subAccountId: row.sub_account_id,
+        keyCiphertext: row.key_ciphertext,
+        creditLimit: row.credit_limit,
+        identity: identityFromRow(row),
+      },
+    };
+  }
+
+  /** How many tenants are in each status. */
+  async countByStatus(): Promise<Record<TenantStatus, number>> {
+    const { results } = await this.counted(
+      this.db
+        .prepare("SELECT status, COUNT(*) AS n FROM tenants GROUP BY status")
+        .all<{ status: TenantStatus; n: number }>(),
+    );
+    const counts: Record<TenantStatus, number> = { provisioning: 0, active: 0, inactive: 0, deactivated: 0 };
+    for (const r of results) counts[r.status] = r.n;
+    return counts;
+  }
+
+  /** Every issuer some tenant is registered with: the isolate's filter for garbage tokens. */
+  async issuers(): Promise<string[]> {
+    const { results } = await this.counted(
+      this.db.prepare("SELECT DISTINCT issuer FROM tenant_identities").all<{ issuer: string }>(),
+    );
+    return results.map((r) => r.issuer);
   }
 
   /** Identities registered for an issuer (to enforce one claim name per issuer and uniqueness). */
-  async identitiesForIssuer(
-    issuer: string,
-  ): Promise<Array<{ tenantId: string; claimName: string; claimValue: string }>> {
-    counters.d1Queries++;
-    const { results } = await this.db
-      .prepare("SELECT tenant_id, claim_name, claim_value FROM tenant_identities WHERE issuer = ? LIMIT 1000")
-      .bind(issuer)
-      .all<{ tenant_id: string; claim_name: string; claim_value: string }>();
+  async identitiesForIssuer(issuer: string) {
+    const { results } = await this.counted(
+      this.db
+        .prepare("SELECT tenant_id, claim_name, claim_value FROM tenant_identities WHERE issuer = ? LIMIT 1000")
+        .bind(issuer)
+        .all<{ tenant_id: string; claim_name: string; claim_value: string }>(),
+    );
     return results.map((r) => ({ tenantId: r.tenant_id, claimName: r.claim_name, claimValue: r.claim_value }));
   }
 
   async externalIdTaken(externalId: string, exceptId?: string): Promise<boolean> {
-    counters.d1Queries++;
-    const row = await this.db
-      .prepare("SELECT id FROM tenants WHERE external_id = ? AND id != ?")
-      .bind(externalId, exceptId ?? "")
-      .first();
+    const row = await this.counted(
+      this.db
+        .prepare("SELECT id FROM tenants WHERE external_id = ? AND id != ?")
+        .bind(externalId, exceptId ?? "")
+        .first(),
+    );
     return row !== null;
+  }
+
+  /** When an identity released by another tenant may be taken (0 when it is free now). */
+  async identityHeldUntil(identity: IdentityConfig, tenantId: string, now: number): Promise<number> {
+    const row = await this.counted(
+      this.db
+        .prepare(
+          "SELECT MAX(hold_until) AS until FROM identity_releases WHERE issuer = ? AND claim_value = ? AND tenant_id != ?",
+        )
+        .bind(identity.issuer, identity.claim?.value ?? "", tenantId)
+        .first<{ until: number | null }>(),
+    );
+    return row?.until && row.until > now ? row.until : 0;
   }
 
   /** The tenant row and its identity, written together. */
@@ -134,7 +170,8 @@ export class TenantRepo {
     return [
       this.db
         .prepare(
-          `INSERT INTO tenants (id, name, external_id, status, credit_limit, metadata, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at)
+          `INSERT INTO tenants (id, name, external_id, status, credit_limit, metadata, sub_account_id, key_ciphertext,
+             key_id, key_prefix, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .bind(
@@ -153,48 +190,98 @@ export class TenantRepo {
         ),
       this.db
         .prepare(
-          `INSERT INTO tenant_identities (tenant_id, issuer, claim_name, claim_value, audience, jwks_uri, jwks, algorithms, updated_at)
+          `INSERT INTO tenant_identities (tenant_id, issuer, claim_name, claim_value, audience, jwks_uri, jwks,
+             algorithms, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .bind(t.id, ...identityColumns(identity), now),
     ];
   }
 
-  async batch(statements: D1PreparedStatement[]): Promise<void> {
-    counters.d1Queries++;
-    await this.db.batch(statements);
+  async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
+    return this.counted(this.db.batch(statements));
   }
 
-  update(
-    id: string,
-    fields: Partial<
-      Record<
-        | "name"
-        | "external_id"
-        | "status"
-        | "credit_limit"
-        | "metadata"
-        | "sub_account_id"
-        | "key_ciphertext"
-        | "key_id"
-        | "key_prefix",
-        unknown
-      >
-    >,
-  ): D1PreparedStatement {
+  update(id: string, fields: Partial<Record<Column, unknown>>): D1PreparedStatement {
     const names = Object.keys(fields);
     return this.db
       .prepare(`UPDATE tenants SET ${names.map((n) => `${n} = ?`).join(", ")}, updated_at = ? WHERE id = ?`)
-      .bind(...names.map((n) => fields[n as keyof typeof fields] ?? null), Date.now(), id);
+      .bind(...names.map((n) => fields[n as Column] ?? null), Date.now(), id);
   }
 
-  replaceIdentity(id: string, identity: IdentityConfig): D1PreparedStatement {
+  /** The same update, applied only while `owner` holds the tenant's provisioning lease (fencing). */
+  updateIfLocked(id: string, owner: string, fields: Partial<Record<Column, unknown>>): D1PreparedStatement {
+    const names = Object.keys(fields);
     return this.db
       .prepare(
-        `UPDATE tenant_identities SET issuer = ?, claim_name = ?, claim_value = ?, audience = ?, jwks_uri = ?, jwks = ?, algorithms = ?, updated_at = ?
-         WHERE tenant_id = ?`,
+        `UPDATE tenants SET ${names.map((n) => `${n} = ?`).join(", ")}, updated_at = ?
+         WHERE id = ? AND lock_owner = ? AND lock_until > ?`,
       )
-      .bind(...identityColumns(identity), Date.now(), id);
+      .bind(...names.map((n) => fields[n as Column] ?? null), Date.now(), id, owner, Date.now());
+  }
+
+  /** Takes the tenant's provisioning lease for `ms` unless someone else holds it. */
+  async tryLock(id: string, owner: string, ms: number): Promise<boolean> {
+    const now = Date.now();
+    const result = await this.counted(
+      this.db
+        .prepare(
+          "UPDATE tenants SET lock_owner = ?, lock_until = ? WHERE id = ? AND (lock_until <= ? OR lock_owner = ?)",
+        )
+        .bind(owner, now + ms, id, now, owner)
+        .run(),
+    );
+    return result.meta.changes === 1;
+  }
+
+  unlockStatement(id: string, owner: string): D1PreparedStatement {
+    return this.db
+      .prepare("UPDATE tenants SET lock_owner = NULL, lock_until = 0 WHERE id = ? AND lock_owner = ?")
+      .bind(id, owner);
+  }
+
+  /**
+   * Replaces a tenant's identity. The identity it gives up is held for `holdMs` (until the release is
+   * published, then shortened): no other tenant can take it meanwhile (a trigger refuses).
+   */
+  replaceIdentityStatements(id: string, previous: IdentityConfig | null, next: IdentityConfig, holdMs: number) {
+    const now = Date.now();
+    const statements = [
+      this.db
+        .prepare(
+          `UPDATE tenant_identities SET issuer = ?, claim_name = ?, claim_value = ?, audience = ?, jwks_uri = ?, jwks = ?,
+             algorithms = ?, updated_at = ?
+           WHERE tenant_id = ?`,
+        )
+        .bind(...identityColumns(next), now, id),
+    ];
+    const released =
+      previous && (previous.issuer !== next.issuer || (previous.claim?.value ?? "") !== (next.claim?.value ?? ""));
+    if (released) {
+      statements.push(
+        this.db.prepare("DELETE FROM identity_releases WHERE hold_until < ?").bind(now - 24 * 3600_000),
+        this.db
+          .prepare(
+            `INSERT INTO identity_releases (issuer, claim_value, tenant_id, released_at, hold_until) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (issuer, claim_value, tenant_id) DO UPDATE SET released_at = excluded.released_at,
+               hold_until = excluded.hold_until`,
+          )
+          .bind(previous.issuer, previous.claim?.value ?? "", id, now, now + holdMs),
+      );
+    }
+    return statements;
+  }
+
+  /** Once the release is published, the hold shortens to the quarantine after publication. */
+  async shortenRelease(id: string, identity: IdentityConfig, holdUntil: number): Promise<void> {
+    await this.counted(
+      this.db
+        .prepare(
+          "UPDATE identity_releases SET hold_until = MIN(hold_until, ?) WHERE issuer = ? AND claim_value = ? AND tenant_id = ?",
+        )
+        .bind(holdUntil, identity.issuer, identity.claim?.value ?? "", id)
+        .run(),
+    );
   }
 
   deleteStatements(id: string): D1PreparedStatement[] {

@@ -1,5 +1,4 @@
 import type { JSONWebKeySet } from "jose";
-import { counters } from "./counters";
 
 export type TenantStatus = "provisioning" | "active" | "inactive" | "deactivated";
 
@@ -12,11 +11,26 @@ export interface IdentityConfig {
   claim: { name: string; value: string } | null;
 }
 
+/** A tenant as the admin API works with it (never with a plaintext key). */
+export interface TenantRecord {
+  id: string;
+  name: string;
+  externalId: string | null;
+  status: TenantStatus;
+  creditLimit: number | null;
+  metadata: Record<string, unknown> | null;
+  subAccountId: string | null;
+  keyCiphertext: string | null;
+  keyId: string | null;
+  keyPrefix: string | null;
+  createdAt: number;
+  updatedAt: number;
+  identity: IdentityConfig | null;
+}
+
 /** What the customer edge needs to know about a tenant. */
 export interface EdgeTenant {
   id: string;
-  /** When the identity was last written: a token verified under it stays valid while this holds. */
-  identityUpdatedAt: number;
   status: TenantStatus;
   subAccountId: string | null;
   keyCiphertext: string | null;
@@ -34,6 +48,21 @@ export interface IdentityRow {
   algorithms: string | null;
 }
 
+export interface TenantRow {
+  id: string;
+  name: string;
+  external_id: string | null;
+  status: TenantStatus;
+  credit_limit: number | null;
+  metadata: string | null;
+  sub_account_id: string | null;
+  key_ciphertext: string | null;
+  key_id: string | null;
+  key_prefix: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export function identityFromRow(row: IdentityRow): IdentityConfig {
   return {
     issuer: row.issuer,
@@ -45,52 +74,53 @@ export function identityFromRow(row: IdentityRow): IdentityConfig {
   };
 }
 
-/**
- * Token issuer (+ claim value) -> tenant, in one indexed query. All identities of one issuer
- * share a claim name, so SQLite reads the claim's value out of the (not yet verified)
- * payload itself; the caller re-checks it after signature verification.
- * No rows: the issuer is unknown. Rows without an id: the issuer is known, the claim value is not.
- */
-export async function findTenantsForToken(
-  db: D1Database,
-  issuer: string,
-  payloadJson: string,
-): Promise<Array<EdgeTenant | { id: null; identity: { claim: { name: string } | null } }>> {
-  counters.d1Queries++;
-  type Row = IdentityRow & {
-    issuer_claim: string;
-    identity_updated_at: number;
-    id: string | null;
-    status: TenantStatus;
-    sub_account_id: string | null;
-    key_ciphertext: string | null;
-    credit_limit: number | null;
+export function identityColumns(identity: IdentityConfig) {
+  return [
+    identity.issuer,
+    identity.claim?.name ?? "",
+    identity.claim?.value ?? "",
+    identity.audience ? JSON.stringify(identity.audience) : null,
+    identity.jwksUri,
+    identity.jwks ? JSON.stringify(identity.jwks) : null,
+    identity.algorithms ? JSON.stringify(identity.algorithms) : null,
+  ];
+}
+
+export function recordFromRow(row: TenantRow & Partial<IdentityRow>): TenantRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    externalId: row.external_id,
+    status: row.status,
+    creditLimit: row.credit_limit,
+    metadata: row.metadata ? JSON.parse(row.metadata) : null,
+    subAccountId: row.sub_account_id,
+    keyCiphertext: row.key_ciphertext,
+    keyId: row.key_id,
+    keyPrefix: row.key_prefix,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    identity: row.issuer ? identityFromRow(row as IdentityRow) : null,
   };
-  const { results } = await db
-    .prepare(
-      `WITH claim AS (SELECT claim_name AS name FROM tenant_identities WHERE issuer = ?1 LIMIT 1)
-       SELECT claim.name AS issuer_claim, t.id, t.status, t.sub_account_id, t.key_ciphertext, t.credit_limit,
-              i.issuer, i.claim_name, i.claim_value, i.audience, i.jwks_uri, i.jwks, i.algorithms, i.updated_at AS identity_updated_at
-       FROM claim
-       LEFT JOIN tenant_identities i ON i.issuer = ?1
-         AND i.claim_value = CASE WHEN claim.name = '' THEN ''
-               ELSE COALESCE(json_extract(?2, '$."' || claim.name || '"'), '') END
-       LEFT JOIN tenants t ON t.id = i.tenant_id
-       LIMIT 2`,
-    )
-    .bind(issuer, payloadJson)
-    .all<Row>();
-  return results.map((r) =>
-    r.id === null
-      ? { id: null, identity: { claim: r.issuer_claim ? { name: r.issuer_claim } : null } }
-      : {
-          id: r.id,
-          identityUpdatedAt: r.identity_updated_at,
-          status: r.status,
-          subAccountId: r.sub_account_id,
-          keyCiphertext: r.key_ciphertext,
-          creditLimit: r.credit_limit,
-          identity: identityFromRow(r),
-        },
-  );
+}
+
+const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case
+
+/** "tnt_" + 10 chars of time + 16 random: ids sort by creation, so keyset pages are chronological. */
+export function newTenantId(now = Date.now()): string {
+  let time = "";
+  for (let t = now, i = 0; i < 10; i++, t = Math.floor(t / 32)) time = ALPHABET[t % 32] + time;
+  const random = crypto.getRandomValues(new Uint8Array(16));
+  return `tnt_${time}${[...random].map((b) => ALPHABET[b % 32]).join("")}`;
+}
+
+/** What a failed D1 write was refused for, read from the constraint or trigger that refused it. */
+export type WriteRefusal = "unique" | "identity_conflict" | "identity_quarantined";
+
+export function writeRefusal(err: unknown): WriteRefusal | null {
+  const text = String(err instanceof Error ? err.message : err);
+  if (text.includes("identity_quarantined")) return "identity_quarantined";
+  if (text.includes("identity_conflict")) return "identity_conflict";
+  if (text.includes("UNIQUE constraint failed")) return "unique";
+  return null;
 }

@@ -1,4 +1,4 @@
-import { counters } from "../storage/counters";
+import type { Counters } from "../lib/counters";
 
 /** A failed upstream call: an HTTP error from Zavu, a timeout, or no connection. */
 export class UpstreamError extends Error {
@@ -49,9 +49,9 @@ export async function zavuCall<T>(
   apiKey: string,
   method: string,
   path: string,
-  opts: { body?: unknown; timeoutMs: number; requestId?: string },
+  opts: { body?: unknown; timeoutMs: number; counters: Counters; requestId?: string },
 ): Promise<T> {
-  counters.upstreamCalls++;
+  opts.counters.upstreamCalls++;
   const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, accept: "application/json" };
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   if (opts.requestId) headers["x-request-id"] = opts.requestId;
@@ -94,6 +94,7 @@ export class ZavuMainAccount {
     private readonly base: string,
     private readonly mainKey: string,
     private readonly timeoutMs: number,
+    private readonly counters: Counters,
     private readonly requestId?: string,
   ) {}
 
@@ -101,6 +102,7 @@ export class ZavuMainAccount {
     return zavuCall<T>(this.base, this.mainKey, method, path, {
       body,
       timeoutMs: this.timeoutMs,
+      counters: this.counters,
       requestId: this.requestId,
     });
   }
@@ -142,6 +144,11 @@ export class ZavuMainAccount {
 
   deactivateSubAccount(id: string) {
     return this.call<{ keysRevoked: number; message: string }>("DELETE", `/v1/sub-accounts/${encodeURIComponent(id)}`);
+  }
+
+  /** The team's balance (cents), as the main account sees it. */
+  teamBalance() {
+    return this.call<{ balance: number; currency: string }>("GET", "/v1/balance");
   }
 
   getBalance(id: string) {

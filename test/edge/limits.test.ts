@@ -1,12 +1,10 @@
-import { env } from "cloudflare:workers";
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { type BalanceEntry, forgetBalance, readBalance, writeBalance } from "../../src/storage/balance-cache";
-import { expectApiError, gatewayClient } from "../helpers/gateway";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { admin } from "../helpers/admin";
+import { expectApiError, gatewayClient, newIsolate } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
 import { MAIN_KEY, sandbox, zavu } from "../helpers/sandbox";
 import { insertTenant } from "../helpers/tenants";
 
-const main = zavu(MAIN_KEY);
 let idp: TestIdp;
 
 beforeAll(async () => {
@@ -15,15 +13,13 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  // A fresh issuer per test, so every test starts with cold caches.
   idp = await TestIdp.create(`https://limits-${crypto.randomUUID()}.example`, "ES256");
 });
 
 const upstreamSends = async () =>
   (await sandbox.requests()).filter((r) => r.method === "POST" && r.path === "/v1/messages");
-const kvEntry = (tenantId: string) => env.CACHE.get<BalanceEntry>(`bal:${tenantId}`, "json");
 
-describe("customer edge: balance and credit limit from KV", () => {
+describe("customer edge: credit limits and the team balance, through the spend ledgers", () => {
   it("refuses a tenant already at its limit with 402 credit_limit_reached, without a send upstream", async () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 500 });
     await sandbox.setTotalSpent(t.subAccountId, 500);
@@ -34,135 +30,93 @@ describe("customer edge: balance and credit limit from KV", () => {
       "credit_limit_reached",
     );
     expect(await upstreamSends()).toEqual([]);
-    // The entry was fetched (synchronously, it was absent) with the tenant's own key.
-    const refresh = (await sandbox.requests()).find((r) => r.path === "/v1/balance");
-    expect(refresh?.subAccountId).toBe(t.subAccountId);
-    expect(await kvEntry(t.id)).toMatchObject({ totalSpent: 500, creditLimit: 500, status: "active" });
+    // The ledger asked Zavu with the main key (never the tenant's), for this sub-account.
+    const refresh = (await sandbox.requests()).find((r) => r.path === `/v1/sub-accounts/${t.subAccountId}/balance`);
+    expect(refresh?.keyId).toBe("main");
   });
 
-  it("counts each send's costTotal at once, so the limit bites before the next refresh", async () => {
+  it("counts each send's exact cost near the limit, so the limit bites before Zavu's", async () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 3 });
-    const client = gatewayClient(await idp.token());
-    await client.messages.send({ to: "+15551234567" }); // 2 cents
-    await client.messages.send({ to: "+15551234567" }); // 4 cents: over, but upstream saw 2 < 3 before it
-    await sandbox.clearRequests();
-    await expectApiError(client.messages.send({ to: "+15551234567" }), 402, "credit_limit_reached");
-    expect(await upstreamSends()).toEqual([]);
-    expect((await readBalance(env.CACHE, t.id))?.totalSpent).toBe(4);
+    await sandbox.setTeam({ enforceLimits: false }); // only the gateway stands between the tenant and its limit
+    try {
+      const client = gatewayClient(await idp.token());
+      await client.messages.send({ to: "+15551234567" }); // 2 cents
+      await client.messages.send({ to: "+15551234567" }); // 4 cents: allowed, spend was 2 < 3 when it started
+      await sandbox.clearRequests();
+      await expectApiError(client.messages.send({ to: "+15551234567" }), 402, "credit_limit_reached");
+      expect(await upstreamSends()).toEqual([]);
+      const { subAccount } = await zavu(MAIN_KEY).subAccounts.retrieve(t.subAccountId);
+      expect(subAccount.totalSpent).toBe(4);
+    } finally {
+      await sandbox.setTeam({ enforceLimits: true });
+    }
   });
 
   it("refuses with 402 insufficient_balance when the team balance is exhausted", async () => {
+    await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() });
     await sandbox.setTeam({ balance: 0 });
     try {
-      await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() });
+      const team = (await admin("GET", "/team")).body;
+      expect(team.balance).toBe(0);
+      expect(team.ledger.available).toBeLessThanOrEqual(0); // minus the leases isolates still hold
       await sandbox.clearRequests();
+      // An isolate that holds no lease on the team balance yet (one that does spends it first).
+      const fresh = newIsolate();
       await expectApiError(
-        gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }),
+        fresh.client(await idp.token()).messages.send({ to: "+15551234567" }),
         402,
         "insufficient_balance",
       );
       expect(await upstreamSends()).toEqual([]);
     } finally {
       await sandbox.setTeam({ balance: 1_000_000 });
+      await admin("GET", "/team");
     }
   });
 
-  it("marks the cache exhausted when upstream answers 402, and refuses the next send locally", async () => {
+  it("remembers Zavu's own 402 and refuses the next send without asking Zavu", async () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 100 });
     const client = gatewayClient(await idp.token());
-    await client.balance.retrieve(); // caches totalSpent 0
-    await sandbox.setTotalSpent(t.subAccountId, 100); // spent elsewhere; the cache does not know yet
-    await expectApiError(client.messages.send({ to: "+15551234567" }), 402, "credit_limit_reached"); // upstream's 402
+    await client.messages.send({ to: "+15551234567" }); // the ledger now knows 2 of 100 are spent
+    await sandbox.setTotalSpent(t.subAccountId, 100); // spent elsewhere: the ledger does not know yet
+    await expectApiError(client.messages.send({ to: "+15551234567" }), 402, "credit_limit_reached"); // Zavu's 402
     await sandbox.clearRequests();
     await expectApiError(client.messages.send({ to: "+15551234567" }), 402, "credit_limit_reached");
     expect(await upstreamSends()).toEqual([]);
-    expect((await kvEntry(t.id))?.exhausted).toBe("credit_limit_reached");
   });
 
-  it("answers GET /v1/balance from upstream and refreshes the cache with it", async () => {
-    const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 1000 });
+  it("a raised limit applies at once", async () => {
+    const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 10 });
+    await sandbox.setTotalSpent(t.subAccountId, 10);
     const client = gatewayClient(await idp.token());
-    await client.balance.retrieve();
-    await sandbox.setTotalSpent(t.subAccountId, 321);
-    const balance = await client.balance.retrieve();
-    expect(balance.totalSpent).toBe(321);
-    await new Promise((r) => setTimeout(r, 50)); // the cache update runs after the response
-    forgetBalance(t.id);
-    expect((await kvEntry(t.id))?.totalSpent).toBe(321);
-  });
-
-  it("refreshes a stale entry in the background while it answers", async () => {
-    const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() }, { creditLimit: 1000 });
-    await writeBalance(env.CACHE, t.id, {
-      status: "active",
-      balance: 5000,
-      totalSpent: 1000,
-      creditLimit: 1000,
-      fetchedAt: Date.now() - 60_000,
-    });
-    // Stale and at the limit: refused now, from the cache ...
-    await expectApiError(
-      gatewayClient(await idp.token()).messages.send({ to: "+15551234567" }),
-      402,
-      "credit_limit_reached",
-    );
-    await new Promise((r) => setTimeout(r, 100));
-    // ... and corrected by the background refresh (upstream says 0 spent).
-    expect(await readBalance(env.CACHE, t.id)).toMatchObject({ totalSpent: 0 });
-    expect((await gatewayClient(await idp.token()).messages.send({ to: "+15551234567" })).message.status).toBe(
-      "queued",
-    );
+    await expectApiError(client.messages.send({ to: "+15551234567" }), 402, "credit_limit_reached");
+    expect((await admin("PATCH", `/tenants/${t.id}`, { body: { creditLimit: 1000 } })).status).toBe(200);
+    expect((await client.messages.send({ to: "+15551234567" })).message.status).toBe("queued");
   });
 });
 
 describe("customer edge: suspension and deactivation", () => {
-  async function setStatus(tenantId: string, status: BalanceEntry["status"]) {
-    const entry = (await readBalance(env.CACHE, tenantId))!;
-    await writeBalance(env.CACHE, tenantId, { ...entry, status });
-  }
-
-  it("a suspended tenant gets 403 tenant_suspended on messaging routes, its balance stays readable", async () => {
+  it("a suspended tenant gets 403 tenant_suspended on messaging routes; its balance stays readable; reactivation is immediate", async () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() });
     const client = gatewayClient(await idp.token());
     const sent = await client.messages.send({ to: "+15551234567" });
-    await setStatus(t.id, "inactive");
+    expect((await admin("PATCH", `/tenants/${t.id}`, { body: { status: "inactive" } })).status).toBe(200);
     await sandbox.clearRequests();
     await expectApiError(client.messages.send({ to: "+15551234567" }), 403, "tenant_suspended");
     await expectApiError(client.messages.list(), 403, "tenant_suspended");
     await expectApiError(client.messages.retrieve(sent.message.id), 403, "tenant_suspended");
     expect((await sandbox.requests()).filter((r) => r.path.startsWith("/v1/messages"))).toEqual([]);
     expect((await client.balance.retrieve()).isSubAccount).toBe(true);
-    await setStatus(t.id, "active");
+    expect((await admin("PATCH", `/tenants/${t.id}`, { body: { status: "active" } })).status).toBe(200);
     expect((await client.messages.send({ to: "+15551234567" })).message.status).toBe("queued");
-  });
-
-  it("picks up a suspension made in another isolate within the status-epoch poll", async () => {
-    const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() });
-    const client = gatewayClient(await idp.token());
-    await client.messages.send({ to: "+15551234567" }); // this isolate now holds the entry as active
-    // Another isolate's admin call: the tenant's entry and the epoch, written straight to KV.
-    const stored = (await kvEntry(t.id))!;
-    await env.CACHE.put(`bal:${t.id}`, JSON.stringify({ ...stored, status: "inactive", fetchedAt: Date.now() }));
-    await env.CACHE.put("status-epoch", String(Date.now() + 1));
-    expect((await client.messages.send({ to: "+15551234567" })).message.status).toBe("queued"); // not polled yet
-    vi.useFakeTimers({ now: Date.now() + 6_000, toFake: ["Date"] });
-    await client.balance.retrieve(); // due: the epoch is re-read in the background
-    await new Promise((r) => setTimeout(r, 50));
-    await expectApiError(client.messages.send({ to: "+15551234567" }), 403, "tenant_suspended");
   });
 
   it("a deactivated tenant gets 403 tenant_deactivated on every route", async () => {
     const t = await insertTenant({ issuer: idp.issuer, jwks: idp.jwks() });
     const client = gatewayClient(await idp.token());
     await client.balance.retrieve();
-    await setStatus(t.id, "deactivated");
+    expect((await admin("DELETE", `/tenants/${t.id}`)).status).toBe(200);
     await expectApiError(client.messages.send({ to: "+15551234567" }), 403, "tenant_deactivated");
     await expectApiError(client.balance.retrieve(), 403, "tenant_deactivated");
   });
 });
-
-afterEach(() => {
-  vi.useRealTimers();
-});
-
-void main;

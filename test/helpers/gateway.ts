@@ -1,11 +1,60 @@
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import Zavudev from "@zavudev/sdk";
+import { createGateway } from "../../src/index";
+import { SteppedClock } from "../../src/lib/clock";
+import { createIsolateState } from "../../src/state";
 
 export const GATEWAY_URL = "https://gateway.test";
 
-/** A request straight into the gateway Worker under test. */
-export function gatewayFetch(path: string, init?: RequestInit): Promise<Response> {
-  return exports.default.fetch(new Request(`${GATEWAY_URL}${path}`, init));
+/**
+ * The gateway isolate these tests talk to. Tests in the workers project do NOT share module
+ * instances with the Worker that workerd runs from wrangler.toml's `main` (`exports.default`): a test
+ * file imports its own copy of src/. So each test file builds its own gateway here, over a fresh
+ * IsolateState (caches, counters, control-plane view) that the tests can read and reset, against the
+ * real bindings (D1, KV, the Durable Objects, which workerd runs from the Worker's own module).
+ * Every test file gets a new state: test files share nothing in memory.
+ */
+export const clock = new SteppedClock();
+export const state = createIsolateState({ clock });
+const gateway = createGateway(state);
+
+/**
+ * Another isolate of the gateway, over its own fresh state (nothing cached, no lease held), sharing
+ * the bindings with every other: what a second location or a restarted isolate would be.
+ */
+export function newIsolate() {
+  const own = createIsolateState({ clock });
+  const isolate = createGateway(own);
+  const send = async (request: Request) => {
+    const ctx = createExecutionContext();
+    const response = await isolate.fetch(request, env, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  };
+  return {
+    state: own,
+    fetch: (path: string, init?: RequestInit) => send(new Request(`${GATEWAY_URL}${path}`, init)),
+    client: (jwt: string) =>
+      new Zavudev({
+        apiKey: jwt,
+        baseURL: GATEWAY_URL,
+        maxRetries: 0,
+        fetch: (input, init) => send(new Request(input as RequestInfo, init as RequestInit)),
+      }),
+  };
+}
+
+/** A request straight into this file's gateway; its background work (waitUntil) is finished before it returns. */
+export async function gatewayFetch(path: string, init?: RequestInit): Promise<Response> {
+  return gatewayRequest(new Request(`${GATEWAY_URL}${path}`, init));
+}
+
+async function gatewayRequest(request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await gateway.fetch(request, env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
 }
 
 /** The official SDK as a customer app uses it: its JWT as apiKey, the gateway as baseURL. */
@@ -14,7 +63,7 @@ export function gatewayClient(jwt: string): Zavudev {
     apiKey: jwt,
     baseURL: GATEWAY_URL,
     maxRetries: 0,
-    fetch: (input, init) => exports.default.fetch(new Request(input as RequestInfo, init as RequestInit)),
+    fetch: (input, init) => gatewayRequest(new Request(input as RequestInfo, init as RequestInit)),
   });
 }
 

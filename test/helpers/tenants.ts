@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { JSONWebKeySet } from "jose";
 import { sealKey } from "../../src/storage/key-vault";
+import { state } from "./gateway";
 import { MAIN_KEY, zavu } from "./sandbox";
 
 export interface TestIdentity {
@@ -13,8 +14,9 @@ export interface TestIdentity {
 }
 
 /**
- * Creates a tenant the way provisioning leaves one: a real sub-account in the sandbox, its
- * key sealed into D1 next to the identity. (Used by the edge tests; the admin API has its own.)
+ * Creates a tenant the way provisioning leaves one: a real sub-account in the sandbox, its key
+ * sealed into D1 next to the identity, announced to the gateway's isolates. (Used by the edge
+ * tests; the admin API has its own.)
  */
 export async function insertTenant(identity: TestIdentity, opts: { creditLimit?: number; name?: string } = {}) {
   const id = `tnt_${crypto.randomUUID().replace(/-/g, "").slice(0, 26)}`;
@@ -57,5 +59,15 @@ export async function insertTenant(identity: TestIdentity, opts: { creditLimit?:
       now,
     ),
   ]);
+  await announce({ kind: "tenant.created", tenantId: id, issuers: [identity.issuer] });
   return { id, subAccountId: subAccount.id, keyId: items[0]!.id };
+}
+
+/**
+ * Tells every isolate about a change written straight to D1, as the admin API does (the control
+ * plane), and makes this file's gateway isolate read it on its next request.
+ */
+export async function announce(event: { kind: string; tenantId: string | null; issuers: string[] }) {
+  await env.CONTROL.get(env.CONTROL.idFromName("global")).publish([event]);
+  state.control.invalidate();
 }

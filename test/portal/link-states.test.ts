@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createCounters } from "../../src/lib/counters";
 import { sortableId } from "../../src/lib/ids";
 import { LinkRepo } from "../../src/storage/onboarding-links";
 
 // The link's state machine in D1 itself, below the lease and the checks the portal makes first:
 // these are what still hold when two isolates race, a lease runs out, or a revocation lands late.
-const repo = new LinkRepo(env.DB);
+const repo = new LinkRepo(env.DB, createCounters());
 
 async function newLink(opts: { expiresInMs?: number } = {}) {
   const id = sortableId("lnk");

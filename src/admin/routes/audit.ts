@@ -16,7 +16,7 @@ export function registerAuditRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(audit, async (c) => {
     const q = c.req.valid("query");
     const before = Number(decodeCursor(q.cursor)) || undefined;
-    const rows = await listAudit(c.env.DB, { tenantId: q.tenantId, limit: q.limit + 1, before });
+    const rows = await listAudit(c.env.DB, c.var.state.counters, { tenantId: q.tenantId, limit: q.limit + 1, before });
     const page = rows.slice(0, q.limit);
     return c.json(
       { items: page, nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id) : null },

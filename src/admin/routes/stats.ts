@@ -1,9 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { verifiedTokenCacheStats } from "../../edge/authenticate";
-import { remoteJwksCacheStats } from "../../identity/key-sets";
-import { tenantCacheStats } from "../../identity/resolve-tenant";
-import { balanceCacheStats } from "../../storage/balance-cache";
-import { snapshotCounters } from "../../storage/counters";
+import { describeState } from "../../state";
 import { type AdminEnv, errors, json } from "./common";
 
 const Stats = z
@@ -13,29 +9,20 @@ const Stats = z
       z.string(),
       z.object({ size: z.number(), max: z.number(), bytes: z.number().optional(), maxBytes: z.number().optional() }),
     ),
+    issuerRegistry: z.object({ size: z.number(), dirty: z.number(), loaded: z.boolean() }),
+    control: z.object({ epoch: z.number(), ageMs: z.number(), resets: z.number() }),
+    team: z.object({ mode: z.string(), lease: z.number().nullable(), estimate: z.number() }),
+    uptimeMs: z.number(),
   })
   .openapi("IsolateStats");
 
 const stats = createRoute({
   method: "get",
   path: "/stats",
-  summary: "This isolate's work counters and cache sizes (each cache is bounded in entries and time)",
+  summary: "This isolate's work counters, cache sizes, control-plane view and team lease (each cache is bounded)",
   responses: { 200: json(Stats, "Counters since the isolate started, and cache sizes"), ...errors("unauthorized") },
 });
 
 export function registerStatsRoutes(app: OpenAPIHono<AdminEnv>) {
-  app.openapi(stats, (c) =>
-    c.json(
-      {
-        counters: snapshotCounters(),
-        caches: {
-          verifiedTokens: verifiedTokenCacheStats(),
-          ...tenantCacheStats(),
-          balances: balanceCacheStats(),
-          remoteJwks: remoteJwksCacheStats(),
-        },
-      },
-      200,
-    ),
-  );
+  app.openapi(stats, (c) => c.json(describeState(c.var.state), 200));
 }

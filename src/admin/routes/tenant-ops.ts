@@ -2,14 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { apiError } from "../../errors";
 import { prepareIdentity } from "../../identity/register";
 import { idempotent } from "../idempotency";
-import {
-  currentTotalSpent,
-  listKeys,
-  loadTenant,
-  refreshCachedBalance,
-  replaceIdentity,
-  rotateKey,
-} from "../lifecycle";
+import { currentTotalSpent, listKeys, loadTenant, replaceIdentity, rotateKey, tenantBalance } from "../lifecycle";
 import { presentTenant } from "../present";
 import * as S from "../schemas";
 import { type AdminEnv, errors, json } from "./common";
@@ -99,7 +92,7 @@ export function registerTenantOpsRoutes(app: OpenAPIHono<AdminEnv>) {
     if (!tenant.subAccountId || tenant.status === "deactivated" || tenant.status === "provisioning") {
       throw apiError("invalid_state", `This tenant is ${tenant.status}.`);
     }
-    const b = await refreshCachedBalance(c.var.admin, tenant);
+    const b = await tenantBalance(c.var.admin, tenant);
     return c.json(
       { balance: b.balance, currency: b.currency, creditLimit: b.creditLimit ?? null, totalSpent: b.totalSpent ?? 0 },
       200,
@@ -111,7 +104,7 @@ export function registerTenantOpsRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(rotate, async (c) => {
     const id = c.req.valid("param").id;
     const outcome = await idempotent(
-      c.var.admin.db,
+      c.var.admin,
       `tenants.rotate.${id}`,
       c.req.header("idempotency-key"),
       {},

@@ -1,7 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { readBalance } from "../../storage/balance-cache";
 import { idempotent } from "../idempotency";
-import { currentTotalSpent, deactivateTenant, loadTenant, updateTenant } from "../lifecycle";
+import { currentTotalSpent, deactivateTenant, loadTenant, spendSnapshots, updateTenant } from "../lifecycle";
 import { createTenant, importTenant } from "../onboarding";
 import { decodeCursor, encodeCursor, presentTenant } from "../present";
 import { provision } from "../provisioning";
@@ -114,12 +113,12 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
     const deps = c.var.admin;
     const body = c.req.valid("json");
     const outcome = await idempotent(
-      deps.db,
+      deps,
       "tenants.create",
       c.req.header("idempotency-key"),
       body,
       async (bind) => {
-        const tenant = await createTenant(deps, body, (tenantId) => [bind(tenantId)]);
+        const tenant = await createTenant(deps, body, bind);
         return { status: 201, body: { tenant: presentTenant(tenant, 0) } };
       },
       async (tenantId) => ({ status: 201, body: { tenant: presentTenant(await provision(deps, tenantId), 0) } }),
@@ -140,10 +139,13 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
       externalId: q.externalId,
     });
     const page = rows.slice(0, q.limit);
-    const spent = await Promise.all(page.map((t) => readBalance(c.env.CACHE, t.id)));
+    const spent = await spendSnapshots(
+      c.var.admin,
+      page.map((t) => t.id),
+    );
     return c.json(
       {
-        items: page.map((t, i) => presentTenant(t, spent[i]?.totalSpent ?? null)),
+        items: page.map((t, i) => presentTenant(t, spent[i] ?? null)),
         nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!.id) : null,
       },
       200,
@@ -168,7 +170,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(repair, async (c) => {
     const deps = c.var.admin;
     const id = c.req.valid("param").id;
-    const outcome = await idempotent(deps.db, `tenants.repair.${id}`, c.req.header("idempotency-key"), {}, async () => {
+    const outcome = await idempotent(deps, `tenants.repair.${id}`, c.req.header("idempotency-key"), {}, async () => {
       await loadTenant(deps, id);
       const tenant = await provision(deps, id);
       return { status: 200, body: { tenant: presentTenant(tenant, await currentTotalSpent(deps, tenant)) } };
@@ -179,7 +181,7 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(importRoute, async (c) => {
     const deps = c.var.admin;
     const body = c.req.valid("json");
-    const outcome = await idempotent(deps.db, "tenants.import", c.req.header("idempotency-key"), body, async () => {
+    const outcome = await idempotent(deps, "tenants.import", c.req.header("idempotency-key"), body, async () => {
       const tenant = await importTenant(deps, body);
       return { status: 201, body: { tenant: presentTenant(tenant, await currentTotalSpent(deps, tenant)) } };
     });

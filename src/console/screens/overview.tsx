@@ -1,16 +1,14 @@
 import type { AdminDeps } from "../../admin/deps";
 import { LinkRepo } from "../../storage/onboarding-links";
-import { countTenantsByStatus } from "../../storage/tenant-directory";
 import { money } from "../../ui/document";
-import { type Balance, zavuCall } from "../../upstream/zavu-client";
 import { Screen } from "../parts";
 
 /** The team: balance on the main account, tenants by status, links waiting for customers. */
-export async function overviewScreen(deps: AdminDeps, mainKey: string) {
+export async function overviewScreen(deps: AdminDeps) {
   const [tenants, links, balance] = await Promise.all([
-    countTenantsByStatus(deps.db),
-    new LinkRepo(deps.db).countByStatus(),
-    zavuCall<Balance>(deps.upstreamBase, mainKey, "GET", "/v1/balance", { timeoutMs: deps.upstreamTimeoutMs }).then(
+    deps.repo.countByStatus(),
+    new LinkRepo(deps.db, deps.counters).countByStatus(),
+    deps.zavu.teamBalance().then(
       (b) => b.balance,
       () => null,
     ),

@@ -1,7 +1,7 @@
 import type { AdminDeps } from "../../admin/deps";
-import { loadTenant, refreshCachedBalance } from "../../admin/lifecycle";
+import { loadTenant, tenantBalance } from "../../admin/lifecycle";
 import { listAudit } from "../../storage/audit";
-import type { TenantRecord } from "../../storage/tenant-repo";
+import type { TenantRecord } from "../../storage/tenants";
 import { money, StatusBadge, when } from "../../ui/document";
 import type { Balance } from "../../upstream/zavu-client";
 import { type Flash, Screen, SpendBar } from "../parts";
@@ -75,7 +75,7 @@ function Actions(props: { tenant: TenantRecord }) {
 }
 
 async function auditTrail(deps: AdminDeps, tenantId: string) {
-  const entries = await listAudit(deps.db, { tenantId, limit: 25 });
+  const entries = await listAudit(deps.db, deps.counters, { tenantId, limit: 25 });
   return (
     <div class="table-wrap">
       <table class="stack">
@@ -107,7 +107,7 @@ async function auditTrail(deps: AdminDeps, tenantId: string) {
 export async function tenantScreen(deps: AdminDeps, id: string, flash: Flash = {}) {
   const tenant = await loadTenant(deps, id);
   let balance: Balance | null = null;
-  if (live(tenant)) balance = await refreshCachedBalance(deps, tenant).catch(() => null);
+  if (live(tenant)) balance = await tenantBalance(deps, tenant).catch(() => null);
   const spent = balance?.totalSpent ?? null;
   return (
     <Screen

@@ -1,5 +1,5 @@
 import type { AdminDeps } from "../../admin/deps";
-import { readBalance } from "../../storage/balance-cache";
+import { spendSnapshots } from "../../admin/lifecycle";
 import { searchTenants } from "../../storage/tenant-directory";
 import type { TenantStatus } from "../../storage/tenants";
 import { money, StatusBadge } from "../../ui/document";
@@ -33,9 +33,12 @@ const routeOf = (q: TenantQuery) => {
 
 /** Tenants, newest first: search, status filter, keyset pages, spend from the edge's balance cache. */
 export async function tenantsScreen(deps: AdminDeps, query: TenantQuery) {
-  const rows = await searchTenants(deps.db, { ...query, before: query.cursor, limit: PAGE_SIZE + 1 });
+  const rows = await searchTenants(deps.db, deps.counters, { ...query, before: query.cursor, limit: PAGE_SIZE + 1 });
   const page = rows.slice(0, PAGE_SIZE);
-  const spent = await Promise.all(page.map((t) => readBalance(deps.kv, t.id).catch(() => null)));
+  const spent = await spendSnapshots(
+    deps,
+    page.map((t) => t.id),
+  );
   const next = rows.length > PAGE_SIZE ? page[page.length - 1]!.id : null;
   return (
     <Screen title="Tenants">
@@ -88,7 +91,7 @@ export async function tenantsScreen(deps: AdminDeps, query: TenantQuery) {
                   </td>
                   <td data-label="Credit limit">{t.creditLimit ? money(t.creditLimit) : "no cap"}</td>
                   <td data-label="Spend">
-                    <SpendBar id={t.id} spent={spent[i]?.totalSpent ?? null} limit={t.creditLimit} />
+                    <SpendBar id={t.id} spent={spent[i] ?? null} limit={t.creditLimit} />
                   </td>
                 </tr>
               ))}

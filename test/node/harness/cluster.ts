@@ -115,8 +115,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
  * so every isolate reaches the same instances (as every isolate of one deployed Worker does).
  */
 function durableObjects(owner: boolean) {
-  const classes: Record<string, string> = {};
-  if (Object.keys(classes).length === 0) return {};
+  const classes: Record<string, string> = { CONTROL: "ControlPlane", LEDGER: "SpendLedger" };
   return {
     durableObjects: Object.fromEntries(
       Object.entries(classes).map(([binding, className]) => [

@@ -1,0 +1,17 @@
+/** Time as the gateway sees it: the isolate state carries one, so tests can move it. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Real time plus an offset a test moves forward (everything the isolate state times, at once). */
+export class SteppedClock implements Clock {
+  private offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  advance(ms: number): void {
+    this.offset += ms;
+  }
+}

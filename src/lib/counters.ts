@@ -1,0 +1,30 @@
+/**
+ * Counts of the expensive things the hot path must avoid. One set per isolate (in its
+ * IsolateState), incremented where the work happens, read by tests and the benchmark through
+ * /admin/v1/stats to prove what a request costs (counts, not timings).
+ */
+export function createCounters() {
+  return {
+    d1Queries: 0,
+    kvReads: 0,
+    /** KV reads off the request's path (in waitUntil). */
+    kvReadsBackground: 0,
+    kvWrites: 0,
+    jwksFetches: 0,
+    keyImports: 0,
+    signatureVerifications: 0,
+    upstreamCalls: 0,
+    /** Calls to the control plane (sync of security-relevant changes), awaited by a request. */
+    controlSyncs: 0,
+    /** Control-plane syncs run in the background. */
+    controlSyncsBackground: 0,
+    /** Calls to a spend ledger awaited by a request (a first lease, a strict-zone reservation). */
+    ledgerCalls: 0,
+    /** Ledger calls off the request's path (lease renewals, settlements). */
+    ledgerCallsBackground: 0,
+    /** Tokens refused without a D1 query because their issuer is registered nowhere. */
+    unknownIssuerRejections: 0,
+  };
+}
+
+export type Counters = ReturnType<typeof createCounters>;

@@ -1,0 +1,184 @@
+import { DurableObject } from "cloudflare:workers";
+import { config } from "../config";
+import type { Env } from "../env";
+import { createCounters } from "../lib/counters";
+import { ZavuMainAccount } from "../upstream/zavu-client";
+import {
+  applyRefresh,
+  available,
+  closeLease,
+  estimateOf,
+  type Grant,
+  grant,
+  type LedgerKind,
+  type LedgerState,
+  learnCost,
+  newLedger,
+  type RefusalCode,
+  type Reservation,
+  refreshDue,
+  reserve,
+  setLimit,
+  settle,
+} from "./ledger-math";
+
+/** Which budget a ledger guards: the team's balance, or one tenant's credit limit. */
+export type LedgerSubject = { kind: "team" } | { kind: "tenant"; tenantId: string; subAccountId: string };
+
+/** What an isolate hands back with a lease: cents spent under it, and the estimates of sends still in flight. */
+export interface LeaseReturn {
+  id: string;
+  used: number;
+  inFlight: number;
+  /** The largest single-send cost this isolate saw (cents). */
+  maxCost: number;
+}
+
+export interface LedgerSnapshot {
+  kind: LedgerKind;
+  limit: number | null;
+  /** totalSpent at the last refresh plus what was handed out since (cents). */
+  spent: number;
+  available: number | null;
+  estimate: number;
+  refreshedAt: number;
+}
+
+const STATE_KEY = "state";
+/** KV copy for listings (admin, console) that must not call a Durable Object per row. */
+export const snapshotKey = (tenantId: string) => `spend:${tenantId}`;
+
+/**
+ * One budget's ledger (Durable Object, one per tenant with a credit limit and one for the team):
+ * every isolate's admissions for that budget meet here, so no two isolates can spend the same cents.
+ * Far from the edge it hands out leases; in the strict zone it reserves each send's cost. It asks
+ * Zavu (with the main key) for the truth: often near the edge, rarely far from it. Its state survives
+ * eviction in the object's own storage.
+ */
+export class SpendLedger extends DurableObject<Env> {
+  private state: LedgerState | null = null;
+  private subject: LedgerSubject | null = null;
+  private refreshing: Promise<void> | null = null;
+  private readonly counters = createCounters();
+
+  private load(subject: LedgerSubject): LedgerState {
+    if (!this.state) {
+      this.state = this.ctx.storage.kv.get<LedgerState>(STATE_KEY) ?? newLedger(subject.kind);
+      this.subject = this.ctx.storage.kv.get<LedgerSubject>("subject") ?? null;
+    }
+    if (!this.subject) {
+      this.subject = subject;
+      this.ctx.storage.kv.put("subject", subject);
+    }
+    return this.state;
+  }
+
+  private save(): void {
+    if (this.state) this.ctx.storage.kv.put(STATE_KEY, this.state);
+  }
+
+  /** A lease (or the news that this budget is in its strict zone, or exhausted), returning the previous lease. */
+  async acquire(subject: LedgerSubject, holder: string, previous?: LeaseReturn): Promise<Grant> {
+    const s = this.load(subject);
+    const now = Date.now();
+    if (previous) {
+      closeLease(s, previous.id, previous.used, previous.inFlight, now);
+      if (previous.maxCost > 0) learnCost(s, previous.maxCost);
+    }
+    await this.refreshIfDue(now);
+    const result = grant(s, holder, Date.now(), this.fallbackEstimate());
+    this.save();
+    return result;
+  }
+
+  /** The strict zone: reserves one send's estimated cost, or refuses it. */
+  async reserve(subject: LedgerSubject, holder: string): Promise<Reservation> {
+    const s = this.load(subject);
+    await this.refreshIfDue(Date.now());
+    const result = reserve(s, holder, Date.now(), this.fallbackEstimate());
+    this.save();
+    return result;
+  }
+
+  /** A reserved send was answered: its real cost (null when Zavu did not say), or Zavu's refusal. */
+  async settle(subject: LedgerSubject, id: string, cost: number | null, refused?: RefusalCode): Promise<void> {
+    const s = this.load(subject);
+    if (refused) {
+      s.exhausted = refused;
+      settle(s, id, 0, Date.now());
+    } else {
+      settle(s, id, cost, Date.now());
+    }
+    this.save();
+  }
+
+  /** A lease handed back without asking for another (its holder dropped the tenant). */
+  async release(subject: LedgerSubject, lease: LeaseReturn): Promise<void> {
+    const s = this.load(subject);
+    closeLease(s, lease.id, lease.used, lease.inFlight, Date.now());
+    this.save();
+  }
+
+  /** Zavu refused a send (402) that the isolate had admitted under a lease. */
+  async exhausted(subject: LedgerSubject, code: RefusalCode): Promise<void> {
+    this.load(subject).exhausted = code;
+    this.save();
+  }
+
+  /** The admin changed the tenant's credit limit (Zavu already has it): it applies at once. */
+  async setLimit(subject: LedgerSubject, limit: number | null): Promise<void> {
+    setLimit(this.load(subject), limit);
+    this.save();
+  }
+
+  async snapshot(subject: LedgerSubject, refresh = false): Promise<LedgerSnapshot> {
+    const s = this.load(subject);
+    if (refresh) await this.refresh();
+    const left = available(s);
+    return {
+      kind: s.kind,
+      limit: s.limit,
+      spent: s.limit === null || left === Number.POSITIVE_INFINITY ? s.spent : s.limit - left,
+      available: left === Number.POSITIVE_INFINITY ? null : left,
+      estimate: estimateOf(s, this.fallbackEstimate()),
+      refreshedAt: s.refreshedAt,
+    };
+  }
+
+  private fallbackEstimate(): number | undefined {
+    const n = Number(this.env.SEND_COST_ESTIMATE_CENTS);
+    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  }
+
+  private async refreshIfDue(now: number): Promise<void> {
+    if (this.state && refreshDue(this.state, now)) await this.refresh().catch(() => undefined);
+  }
+
+  /** One refresh at a time; callers that need one while it runs wait for the same answer. */
+  private refresh(): Promise<void> {
+    this.refreshing ??= this.fetchFigures().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private async fetchFigures(): Promise<void> {
+    const s = this.state!;
+    const subject = this.subject!;
+    const cfg = config(this.env);
+    const zavu = new ZavuMainAccount(cfg.upstreamBase, this.env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, this.counters);
+    const startedAt = Date.now();
+    if (subject.kind === "team") {
+      const { balance } = await zavu.teamBalance();
+      applyRefresh(s, { remaining: balance }, startedAt);
+    } else {
+      const b = await zavu.getBalance(subject.subAccountId);
+      const limit = b.creditLimit || null;
+      const spent = b.totalSpent ?? 0;
+      applyRefresh(s, { remaining: limit === null ? null : limit - spent, limit, spent }, startedAt);
+      const snapshot = { limit, spent, at: startedAt };
+      await this.env.CACHE.put(snapshotKey(subject.tenantId), JSON.stringify(snapshot)).catch(() => undefined);
+    }
+    this.save();
+  }
+}

@@ -1,0 +1,51 @@
+import type { ChangeInput } from "../control/events";
+import type { Counters } from "../lib/counters";
+import type { IdentityConfig } from "./tenants";
+
+/** An identity a tenant gave up, whose hold shortens once the release is published. */
+export interface Release {
+  tenantId: string;
+  identity: IdentityConfig;
+}
+
+export interface OutboxRow {
+  id: number;
+  events: ChangeInput[];
+  releases: Release[];
+}
+
+/** Change events waiting to be published, written in the same D1 batch as the change itself. */
+export class Outbox {
+  constructor(
+    private readonly db: D1Database,
+    private readonly counters: Counters,
+  ) {}
+
+  insert(events: ChangeInput[], releases: Release[] = []): D1PreparedStatement {
+    return this.db
+      .prepare("INSERT INTO control_outbox (events, releases, created_at) VALUES (?, ?, ?)")
+      .bind(JSON.stringify(events), releases.length ? JSON.stringify(releases) : null, Date.now());
+  }
+
+  async pending(limit = 50): Promise<OutboxRow[]> {
+    this.counters.d1Queries++;
+    const { results } = await this.db
+      .prepare("SELECT id, events, releases FROM control_outbox ORDER BY id LIMIT ?")
+      .bind(limit)
+      .all<{ id: number; events: string; releases: string | null }>();
+    return results.map((r) => ({
+      id: r.id,
+      events: JSON.parse(r.events),
+      releases: r.releases ? JSON.parse(r.releases) : [],
+    }));
+  }
+
+  async remove(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    this.counters.d1Queries++;
+    await this.db
+      .prepare(`DELETE FROM control_outbox WHERE id IN (${ids.map(() => "?").join(",")})`)
+      .bind(...ids)
+      .run();
+  }
+}
