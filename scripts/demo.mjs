@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 // npm run demo (with `npm run dev` running): onboards a demo tenant through the admin API with
 // a locally generated signing key, sends one message through the gateway to the sandbox, and
-// prints a ready JWT, a curl line and an SDK snippet.
+// prints a ready JWT, a curl line and an SDK snippet; then the console's URL and an onboarding
+// link, with what to paste in the portal to complete it.
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 const root = resolve(import.meta.dirname, "..");
@@ -66,6 +67,23 @@ writeFileSync(
   { mode: 0o600 },
 );
 
+// A second, not yet onboarded customer: an onboarding link for the portal, and what its admin would
+// paste there (issuer, public JWKS, a test token) to go live without an identity provider of their own.
+const prospect = await generateKeyPair("ES256", { extractable: true });
+const prospectIssuer = `https://prospect-idp.example/${suffix}`;
+const prospectJwk = { ...(await exportJWK(prospect.publicKey)), kid: `prospect-${suffix}`, alg: "ES256", use: "sig" };
+const prospectToken = await new SignJWT({ sub: "prospect-admin" })
+  .setProtectedHeader({ alg: "ES256", kid: prospectJwk.kid })
+  .setIssuer(prospectIssuer)
+  .setAudience("zavu-gateway")
+  .setIssuedAt()
+  .setExpirationTime("1h")
+  .sign(prospect.privateKey);
+const { link } = await call("POST", "/admin/v1/onboarding-links", {
+  token: adminToken(),
+  body: { name: `Prospect ${suffix}`, externalId: `prospect-${suffix}`, creditLimit: 5_000, expiresInHours: 24 },
+});
+
 const sent = await call("POST", "/v1/messages", {
   token: jwt,
   body: { to: "+15551234567", text: "Hello from the Zavu gateway demo" },
@@ -86,4 +104,14 @@ import Zavudev from "@zavudev/sdk";
 const zavu = new Zavudev({ apiKey: process.env.JWT, baseURL: "${gateway}" });
 const { message } = await zavu.messages.send({ to: "+15551234567", text: "Hi" });
 console.log(message.id, await zavu.balance.retrieve());
+
+Console (the reseller's view; sign in with ADMIN_TOKEN from .dev.vars):
+  ${gateway}/console
+
+Onboarding link for a new customer (single use, 24 hours):
+  ${link.url}
+  In the portal pick "Any OpenID Connect provider", issuer ${prospectIssuer}
+  open "Or paste your JWKS" and paste: ${JSON.stringify({ keys: [prospectJwk] })}
+  audience: zavu-gateway, and this token (valid 1 hour) as the test token:
+  ${prospectToken}
 `);

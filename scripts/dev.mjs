@@ -140,6 +140,7 @@ try {
 if (!stopping) {
   console.log(`
   Gateway  http://127.0.0.1:${gatewayPort}   (admin API: /admin/v1, reference: /admin/v1/docs)
+  Console  http://127.0.0.1:${gatewayPort}/console   (sign in with ADMIN_TOKEN; customers' portal: /onboard/...)
   Cron     http://127.0.0.1:${gatewayPort}/__scheduled   (one maintenance run; see GET /admin/v1/maintenance)
   Sandbox  ${sandboxUrl}   (Zavu API emulator; control API: /__sandbox)
   Secrets  .dev.vars (ADMIN_TOKEN for the admin API; ZAVU_API_KEY is the sandbox main key)

@@ -3,11 +3,13 @@ import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
 import { authenticateAdmin } from "./admin/auth";
 import type { AppVariables } from "./app-types";
+import { createConsoleApp } from "./console/app";
 import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";
 import { deepCheck } from "./health/deep-check";
 import { requestIdFor } from "./lib/request-id";
 import { registerMaintenanceRoutes } from "./maintenance/routes";
+import { createPortalApp } from "./portal/app";
 import type { IsolateState } from "./state";
 import { VERSION } from "./version";
 
@@ -34,6 +36,8 @@ export function createApp(state: IsolateState): GatewayApp {
   });
 
   app.route("/admin/v1", createAdminApp([registerMaintenanceRoutes]));
+  app.route("/onboard", createPortalApp());
+  app.route("/console", createConsoleApp());
 
   app.notFound((c) => errorResponse(apiError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
   app.onError((err, c) => {

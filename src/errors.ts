@@ -47,6 +47,10 @@ export const ERRORS = {
       "The change is saved, but not every gateway isolate has been told yet; it is re-published automatically. Retrying is safe.",
   },
   upstream_timeout: { status: 504, message: "Zavu did not answer in time." },
+  link_expired: { status: 410, message: "This onboarding link has expired; ask your provider for a new one." },
+  link_used: { status: 410, message: "This onboarding link has already been used." },
+  link_revoked: { status: 410, message: "This onboarding link has been revoked; ask your provider for a new one." },
+  rate_limited: { status: 429, message: "Too many failed attempts; try again later." },
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -8,6 +8,7 @@ import { adminDeps } from "./deps";
 import { logAdminCall } from "./log";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
+import { registerOnboardingLinkRoutes } from "./routes/onboarding-links";
 import { registerStatsRoutes } from "./routes/stats";
 import { registerTeamRoutes } from "./routes/team";
 import { registerTenantOpsRoutes } from "./routes/tenant-ops";
@@ -60,6 +61,7 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
   registerTenantOpsRoutes(app);
   registerAuditRoutes(app);
   registerStatsRoutes(app);
+  registerOnboardingLinkRoutes(app);
   registerTeamRoutes(app);
   for (const register of extensions) register(app);
 

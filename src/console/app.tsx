@@ -1,0 +1,187 @@
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { authenticateAdmin } from "../admin/auth";
+import { type AdminDeps, adminDeps } from "../admin/deps";
+import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../admin/lifecycle";
+import { createOnboardingLink, revokeOnboardingLink } from "../admin/onboarding-links";
+import type { AppVariables } from "../app-types";
+import type { Env } from "../env";
+import { ApiError, apiError, toErrorResponse } from "../errors";
+import { pageSecurity } from "../ui/security";
+import { centsFromDollars, fields, hoursFrom, metadataFrom, nameFrom } from "./forms";
+import { type Flash, Screen } from "./parts";
+import { linkStatusOf, linksScreen } from "./screens/links";
+import { overviewScreen } from "./screens/overview";
+import { tenantScreen } from "./screens/tenant";
+import { tenantQuery, tenantsScreen } from "./screens/tenants";
+import { ConsoleShell } from "./shell";
+
+type ConsoleEnv = {
+  Bindings: Env;
+  Variables: AppVariables & { admin: AdminDeps; secureHeadersNonce?: string };
+};
+type C = Context<ConsoleEnv>;
+
+const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
+const LINK_ID = /^lnk_[0-9a-z]{26}$/;
+
+function tenantId(c: C): string {
+  const id = c.req.param("id") ?? "";
+  if (!TENANT_ID.test(id)) throw apiError("not_found", "Tenant not found.");
+  return id;
+}
+
+const form = async (c: C) => fields(await c.req.parseBody());
+const origin = (c: C) => new URL(c.req.url).origin;
+
+/** Runs a tenant action and shows the tenant again, with what happened (or why it did not). */
+async function onTenant(c: C, run: (deps: AdminDeps, id: string) => Promise<Flash>) {
+  const deps = c.var.admin;
+  const id = tenantId(c);
+  let flash: Flash;
+  let status = 200;
+  try {
+    flash = await run(deps, id);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    flash = { error: err.message };
+    status = err.status;
+  }
+  return c.html(await tenantScreen(deps, id, flash), status as 200);
+}
+
+async function onLinks(c: C, run: (deps: AdminDeps) => Promise<Flash>) {
+  let flash: Flash;
+  let status = 200;
+  try {
+    flash = await run(c.var.admin);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    flash = { error: err.message };
+    status = err.status;
+  }
+  return c.html(await linksScreen(c.var.admin, {}, flash), status as 200);
+}
+
+/**
+ * The reseller's console at /console: one static page, plus HTML fragments under /console/f/
+ * that need the admin token as a Bearer header (the page's script sends it). Every action
+ * goes through the same functions as the admin API.
+ */
+export function createConsoleApp() {
+  const app = new Hono<ConsoleEnv>();
+  app.use(pageSecurity({ script: true, trustedTypesPolicy: "console-fragments" }));
+  app.get("/", (c) => c.html(<ConsoleShell nonce={c.var.secureHeadersNonce!} />));
+
+  app.use(
+    "/f/*",
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: () => {
+        throw apiError("payload_too_large", "Console requests are limited to 64 KiB.");
+      },
+    }),
+  );
+  app.use("/f/*", async (c, next) => {
+    const actor = await authenticateAdmin(c.req.header("authorization"), c.env.ADMIN_TOKEN ?? "", "console");
+    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, actor));
+    await next();
+  });
+
+  app.get("/f/overview", async (c) => c.html(await overviewScreen(c.var.admin)));
+  app.get("/f/tenants", async (c) => c.html(await tenantsScreen(c.var.admin, tenantQuery(c.req.query()))));
+  app.get("/f/tenants/:id", async (c) => c.html(await tenantScreen(c.var.admin, tenantId(c))));
+
+  app.post("/f/tenants/:id/update", (c) =>
+    onTenant(c, async (deps, id) => {
+      const f = await form(c);
+      await updateTenant(deps, id, {
+        name: nameFrom(f.name),
+        creditLimit: centsFromDollars(f.creditLimit, "Credit limit"),
+        metadata: metadataFrom(f.metadata),
+      });
+      return { notice: "Saved." };
+    }),
+  );
+
+  app.post("/f/tenants/:id/status", (c) =>
+    onTenant(c, async (deps, id) => {
+      const status = (await form(c)).status;
+      if (status !== "active" && status !== "inactive") throw apiError("invalid_request", "Unknown status.");
+      await updateTenant(deps, id, { status });
+      return { notice: status === "inactive" ? "Suspended: messaging is blocked." : "Reactivated." };
+    }),
+  );
+
+  app.post("/f/tenants/:id/rotate-key", (c) =>
+    onTenant(c, async (deps, id) => {
+      const r = await rotateKey(deps, id);
+      return {
+        notice: `New key ${r.keyPrefix}… in use; the previous one ${r.previousKeyRevoked ? "is revoked" : "could not be revoked yet"}.`,
+      };
+    }),
+  );
+
+  app.post("/f/tenants/:id/deactivate", (c) =>
+    onTenant(c, async (deps, id) => {
+      const tenant = await loadTenant(deps, id);
+      if ((await form(c)).confirm !== tenant.name) {
+        throw apiError("invalid_request", "The name typed does not match; nothing was changed.");
+      }
+      const { keysRevoked } = await deactivateTenant(deps, id);
+      return { notice: `Deactivated; ${keysRevoked} key(s) revoked.` };
+    }),
+  );
+
+  app.post("/f/tenants/:id/setup-link", (c) =>
+    onTenant(c, async (deps, id) => {
+      const hours = hoursFrom((await form(c)).expiresInHours);
+      const { link, url } = await createOnboardingLink(deps, { tenantId: id, expiresInHours: hours }, origin(c));
+      return { newLink: { id: link.id, url, expiresAt: new Date(link.expiresAt).toISOString() } };
+    }),
+  );
+
+  app.get("/f/links", async (c) => {
+    const status = linkStatusOf(c.req.query("status"));
+    const cursor = c.req.query("cursor");
+    return c.html(
+      await linksScreen(c.var.admin, { status, cursor: cursor && LINK_ID.test(cursor) ? cursor : undefined }),
+    );
+  });
+
+  app.post("/f/links", (c) =>
+    onLinks(c, async (deps) => {
+      const f = await form(c);
+      const { link, url } = await createOnboardingLink(
+        deps,
+        {
+          name: f.name ? nameFrom(f.name, "Customer name") : undefined,
+          externalId: f.externalId || undefined,
+          creditLimit: centsFromDollars(f.creditLimit, "Credit limit") ?? undefined,
+          expiresInHours: hoursFrom(f.expiresInHours),
+        },
+        origin(c),
+      );
+      return { newLink: { id: link.id, url, expiresAt: new Date(link.expiresAt).toISOString() } };
+    }),
+  );
+
+  app.post("/f/links/:id/revoke", (c) =>
+    onLinks(c, async (deps) => {
+      const id = c.req.param("id");
+      if (!LINK_ID.test(id)) throw apiError("not_found", "Onboarding link not found.");
+      await revokeOnboardingLink(deps, id);
+      return { notice: `Revoked ${id}: its portal no longer opens.` };
+    }),
+  );
+
+  app.onError(async (err, c) => {
+    if (!(err instanceof ApiError)) return toErrorResponse(err, c.var.requestId, c.req.path);
+    if (!c.req.path.startsWith("/console/f/")) return toErrorResponse(err, c.var.requestId, c.req.path);
+    return c.html(
+      String(await (<Screen title="Problem" flash={{ error: err.message }} children={null} />)),
+      err.status,
+    );
+  });
+  return app;
+}
