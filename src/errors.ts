@@ -22,6 +22,10 @@ export const ERRORS = {
   invalid_state: { status: 409, message: "The tenant is not in a state that allows this." },
   idempotency_in_progress: { status: 409, message: "A request with this Idempotency-Key is still being processed." },
   payload_too_large: { status: 413, message: "The request body is too large." },
+  unsupported_content_encoding: {
+    status: 415,
+    message: "Request bodies must not be compressed: send them without Content-Encoding (or identity).",
+  },
   idempotency_key_reused: {
     status: 422,
     message: "This Idempotency-Key was used with a different request body.",
