@@ -3,6 +3,7 @@ import { apiError } from "../errors";
 import type { RemoteDeps } from "../identity/key-sets";
 import { getCachedTenant, type ResolvedTenant, resolveTenant } from "../identity/resolve-tenant";
 import { MAX_TOKEN_LENGTH, TokenRejected, verifyToken } from "../identity/verify";
+import { bearerCredentials } from "../lib/bearer";
 import { BoundedCache } from "../lib/bounded-cache";
 
 /**
@@ -27,9 +28,8 @@ const unauthorized = (message: string) => apiError("unauthorized", message);
 
 export function bearerToken(header: string | undefined): string {
   if (!header) throw unauthorized("Missing Authorization header; send your identity provider's JWT as a Bearer token.");
-  const match = /^Bearer[ ]+(\S+)$/i.exec(header);
-  if (!match) throw unauthorized('Authorization must be "Bearer <JWT>".');
-  const token = match[1]!;
+  const token = bearerCredentials(header);
+  if (!token) throw unauthorized('Authorization must be "Bearer <JWT>".');
   if (token.length > MAX_TOKEN_LENGTH) throw unauthorized(`Token is longer than ${MAX_TOKEN_LENGTH} characters.`);
   return token;
 }
