@@ -1,10 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../errors";
 import { VERSION } from "../version";
 import { authenticateAdmin } from "./auth";
 import { adminDeps } from "./deps";
+import { docsPage } from "./docs-page";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
 import { registerStatsRoutes } from "./routes/stats";
@@ -66,6 +66,6 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
     servers: [{ url: "/admin/v1" }],
     security: [{ AdminToken: [] }],
   });
-  app.get("/docs", Scalar({ url: "/admin/v1/openapi.json", pageTitle: "Zavu gateway admin API" }));
+  app.get("/docs", () => docsPage("/admin/v1/openapi.json", "Zavu gateway admin API"));
   return app;
 }
