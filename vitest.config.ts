@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { collectConsole } from "./test/hygiene/collect.ts";
 
 /**
  * `npm test` runs two projects:
@@ -8,5 +9,9 @@ import { defineConfig } from "vitest/config";
  *   multi-isolate bed), the browser tests, and the scripts.
  */
 export default defineConfig({
-  test: { projects: ["./vitest.workers.config.ts", "./vitest.node.config.ts"] },
+  test: {
+    projects: ["./vitest.workers.config.ts", "./vitest.node.config.ts"],
+    // Secret hygiene: every console line of the run is scanned (test/hygiene/).
+    onConsoleLog: collectConsole,
+  },
 });
