@@ -54,20 +54,28 @@ export const RETURNED_RESPONSE_HEADERS = [
 
 /** Copies the listed headers, minus any that the Connection header names (hop-by-hop by definition). */
 function pick(from: Headers, names: readonly string[]): Headers {
+  const connection = from.get("connection");
+  // Compared, never passed to Headers: a client's Connection value need not be a valid header name.
+  const hopByHop = connection
+    ? new Set(
+        connection
+          .toLowerCase()
+          .split(",")
+          .map((n) => n.trim()),
+      )
+    : null;
   const out = new Headers();
   for (const name of names) {
     const value = from.get(name);
-    if (value !== null) out.set(name, value);
+    if (value !== null && !hopByHop?.has(name)) out.set(name, value);
   }
-  const connection = from.get("connection");
-  if (connection) for (const name of connection.split(",")) out.delete(name.trim());
   return out;
 }
 
 /** Request bodies are forwarded as sent and capped by size: a compressed one could expand past the cap upstream. */
 function assertIdentityEncoding(request: Request): void {
   const encoding = request.headers.get("content-encoding");
-  if (encoding !== null && encoding.trim().toLowerCase() !== "identity") {
+  if (encoding !== null && request.body !== null && encoding.trim().toLowerCase() !== "identity") {
     throw apiError(
       "unsupported_content_encoding",
       `Content-Encoding ${JSON.stringify(encoding)} is not accepted; send the body uncompressed.`,

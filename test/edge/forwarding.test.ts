@@ -67,6 +67,13 @@ describe("forwarding: request headers go upstream by allowlist", () => {
     expect(call.method).toBe("POST");
   });
 
+  it("ignores a Connection header that names no valid header (found by fuzzing: it was a 500)", async () => {
+    await sandbox.clearRequests();
+    const res = await send({ connection: "(, ), zavu-sender", "zavu-sender": "snd_hop" });
+    expect(res.status).toBe(202);
+    expect((await lastUpstream())!.headers["zavu-sender"]).toBeUndefined();
+  });
+
   it("passes the SDK's own headers (zavu-sender, idempotency-key, user-agent, x-stainless-*)", async () => {
     await sandbox.clearRequests();
     const res = await send({
