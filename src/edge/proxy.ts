@@ -108,7 +108,10 @@ export interface ForwardOptions {
   maxBodyBytes: number;
 }
 
-/** Sends the customer's request to Zavu as the tenant's sub-account; the response comes back as is. */
+/**
+ * Sends the customer's request to Zavu as the tenant's sub-account, with the allowlisted headers only;
+ * Zavu's answer comes back with its status and body as they are, and the allowlisted headers.
+ */
 export async function forward(request: Request, url: URL, opts: ForwardOptions): Promise<Response> {
   assertIdentityEncoding(request);
   const headers = pick(request.headers, FORWARDED_REQUEST_HEADERS);
