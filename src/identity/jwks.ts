@@ -132,7 +132,7 @@ export async function checkJwks(
   algorithms: readonly string[],
 ): Promise<{ keys: JWK[]; problems: JwksProblem[] }> {
   const inspected = inspectJwks(value, algorithms);
-  const list = (value as { keys: unknown[] }).keys ?? [];
+  const list = (value as { keys?: unknown[] } | null)?.keys ?? [];
   const problems = [...inspected.problems];
   const keys: JWK[] = [];
   const kids = new Set<string>();

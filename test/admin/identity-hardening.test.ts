@@ -178,6 +178,14 @@ describe("identity input: every inline key is imported at registration, unusable
     }
   });
 
+  it.each([[null], ["keys"], [[1, 2]], [{ keys: null }], [{ keys: [null, 7] }]])(
+    "refuses a jwksUri that serves %j instead of a key set",
+    async (served) => {
+      const uri = await publishJwks(`/odd/${crypto.randomUUID()}.json`, served);
+      await expectRefused(tenantBody({ issuer: newIssuer(), jwksUri: uri }), /no usable public signing key/);
+    },
+  );
+
   it("refuses a jwksUri that serves only unusable keys, and names them", async () => {
     const issuer = newIssuer();
     const uri = await publishJwks(`/weak/${crypto.randomUUID()}.json`, {
