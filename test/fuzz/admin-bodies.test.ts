@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, admin } from "../helpers/admin";
 import { gatewayFetch } from "../helpers/gateway";
-import { TestIdp } from "../helpers/idp";
+import { publishJwks, TestIdp } from "../helpers/idp";
 import { sandbox } from "../helpers/sandbox";
 import {
   answerOf,
@@ -208,6 +208,24 @@ describe("fuzz: admin API inputs keep the invariants", () => {
         const body = applyMutations(template, mutations);
         await checkCase(`POST import ${JSON.stringify(body).slice(0, 200)}`, () =>
           send("POST", "/tenants/import", body, how),
+        );
+      }),
+      { numRuns: FUZZ_RUNS },
+    );
+  });
+
+  it(`what a jwksUri serves: ${FUZZ_RUNS} JSON documents`, async () => {
+    const served = fc.oneof(
+      hostileJson,
+      fc.array(hostileJson, { maxLength: 3 }).map((keys) => ({ keys })),
+      fc.dictionary(hostileString, hostileJson, { maxKeys: 4 }).map((k) => ({ keys: [{ ...idp.publicJwk, ...k }] })),
+    );
+    await fc.assert(
+      fc.asyncProperty(served, async (document) => {
+        const uri = await publishJwks(`/fuzz/${++issuers}.json`, document);
+        const body = { name: "Fuzz Co", identity: { issuer: `https://fuzz-${issuers}.idp.example`, jwksUri: uri } };
+        await checkCase(`jwksUri serving ${JSON.stringify(document).slice(0, 200)}`, () =>
+          send("POST", "/tenants", body, "json"),
         );
       }),
       { numRuns: FUZZ_RUNS },
