@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { collectConsole } from "./test/hygiene/collect.ts";
 
 /**
  * `npm test` runs two projects:
@@ -10,8 +11,9 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: ["./vitest.workers.config.ts", "./vitest.node.config.ts"],
-    // The gateway's structured log lines (src/lib/log.ts) are asserted where they matter
-    // (test/observability.test.ts); printing every one would bury the test output.
-    onConsoleLog: (line) => (line.includes('{"at":"') ? false : undefined),
+    // Secret hygiene: every console line of the run is scanned (test/hygiene/). The gateway's
+    // structured log lines (src/lib/log.ts) are asserted where they matter (test/observability.test.ts);
+    // printing every one would bury the test output.
+    onConsoleLog: (line, type) => collectConsole(line, type) ?? (line.includes('{"at":"') ? false : undefined),
   },
 });

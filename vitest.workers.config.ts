@@ -2,17 +2,11 @@ import { readFile } from "node:fs/promises";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { build } from "esbuild";
 import { defineConfig } from "vitest/config";
+import { TEST_SECRETS } from "./test/test-secrets.ts";
 
-export const TEST_MAIN_KEY = "zv_live_sandbox_main";
+export const TEST_MAIN_KEY = TEST_SECRETS.ZAVU_API_KEY;
 const COMPAT_DATE = "2026-11-01";
 const SANDBOX_BUNDLE = ".wrangler/test-build/sandbox.mjs";
-
-/** The secrets wrangler.toml requires, as the tests set them (test values, not secrets). */
-const TEST_SECRETS = {
-  ZAVU_API_KEY: TEST_MAIN_KEY,
-  KEY_ENCRYPTION_KEY: "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
-  ADMIN_TOKEN: "test-admin-token-a,test-admin-token-b",
-};
 
 export default defineConfig(async () => {
   // wrangler.toml lists required secrets; the plugin looks for them in the environment (and warns
@@ -73,6 +67,8 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts", "src/**/*.test.ts"],
       exclude: ["test/node/**", "node_modules/**"],
       setupFiles: ["./test/setup.ts"],
+      // Asserts the secret-hygiene scan over the whole run, after every project has finished.
+      globalSetup: ["./test/hygiene/global-setup.ts"],
       testTimeout: 20_000,
     },
   };

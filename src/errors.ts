@@ -28,6 +28,10 @@ export const ERRORS = {
   },
   maintenance_busy: { status: 409, message: "A maintenance run is working on this job; try again in a minute." },
   payload_too_large: { status: 413, message: "The request body is too large." },
+  unsupported_content_encoding: {
+    status: 415,
+    message: "Request bodies must not be compressed: send them without Content-Encoding (or identity).",
+  },
   idempotency_key_reused: {
     status: 422,
     message: "This Idempotency-Key was used with a different request body.",

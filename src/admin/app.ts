@@ -1,10 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../errors";
 import { VERSION } from "../version";
 import { authenticateAdmin } from "./auth";
 import { adminDeps } from "./deps";
+import { docsPage } from "./docs-page";
 import { logAdminCall } from "./log";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
@@ -77,6 +77,6 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
     servers: [{ url: "/admin/v1" }],
     security: [{ AdminToken: [] }],
   });
-  app.get("/docs", Scalar({ url: "/admin/v1/openapi.json", pageTitle: "Zavu gateway admin API" }));
+  app.get("/docs", () => docsPage("/admin/v1/openapi.json", "Zavu gateway admin API"));
   return app;
 }

@@ -1,7 +1,9 @@
 import { apiError } from "../errors";
+import { bearerCredentials } from "../lib/bearer";
 import { sha256Base64Url } from "../lib/encoding";
 
 const encoder = new TextEncoder();
+const MAX_ADMIN_TOKEN_LENGTH = 512;
 
 /**
  * Checks the admin bearer token against ADMIN_TOKEN (one token, or two comma-separated during
@@ -14,8 +16,9 @@ export async function authenticateAdmin(
   configured: string,
   onBehalfOf?: string,
 ): Promise<string> {
-  const presented = /^Bearer (\S{1,512})$/.exec(header ?? "")?.[1];
-  if (!presented) throw apiError("unauthorized", "Send the admin token as Authorization: Bearer <ADMIN_TOKEN>.");
+  const presented = bearerCredentials(header);
+  if (!presented || presented.length > MAX_ADMIN_TOKEN_LENGTH)
+    throw apiError("unauthorized", "Send the admin token as Authorization: Bearer <ADMIN_TOKEN>.");
   const tokens = configured
     .split(",")
     .map((t) => t.trim())

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { DEFAULT_ALGORITHMS, MAX_JWKS_URI_LENGTH } from "../identity/jwks";
+import { identifierProblem } from "../lib/visible-text";
 
 export const ErrorSchema = z
   .object({
@@ -14,15 +15,29 @@ const Metadata = z
   .refine((m) => JSON.stringify(m).length <= 8192, "metadata must serialize to at most 8 KiB");
 const Cents = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
+/**
+ * An issuer, audience or claim value: what a token must match exactly. Control and invisible
+ * characters are refused, so two registrations can never differ only in what nobody can see.
+ */
+const Identifier = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .superRefine((value, ctx) => {
+      const problem = identifierProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
+
 const Claim = z.object({
   name: z.string().regex(/^[A-Za-z0-9_:/.-]{1,100}$/, "claim.name may use letters, digits and _ : / . - (at most 100)"),
-  value: z.string().min(1).max(200),
+  value: Identifier(200),
 });
 
 export const IdentityInputSchema = z
   .object({
-    issuer: z.string().min(1).max(500).openapi({ example: "https://acme.eu.auth0.com/" }),
-    audience: z.union([z.string().min(1).max(500), z.array(z.string().min(1).max(500)).min(1).max(10)]).optional(),
+    issuer: Identifier(500).openapi({ example: "https://acme.eu.auth0.com/" }),
+    audience: z.union([Identifier(500), z.array(Identifier(500)).min(1).max(10)]).optional(),
     jwksUri: z
       .string()
       .max(MAX_JWKS_URI_LENGTH)

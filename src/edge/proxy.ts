@@ -2,50 +2,85 @@ import { apiError } from "../errors";
 import type { Counters } from "../lib/counters";
 import { readLimited } from "../lib/read-limited";
 
-/** Never forwarded upstream: credentials, cookies, hop-by-hop and Cloudflare/proxy headers. */
-const STRIPPED_REQUEST = new Set([
-  "authorization",
-  "cookie",
-  "host",
-  "connection",
-  "keep-alive",
-  "proxy-authorization",
-  "proxy-authenticate",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "forwarded",
-  "x-forwarded-for",
-  "x-forwarded-host",
-  "x-forwarded-proto",
-  "x-real-ip",
-  "true-client-ip",
-]);
 /**
- * Never passed back to the customer. content-length and content-encoding stay: the body is
- * passed through as it came, and dropping the length would turn every answer chunked (measured: -10% throughput).
+ * The only request headers Zavu sees from a customer: what the official SDK sends. Everything
+ * else stays behind, so method overrides, custom hop-by-hop headers, proxy and Cloudflare headers,
+ * cookies and credentials never reach Zavu. (The gateway sets authorization and x-request-id.)
  */
-const STRIPPED_RESPONSE = new Set([
-  "set-cookie",
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-]);
+export const FORWARDED_REQUEST_HEADERS = [
+  "accept",
+  "accept-language",
+  "content-type",
+  "content-length",
+  "idempotency-key",
+  "zavu-sender",
+  "user-agent",
+  "x-stainless-lang",
+  "x-stainless-package-version",
+  "x-stainless-os",
+  "x-stainless-arch",
+  "x-stainless-runtime",
+  "x-stainless-runtime-version",
+  "x-stainless-retry-count",
+  "x-stainless-timeout",
+] as const;
 
-/** Copies natively, then drops what must not cross (a JS loop over every header costs more). */
-function filtered(headers: Headers, stripped: Set<string>): Headers {
-  const out = new Headers(headers);
-  for (const name of stripped) out.delete(name);
-  const connection = headers.get("connection");
-  if (connection) for (const name of connection.split(",")) out.delete(name.trim());
-  for (const name of [...out.keys()]) if (name.startsWith("cf-")) out.delete(name);
+/**
+ * The only answer headers a customer sees from Zavu: the body's description, caching, retry and
+ * rate-limit hints. Server, via and whatever else names the servers behind Zavu stay behind.
+ * content-length and content-encoding stay: the body is passed through as it came (dropping the
+ * length would turn every answer chunked: measured -10% throughput).
+ */
+export const RETURNED_RESPONSE_HEADERS = [
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "content-language",
+  "cache-control",
+  "expires",
+  "etag",
+  "last-modified",
+  "vary",
+  "date",
+  "retry-after",
+  "retry-after-ms",
+  "x-should-retry",
+  "ratelimit",
+  "ratelimit-policy",
+  "x-ratelimit-limit",
+  "x-ratelimit-remaining",
+  "x-ratelimit-reset",
+] as const;
+
+/** Copies the listed headers, minus any that the Connection header names (hop-by-hop by definition). */
+function pick(from: Headers, names: readonly string[]): Headers {
+  const connection = from.get("connection");
+  // Compared, never passed to Headers: a client's Connection value need not be a valid header name.
+  const hopByHop = connection
+    ? new Set(
+        connection
+          .toLowerCase()
+          .split(",")
+          .map((n) => n.trim()),
+      )
+    : null;
+  const out = new Headers();
+  for (const name of names) {
+    const value = from.get(name);
+    if (value !== null && !hopByHop?.has(name)) out.set(name, value);
+  }
   return out;
+}
+
+/** Request bodies are forwarded as sent and capped by size: a compressed one could expand past the cap upstream. */
+function assertIdentityEncoding(request: Request): void {
+  const encoding = request.headers.get("content-encoding");
+  if (encoding !== null && request.body !== null && encoding.trim().toLowerCase() !== "identity") {
+    throw apiError(
+      "unsupported_content_encoding",
+      `Content-Encoding ${JSON.stringify(encoding)} is not accepted; send the body uncompressed.`,
+    );
+  }
 }
 
 /**
@@ -74,11 +109,17 @@ export interface ForwardOptions {
   maxBodyBytes: number;
 }
 
-/** Sends the customer's request to Zavu as the tenant's sub-account; the response comes back as is. */
+/**
+ * Sends the customer's request to Zavu as the tenant's sub-account, with the allowlisted headers only;
+ * Zavu's answer comes back with its status and body as they are, and the allowlisted headers.
+ */
 export async function forward(request: Request, url: URL, opts: ForwardOptions): Promise<Response> {
-  const headers = filtered(request.headers, STRIPPED_REQUEST);
+  assertIdentityEncoding(request);
+  const headers = pick(request.headers, FORWARDED_REQUEST_HEADERS);
   headers.set("authorization", `Bearer ${opts.apiKey}`);
   headers.set("x-request-id", opts.requestId);
+  // The client's own preference: a client that sent none must not receive a compressed answer.
+  headers.set("accept-encoding", request.headers.get("accept-encoding") ?? "identity");
   const body = await boundedBody(request, opts.maxBodyBytes);
   opts.counters.upstreamCalls++;
   let upstream: Response;
@@ -96,8 +137,9 @@ export async function forward(request: Request, url: URL, opts: ForwardOptions):
     }
     throw apiError("upstream_unavailable", "Zavu could not be reached.");
   }
-  const response = new Response(upstream.body, upstream);
-  for (const name of STRIPPED_RESPONSE) response.headers.delete(name);
-  for (const name of [...response.headers.keys()]) if (name.startsWith("cf-")) response.headers.delete(name);
-  return response;
+  return new Response(upstream.body, {
+    status: upstream.status,
+    statusText: upstream.statusText,
+    headers: pick(upstream.headers, RETURNED_RESPONSE_HEADERS),
+  });
 }

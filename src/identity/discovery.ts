@@ -1,5 +1,6 @@
 import type { JSONWebKeySet, JWK } from "jose";
-import { DEFAULT_ALGORITHMS, fetchJwks, inspectJwks, JwksFetchError, jwksUriProblem } from "./jwks";
+import { UrlFetchError, urlProblem } from "../lib/url-policy";
+import { DEFAULT_ALGORITHMS, fetchJwks, inspectJwks, MAX_JWKS_URI_LENGTH } from "./jwks";
 
 /** A public key as the portal shows it (public parameters only, and not even those: just what tells keys apart). */
 export interface KeySummary {
@@ -33,22 +34,22 @@ export class DiscoveryError extends Error {
 }
 
 /*
- * Every URL the portal fetches on a customer's behalf follows the rules a registered jwksUri
- * follows (public https host, no credentials, no redirects, 5 s, 64 KiB): jwksUriProblem and
- * fetchJwks, used here and nowhere else in discovery, so one module can replace both.
+ * Every URL the portal fetches on a customer's behalf follows the URL policy a registered jwksUri
+ * follows (src/lib/url-policy.ts: public https host, no credentials, no redirects, 5 s, 64 KiB).
  */
-function urlProblem(url: string, allowHttp: boolean, what: string): string | null {
-  return jwksUriProblem(url, allowHttp)?.replace(/^jwksUri/, what) ?? null;
+function problemOf(url: string, allowHttp: boolean, what: string): string | null {
+  const problem = urlProblem(url, { allowHttpLoopback: allowHttp, maxLength: MAX_JWKS_URI_LENGTH });
+  return problem ? `${what} ${problem}` : null;
 }
 
 async function fetchPublicJson(url: string, allowHttp: boolean, what: string): Promise<unknown> {
-  const problem = urlProblem(url, allowHttp, what);
+  const problem = problemOf(url, allowHttp, what);
   if (problem) throw new DiscoveryError(`${problem}.`);
   try {
-    return await fetchJwks(url);
+    return await fetchJwks(url, { allowHttpLoopback: allowHttp });
   } catch (err) {
-    const reason = err instanceof JwksFetchError ? err.message : "it could not be fetched";
-    throw new DiscoveryError(`${what} (${url}): ${reason.replace(/^the JWKS( endpoint)?/, "it")}.`);
+    const reason = err instanceof UrlFetchError ? err.message : "could not be fetched";
+    throw new DiscoveryError(`${what} (${url}) ${reason}.`);
   }
 }
 
@@ -93,7 +94,7 @@ export async function loadIssuerKeys(jwksUri: string, opts: { allowHttp: boolean
  */
 export async function discoverIssuer(issuer: string, opts: { allowHttp: boolean }): Promise<DiscoveredIssuer> {
   const configUrl = `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
-  const problem = urlProblem(issuer, opts.allowHttp, "the issuer");
+  const problem = problemOf(issuer, opts.allowHttp, "The issuer");
   if (problem) throw new DiscoveryError(`${problem}.`);
   const doc = (await fetchPublicJson(configUrl, opts.allowHttp, "The discovery document")) as Record<
     string,

@@ -1,5 +1,5 @@
-import type { JSONWebKeySet, JWK } from "jose";
-import { readLimited } from "../lib/read-limited";
+import { importJWK, type JSONWebKeySet, type JWK } from "jose";
+import { fetchBounded, UrlFetchError, type UrlPolicyOptions, urlProblem } from "../lib/url-policy";
 
 /** Asymmetric algorithms only: HS* would turn a public key into a shared secret. */
 export const DEFAULT_ALGORITHMS = [
@@ -60,73 +60,119 @@ export function usableJwks(value: unknown, algorithms: readonly string[] = DEFAU
   return { keys };
 }
 
-const PRIVATE_V4 = [
-  /^0\./,
-  /^10\./,
-  /^127\./,
-  /^169\.254\./,
-  /^172\.(1[6-9]|2\d|3[01])\./,
-  /^192\.168\./,
-  /^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./,
-];
+/** The curve each ECDSA algorithm signs with. */
+const EC_CURVES: Record<string, string> = { ES256: "P-256", ES384: "P-384", ES512: "P-521" };
+const RSA_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
+export const MIN_RSA_BITS = 2048;
+export const MAX_RSA_BITS = 8192;
 
-/**
- * A jwksUri may only point at a public https host: no credentials, no IP literals of
- * private ranges, no localhost (unless ALLOW_HTTP_JWKS for local development).
- * Returns an error message, or null when the URL is acceptable.
- */
-export function jwksUriProblem(uri: string, allowHttp: boolean): string | null {
-  if (uri.length > MAX_JWKS_URI_LENGTH) return `jwksUri must be at most ${MAX_JWKS_URI_LENGTH} characters`;
-  let url: URL;
+/** The algorithm a key will verify with: its own alg, or the first allowed one its type and curve fit. */
+function algorithmFor(jwk: JWK, algorithms: readonly string[]): string | { problem: string } {
+  if (jwk.kty === "RSA") {
+    if (jwk.alg !== undefined && !RSA_ALGORITHMS.includes(jwk.alg))
+      return { problem: `alg ${jwk.alg} cannot use an RSA key` };
+    return (
+      jwk.alg ?? algorithms.find((a) => RSA_ALGORITHMS.includes(a)) ?? { problem: "no allowed algorithm uses RSA keys" }
+    );
+  }
+  if (jwk.kty === "EC") {
+    const crv = String(jwk.crv);
+    const fits = Object.keys(EC_CURVES).filter((a) => EC_CURVES[a] === crv);
+    if (fits.length === 0) return { problem: `curve ${crv} is not supported (P-256, P-384 or P-521)` };
+    if (jwk.alg !== undefined && !fits.includes(jwk.alg)) {
+      return {
+        problem: `curve ${crv} does not match alg ${jwk.alg} (${jwk.alg} signs with ${EC_CURVES[jwk.alg] ?? "another key type"})`,
+      };
+    }
+    return jwk.alg ?? fits.find((a) => algorithms.includes(a)) ?? { problem: `no allowed algorithm uses curve ${crv}` };
+  }
+  if (jwk.crv !== "Ed25519")
+    return { problem: `curve ${String(jwk.crv)} cannot verify signatures here (Ed25519 only)` };
+  if (jwk.alg !== undefined && jwk.alg !== "EdDSA" && jwk.alg !== "Ed25519") {
+    return { problem: `alg ${jwk.alg} cannot use an Ed25519 key` };
+  }
+  return (
+    jwk.alg ??
+    algorithms.find((a) => a === "EdDSA" || a === "Ed25519") ?? { problem: "no allowed algorithm uses Ed25519 keys" }
+  );
+}
+
+/** Why a statically acceptable JWK still cannot verify anything, found by importing it; null when it can. */
+async function importProblem(jwk: JWK, algorithms: readonly string[]): Promise<string | null> {
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes("verify"))) {
+    return 'key_ops must include "verify"';
+  }
+  const alg = algorithmFor(jwk, algorithms);
+  if (typeof alg !== "string") return alg.problem;
+  let key: CryptoKey;
   try {
-    url = new URL(uri);
+    key = (await importJWK(jwk, alg)) as CryptoKey;
   } catch {
-    return "jwksUri is not a valid URL";
+    if (jwk.kty === "EC")
+      return `not a valid point on ${String(jwk.crv)} (x and y must be the public key's coordinates)`;
+    if (jwk.kty === "RSA")
+      return "not a valid RSA public key (n and e must be the modulus and a valid public exponent)";
+    return "not a valid Ed25519 public key (x must be 32 bytes)";
   }
-  if (url.protocol !== "https:" && !(allowHttp && url.protocol === "http:")) {
-    return allowHttp ? "jwksUri must use https or http" : "jwksUri must use https";
+  if (jwk.kty === "RSA") {
+    const bits = (key.algorithm as { modulusLength: number }).modulusLength;
+    if (bits < MIN_RSA_BITS) return `RSA modulus is ${bits} bits; at least ${MIN_RSA_BITS} are required`;
+    if (bits > MAX_RSA_BITS) return `RSA modulus is ${bits} bits; at most ${MAX_RSA_BITS} are accepted`;
   }
-  if (url.username || url.password) return "jwksUri must not contain credentials";
-  if (allowHttp) return null;
-  const host = url.hostname.toLowerCase();
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal") || host.endsWith(".local")) {
-    return "jwksUri must name a public host";
-  }
-  if (host.startsWith("[") || PRIVATE_V4.some((re) => re.test(host)) || /^\d+$/.test(host)) {
-    return "jwksUri must name a public host, not a private or loopback address";
-  }
-  if (url.port && url.port !== "443") return "jwksUri must use the default https port";
   return null;
 }
 
-export class JwksFetchError extends Error {}
+/**
+ * inspectJwks, then every key that passed is imported as it will be used: RSA moduli under 2048
+ * bits, points off their curve, curves that do not match the alg, non-signing curves and repeated
+ * kids are refused with a reason per key. A key accepted here can verify a token.
+ */
+export async function checkJwks(
+  value: unknown,
+  algorithms: readonly string[],
+): Promise<{ keys: JWK[]; problems: JwksProblem[] }> {
+  const inspected = inspectJwks(value, algorithms);
+  const list = (value as { keys?: unknown[] } | null)?.keys ?? [];
+  const problems = [...inspected.problems];
+  const keys: JWK[] = [];
+  const kids = new Set<string>();
+  for (const jwk of inspected.keys) {
+    const path = `keys[${list.indexOf(jwk)}]`;
+    const problem =
+      typeof jwk.kid === "string" && kids.has(jwk.kid)
+        ? `kid ${JSON.stringify(jwk.kid)} is already used by another key in this set`
+        : await importProblem(jwk, algorithms);
+    if (problem) problems.push({ path, message: problem });
+    else keys.push(jwk);
+    if (typeof jwk.kid === "string") kids.add(jwk.kid);
+  }
+  problems.sort((a, b) => a.path.localeCompare(b.path, "en", { numeric: true }));
+  return { keys, problems };
+}
 
-/** Fetches a JWKS without following redirects, bounded in time and size. */
-export async function fetchJwks(uri: string, timeoutMs = 5_000): Promise<unknown> {
-  let res: Response;
-  try {
-    res = await fetch(uri, {
-      redirect: "manual",
-      headers: { accept: "application/json" },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch {
-    throw new JwksFetchError("the JWKS could not be fetched (connection failed or timed out)");
-  }
-  if (res.status !== 200) {
-    await res.body?.cancel();
-    throw new JwksFetchError(`the JWKS endpoint answered HTTP ${res.status}`);
-  }
-  const declared = Number(res.headers.get("content-length") ?? 0);
-  if (declared > MAX_JWKS_BYTES) {
-    await res.body?.cancel();
-    throw new JwksFetchError("the JWKS is too large");
-  }
-  const bytes = res.body ? await readLimited(res.body, MAX_JWKS_BYTES) : new Uint8Array();
-  if (bytes === null) throw new JwksFetchError("the JWKS is too large");
+/** Why a jwksUri may not be registered, or null (the shared URL policy, with the jwksUri length cap). */
+export function jwksUriProblem(uri: string, allowHttpLoopback: boolean): string | null {
+  return urlProblem(uri, { allowHttpLoopback, maxLength: MAX_JWKS_URI_LENGTH });
+}
+
+/**
+ * Fetches a JWKS under the URL policy: no redirects, bounded in time and size. Registration passes
+ * the configured mode; refreshes of stored URIs (checked at registration) apply the rules that hold
+ * in every mode, so a stored URI can never reach a private or special-purpose address.
+ */
+export async function fetchJwks(
+  uri: string,
+  opts: UrlPolicyOptions & { timeoutMs?: number } = { allowHttpLoopback: true },
+): Promise<unknown> {
+  const bytes = await fetchBounded(uri, {
+    ...opts,
+    maxLength: MAX_JWKS_URI_LENGTH,
+    timeoutMs: opts.timeoutMs ?? 5_000,
+    maxBytes: MAX_JWKS_BYTES,
+  });
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new JwksFetchError("the JWKS endpoint did not return JSON");
+    throw new UrlFetchError("did not return JSON");
   }
 }

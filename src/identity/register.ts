@@ -1,8 +1,9 @@
 import type { JSONWebKeySet } from "jose";
 import { apiError } from "../errors";
+import { UrlFetchError } from "../lib/url-policy";
 import type { TenantRepo } from "../storage/tenant-repo";
 import type { IdentityConfig } from "../storage/tenants";
-import { DEFAULT_ALGORITHMS, fetchJwks, inspectJwks, JwksFetchError, jwksUriProblem } from "./jwks";
+import { checkJwks, DEFAULT_ALGORITHMS, fetchJwks, jwksUriProblem } from "./jwks";
 
 export interface IdentityInput {
   issuer: string;
@@ -14,6 +15,10 @@ export interface IdentityInput {
 }
 
 const invalid = (message: string, details?: unknown) => apiError("invalid_request", message, details);
+/** Problems of a key set, with paths from the top of the request body (as schema errors have). */
+const at =
+  (prefix: string) =>
+  ({ path, message }: { path: string; message: string }) => ({ path: `${prefix}.${path}`, message });
 
 /**
  * Turns what a reseller registers into a usable identity, or refuses it with 400:
@@ -35,20 +40,21 @@ export async function prepareIdentity(input: IdentityInput, opts: { allowHttpJwk
   let jwks: JSONWebKeySet | null = null;
   if (input.jwksUri !== undefined) {
     const problem = jwksUriProblem(input.jwksUri, opts.allowHttpJwks);
-    if (problem) throw invalid(`identity.${problem}.`);
+    if (problem) throw invalid(`identity.jwksUri ${problem}.`);
     let fetched: unknown;
     try {
-      fetched = await fetchJwks(input.jwksUri);
+      fetched = await fetchJwks(input.jwksUri, { allowHttpLoopback: opts.allowHttpJwks });
     } catch (err) {
-      throw invalid(
-        `identity.jwksUri: ${err instanceof JwksFetchError ? err.message : "the JWKS could not be fetched"}.`,
-      );
+      throw invalid(`identity.jwksUri ${err instanceof UrlFetchError ? err.message : "could not be fetched"}.`);
     }
-    const { keys, problems } = inspectJwks(fetched, allowed);
-    if (keys.length === 0) throw invalid("identity.jwksUri serves no usable public signing key.", problems);
+    const { keys, problems } = await checkJwks(fetched, allowed);
+    if (keys.length === 0) {
+      throw invalid("identity.jwksUri serves no usable public signing key.", problems.map(at("identity.jwksUri")));
+    }
   } else {
-    const { keys, problems } = inspectJwks(input.jwks, allowed);
-    if (problems.length > 0) throw invalid("identity.jwks has keys that cannot be used.", problems);
+    const { keys, problems } = await checkJwks(input.jwks, allowed);
+    if (problems.length > 0)
+      throw invalid("identity.jwks has keys that cannot be used.", problems.map(at("identity.jwks")));
     jwks = { keys };
   }
   return {

@@ -177,21 +177,23 @@ describe("portal JSON: a new customer onboards itself", () => {
       return res.body.message as string;
     };
     expect(await refused({ issuer: "https://10.0.0.7/realms/a" })).toBe(
-      "the issuer must name a public host, not a private or loopback address.",
+      "The issuer must name a public host, not a private, loopback or special-purpose address.",
     );
-    expect(await refused({ issuer: "http://idp.test/plain" })).toBe("the issuer must use https.");
+    expect(await refused({ issuer: "http://idp.test/plain" })).toBe("The issuer must use https.");
     expect(await refused({ issuer: "https://idp.test/x", jwksUri: "https://localhost/jwks" })).toBe(
-      "jwksUri must name a public host.",
+      "jwksUri must name a public host, not a private, loopback or special-purpose address.",
     );
     expect(await refused({ issuer: "https://down.sandbox/tenant" })).toMatch(
-      /^The discovery document \(https:\/\/down\.sandbox\/tenant\/\.well-known\/openid-configuration\): it could not be fetched/,
+      /^The discovery document \(https:\/\/down\.sandbox\/tenant\/\.well-known\/openid-configuration\) could not be fetched/,
     );
     expect(await refused({ issuer: "https://idp.test/nothing-here" })).toMatch(/answered HTTP 404\.$/);
     await env.IDP.fetch("https://idp.test/__idp/publish", {
       method: "POST",
       body: JSON.stringify({ path: "/moved/.well-known/openid-configuration", redirectTo: "https://10.0.0.1/x" }),
     });
-    expect(await refused({ issuer: "https://idp.test/moved" })).toMatch(/answered HTTP 302\.$/);
+    expect(await refused({ issuer: "https://idp.test/moved" })).toMatch(
+      /answered HTTP 302 \(a redirect\); redirects are not followed\.$/,
+    );
 
     const idp = await TestIdp.create("https://idp.test/mismatch", "ES256");
     await publishIssuer(idp, "mismatch", { issuerInDoc: "https://idp.test/mismatch/" });
@@ -211,7 +213,7 @@ describe("portal JSON: a new customer onboards itself", () => {
       token: "x.y.z",
     });
     expect(test.status).toBe(400);
-    expect(test.body.message).toMatch(/^identity\.jwksUri: the JWKS could not be fetched/);
+    expect(test.body.message).toMatch(/^identity\.jwksUri could not be fetched/);
     expect(await tenantsWithIssuer("https://idp.test/gone")).toBe(0);
   });
 

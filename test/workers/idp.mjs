@@ -8,7 +8,7 @@ export default {
     const url = new URL(request.url);
     if (url.pathname === "/__idp/publish" && request.method === "POST") {
       const { path, jwks, status = 200, redirectTo } = await request.json();
-      documents.set(path, { body: JSON.stringify(jwks ?? {}), status, redirectTo });
+      documents.set(path, { body: JSON.stringify(jwks === undefined ? {} : jwks), status, redirectTo });
       return Response.json({ ok: true });
     }
     if (url.pathname === "/__idp/stats") {

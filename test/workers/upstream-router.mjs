@@ -1,10 +1,51 @@
 // Outbound service for the tests: every fetch() the gateway (or a test) makes lands here
 // and is routed by host to the Zavu sandbox or the test identity provider. Nothing leaves
 // the machine.
+//
+// Zavu's answers come back as a real API behind a CDN and a load balancer would send them:
+// with headers that name the servers behind it, and gzip-compressed whenever the request
+// allows it (RFC 9110: a request without Accept-Encoding accepts any coding).
+
+/** What a CDN and load balancer add; none of it may reach a customer. */
+export const INTERNAL_HEADERS = {
+  server: "zavu-edge/1.4 (envoy)",
+  via: "1.1 lb-3.zavu.internal",
+  "x-served-by": "api-7.zavu.internal",
+  "x-backend-server": "10.0.3.7:8080",
+  "x-powered-by": "Express",
+  "x-envoy-upstream-service-time": "3",
+  "x-amz-cf-pop": "FRA56-P1",
+};
+
+function acceptsGzip(request) {
+  const accept = request.headers.get("accept-encoding");
+  if (accept === null) return true;
+  return accept
+    .toLowerCase()
+    .split(",")
+    .some((part) => {
+      const [coding, ...params] = part.split(";").map((s) => s.trim());
+      const q = params.find((p) => p.startsWith("q="));
+      return (coding === "gzip" || coding === "*") && !(q && Number(q.slice(2)) === 0);
+    });
+}
+
+async function asBehindCdn(request, response) {
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(INTERNAL_HEADERS)) headers.set(name, value);
+  if (!response.body || !acceptsGzip(request)) {
+    return new Response(response.body, { status: response.status, headers });
+  }
+  const compressed = await new Response(response.body.pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
+  headers.set("content-encoding", "gzip");
+  headers.delete("content-length");
+  return new Response(compressed, { status: response.status, headers, encodeBody: "manual" });
+}
+
 export default {
-  fetch(request, env) {
+  async fetch(request, env) {
     const host = new URL(request.url).hostname;
-    if (host === "zavu.sandbox") return env.SANDBOX.fetch(request);
+    if (host === "zavu.sandbox") return asBehindCdn(request, await env.SANDBOX.fetch(request));
     // A host whose connections fail, as when Zavu is unreachable.
     if (host === "down.sandbox") throw new Error("simulated connection refused (expected: upstream_unavailable test)");
     if (host === "idp.test" || host === "idp2.test") return env.IDP.fetch(request);

@@ -69,15 +69,15 @@ describe("browser: bad input in the portal", () => {
     const down = await NodeIdp.create("https://idp.test/jwks-down");
     await publishProvider(cluster, down, "jwks-down", { jwks_uri: "https://down.sandbox/jwks.json" });
     await discover(page, link.url, down.issuer);
-    await expectAlert(page, /^jwksUri \(https:\/\/down\.sandbox\/jwks\.json\): it could not be fetched/);
+    await expectAlert(page, /^jwksUri \(https:\/\/down\.sandbox\/jwks\.json\) could not be fetched/);
 
     const inside = await NodeIdp.create("https://idp.test/jwks-private");
     await publishProvider(cluster, inside, "jwks-private", { jwks_uri: "https://10.0.0.5/jwks.json" });
     await discover(page, link.url, inside.issuer);
-    await expectAlert(page, "jwksUri must name a public host, not a private or loopback address.");
+    await expectAlert(page, "jwksUri must name a public host, not a private, loopback or special-purpose address.");
 
     await discover(page, link.url, "https://169.254.169.254/latest");
-    await expectAlert(page, "the issuer must name a public host, not a private or loopback address.");
+    await expectAlert(page, "The issuer must name a public host, not a private, loopback or special-purpose address.");
 
     for (const issuer of [named.issuer, down.issuer, inside.issuer]) await expectUnchanged(link.id, issuer);
     expect(browser.problems).toEqual([]);

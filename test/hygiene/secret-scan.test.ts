@@ -1,0 +1,58 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { TEST_SECRETS } from "../test-secrets";
+import { collectConsole, summary } from "./collect";
+import { ledger, scanResponse, takeHits } from "./ledger";
+import { findSecrets, secretsFromBindings } from "./secrets";
+
+const SUB_KEY = `zv_live_sub_${"a1".repeat(16)}`;
+
+describe("secret hygiene: the scanner itself", () => {
+  it("knows every secret binding, each rotation token on its own, and full sub-account keys", () => {
+    const secrets = secretsFromBindings(env as unknown as Record<string, unknown>);
+    const text = (value: string) => findSecrets(`... ${value} ...`, secrets);
+    expect(text(env.KEY_ENCRYPTION_KEY)).toEqual(["KEY_ENCRYPTION_KEY"]);
+    expect(text(env.ZAVU_API_KEY)).toEqual(["ZAVU_API_KEY"]);
+    expect(text("test-admin-token-a")).toEqual(["ADMIN_TOKEN"]);
+    expect(text("test-admin-token-b")).toEqual(["ADMIN_TOKEN"]);
+    expect(text(SUB_KEY)).toEqual(["a sub-account key"]);
+    // What the gateway shows on purpose: a key's 16-character prefix, other vars.
+    expect(text(SUB_KEY.slice(0, 16))).toEqual([]);
+    expect(text(env.ZAVU_API_BASE)).toEqual([]);
+    // A secret binding added later is covered by its name alone.
+    expect(
+      findSecrets("whsec_0123456789abcdef", secretsFromBindings({ WEBHOOK_SECRET: "whsec_0123456789abcdef" })),
+    ).toEqual(["WEBHOOK_SECRET"]);
+  });
+
+  it("finds a secret in an answer's body or headers, and hands the answer on unchanged", async () => {
+    const mark = ledger().hits.length;
+    const bodies = ledger().bodies;
+    const planted = new Response(JSON.stringify({ leaked: env.KEY_ENCRYPTION_KEY }), {
+      status: 418,
+      headers: { "x-debug": `Bearer ${TEST_SECRETS.ADMIN_TOKEN.split(",")[1]}`, "content-type": "application/json" },
+    });
+    const out = await scanResponse(new Request("https://gateway.test/v1/planted"), planted);
+    const hits = takeHits(mark); // planted on purpose: keep them out of the suite's verdict
+    expect(hits.map((h) => [h.secret, h.source])).toEqual([
+      ["ADMIN_TOKEN", "headers of GET /v1/planted -> 418"],
+      ["KEY_ENCRYPTION_KEY", "body of GET /v1/planted -> 418"],
+    ]);
+    expect(ledger().bodies).toBe(bodies + 1);
+    expect(out.status).toBe(418);
+    expect(out.headers.get("content-type")).toBe("application/json");
+    expect(await out.json()).toEqual({ leaked: env.KEY_ENCRYPTION_KEY });
+  });
+
+  it("the Node side scans every console line and takes the tallies out of the output", () => {
+    const s = summary();
+    const before = { lines: s.consoleLines, hits: s.consoleHits.length, tallies: s.tallies.length };
+    expect(collectConsole(`oops ${SUB_KEY}\n`, "stderr")).toBeUndefined();
+    expect(
+      collectConsole('[secret-hygiene] {"file":"x","bodies":1,"logLines":0,"unscanned":0,"hits":[]}\n', "stdout"),
+    ).toBe(false);
+    expect(s.consoleLines).toBe(before.lines + 1);
+    expect(s.consoleHits.splice(before.hits)).toEqual([{ secret: "a sub-account key", source: "console (stderr)" }]);
+    expect(s.tallies.splice(before.tallies)).toEqual([{ file: "x", bodies: 1, logLines: 0, unscanned: 0, hits: [] }]);
+  });
+});

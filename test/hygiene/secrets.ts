@@ -1,0 +1,55 @@
+/**
+ * Secret hygiene: which secrets a text contains. Used inside workerd (every gateway response body
+ * and log line) and in Node (every console line vitest sees). A hit names the secret, never its value.
+ */
+export interface Secret {
+  name: string;
+  /** The exact value, or a pattern for secrets the suite makes at run time. */
+  match: string | RegExp;
+}
+
+export interface Hit {
+  secret: string;
+  source: string;
+  test?: string;
+}
+
+/** Secrets made at run time: full sub-account keys (their 16-character prefixes are shown on purpose). */
+export const SECRET_PATTERNS: Secret[] = [{ name: "a sub-account key", match: /zv_(?:live|test)_sub_[a-z0-9]{20,}/ }];
+
+/** Bindings whose name says they are secret, and which are set (shorter values would match by chance). */
+const SECRET_NAME = /(?:SECRET|TOKEN|PASSWORD|PRIVATE|_KEY)$/;
+
+/**
+ * The secrets among an env's string bindings (so a binding added later, e.g. a webhook secret, is
+ * covered without a change here), each comma-separated part on its own (ADMIN_TOKEN during a rotation).
+ */
+export function secretsFromBindings(bindings: Record<string, unknown>): Secret[] {
+  const secrets: Secret[] = [...SECRET_PATTERNS];
+  for (const [name, value] of Object.entries(bindings)) {
+    if (typeof value !== "string" || !SECRET_NAME.test(name)) continue;
+    for (const part of value.split(",").map((p) => p.trim())) {
+      if (part.length >= 12) secrets.push({ name, match: part });
+    }
+  }
+  return secrets;
+}
+
+export function findSecrets(text: string, secrets: Secret[]): string[] {
+  const found = new Set<string>();
+  for (const { name, match } of secrets) {
+    if (typeof match === "string" ? text.includes(match) : match.test(text)) found.add(name);
+  }
+  return [...found];
+}
+
+/** What each test file reports at its end, as one console line the Node side collects. */
+export interface Tally {
+  file: string;
+  bodies: number;
+  logLines: number;
+  unscanned: number;
+  hits: Hit[];
+}
+
+export const TALLY_TAG = "[secret-hygiene] ";
