@@ -1,4 +1,5 @@
 import type { Env } from "./env";
+import { type Keyring, keyringOf } from "./storage/key-vault";
 
 /** The gateway's vars, parsed once per isolate. */
 export interface Config {
@@ -8,6 +9,8 @@ export interface Config {
   extraRoutes: string[];
   upstreamTimeoutMs: number;
   maxBodyBytes: number;
+  /** KEY_ENCRYPTION_KEY, and KEY_ENCRYPTION_KEY_PREVIOUS during a rotation. */
+  keyring: Keyring;
 }
 
 const parsed = new WeakMap<Env, Config>();
@@ -30,6 +33,7 @@ export function config(env: Env): Config {
         .filter(Boolean),
       upstreamTimeoutMs: positiveInt(env.UPSTREAM_TIMEOUT_MS, 10_000),
       maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, 1_048_576),
+      keyring: keyringOf(env),
     };
     parsed.set(env, cfg);
   }

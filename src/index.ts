@@ -3,7 +3,6 @@ import { handleEdge } from "./edge/handler";
 import type { Env } from "./env";
 import { runMaintenance } from "./maintenance/runner";
 import { createIsolateState, type IsolateState } from "./state";
-import { useKeyring } from "./storage/key-vault";
 
 export { ControlPlane } from "./control/control-plane";
 export { SpendLedger } from "./spend/spend-ledger";
@@ -17,7 +16,6 @@ export function createGateway(state: IsolateState) {
   const app = createApp(state);
   return {
     fetch(request: Request, env: Env, ctx: ExecutionContext) {
-      useKeyring(env); // lets code holding only KEY_ENCRYPTION_KEY open what the previous key sealed
       const path = request.url.slice(request.url.indexOf("/", 8));
       if (path.startsWith("/v1/")) return handleEdge(request, env, ctx, state);
       return app.fetch(request, env, ctx);
@@ -25,7 +23,6 @@ export function createGateway(state: IsolateState) {
 
     /** The cron trigger (wrangler.toml): one bounded maintenance run that resumes where the last stopped. */
     async scheduled(controller: ScheduledController, env: Env, _ctx: ExecutionContext) {
-      useKeyring(env);
       await runMaintenance(env, state, { trigger: "cron", now: controller.scheduledTime });
     },
   } satisfies ExportedHandler<Env>;

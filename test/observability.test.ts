@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ADMIN_TOKEN, admin, tenantBody } from "./helpers/admin";
 import { deployment } from "./helpers/deployment";
+import { gatewayClient, gatewayFetch } from "./helpers/gateway";
 import { TestIdp } from "./helpers/idp";
 import { sandbox } from "./helpers/sandbox";
 
@@ -22,14 +23,71 @@ async function linesDuring(fn: () => Promise<unknown>) {
 
 const ADMIN_KEYS = ["at", "kind", "requestId", "actor", "method", "route", "tenantId", "status", "latencyMs", "code"];
 let tenantId: string;
+let idp: TestIdp;
 
 beforeAll(async () => {
   await sandbox.reset();
-  const idp = await TestIdp.create(`https://obs-${crypto.randomUUID()}.example`, "ES256");
+  idp = await TestIdp.create(`https://obs-${crypto.randomUUID()}.example`, "ES256");
   tenantId = (await admin("POST", "/tenants", { body: tenantBody({ issuer: idp.issuer, jwks: idp.jwks() }) })).body
     .tenant.id;
 });
 afterEach(() => vi.restoreAllMocks());
+
+describe("one structured line per customer request", () => {
+  const REQUEST_KEYS = [
+    "at",
+    "kind",
+    "requestId",
+    "tenantId",
+    "method",
+    "route",
+    "status",
+    "upstreamStatus",
+    "latencyMs",
+    "cache",
+    "refusal",
+  ];
+
+  it("names the tenant, the route, both statuses and which caches answered; never the token", async () => {
+    const token = await idp.token();
+    const client = gatewayClient(token);
+    const { lines, raw } = await linesDuring(async () => {
+      await client.messages.send({ to: "+15551234567" }); // first sight of this token
+      await client.messages.send({ to: "+15551234567" }); // all from the isolate's caches
+    });
+    const requests = lines.filter((l) => l.kind === "request");
+    expect(requests).toHaveLength(2);
+    for (const line of requests) {
+      expect(Object.keys(line)).toEqual(REQUEST_KEYS);
+      expect(line).toMatchObject({
+        tenantId,
+        method: "POST",
+        route: "POST /v1/messages",
+        status: 202,
+        upstreamStatus: 202,
+        refusal: null,
+      });
+    }
+    expect(requests[0].cache.token).toBe(false);
+    expect(requests[1].cache).toEqual({ token: true, key: true });
+    expect(raw.join("\n")).not.toContain(token);
+  });
+
+  it("a refusal names its code, and no upstream status when Zavu was never asked", async () => {
+    const { lines } = await linesDuring(() =>
+      gatewayFetch("/v1/balance", { headers: { authorization: "Bearer nope" } }),
+    );
+    expect(lines.filter((l) => l.kind === "request")).toEqual([
+      expect.objectContaining({
+        tenantId: null,
+        route: null,
+        status: 401,
+        upstreamStatus: null,
+        refusal: "unauthorized",
+      }),
+    ]);
+  });
+});
 
 describe("one structured line per admin call", () => {
   it("names the actor (a token fingerprint, plus X-Admin-Actor), the route pattern, the tenant and the outcome", async () => {

@@ -7,6 +7,7 @@ import { ledgerFor } from "../spend/binding";
 import type { LedgerSubject } from "../spend/spend-ledger";
 import type { IsolateState } from "../state";
 import { auditStatement } from "../storage/audit";
+import type { Keyring } from "../storage/key-vault";
 import { TenantRepo } from "../storage/tenant-repo";
 import { ZavuMainAccount } from "../upstream/zavu-client";
 
@@ -16,7 +17,8 @@ export interface AdminDeps {
   kv: KVNamespace;
   repo: TenantRepo;
   zavu: ZavuMainAccount;
-  kek: string;
+  /** Seals new keys under KEY_ENCRYPTION_KEY; opens what it or the previous key sealed. */
+  kek: Keyring;
   allowHttpJwks: boolean;
   upstreamBase: string;
   upstreamTimeoutMs: number;
@@ -40,7 +42,7 @@ export function adminDeps(env: Env, state: IsolateState, requestId: string, acto
     kv: env.CACHE,
     repo: new TenantRepo(env.DB, state.counters),
     zavu: new ZavuMainAccount(cfg.upstreamBase, env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, state.counters, requestId),
-    kek: env.KEY_ENCRYPTION_KEY,
+    kek: cfg.keyring,
     allowHttpJwks: cfg.allowHttpJwks,
     upstreamBase: cfg.upstreamBase,
     upstreamTimeoutMs: cfg.upstreamTimeoutMs,

@@ -1,13 +1,14 @@
 import { config } from "../config";
 import { controlPlane } from "../control/binding";
 import type { Env } from "../env";
-import { apiError, toErrorResponse } from "../errors";
+import { ApiError, apiError, toErrorResponse } from "../errors";
 import type { TenantEntry } from "../identity/tenant-resolver";
+import { type CacheHits, elapsedMs, log } from "../lib/log";
 import { requestIdFor } from "../lib/request-id";
 import { ledgerFor } from "../spend/binding";
 import type { BudgetContext } from "../spend/budgets";
 import type { IsolateState } from "../state";
-import { openKey } from "../storage/key-vault";
+import { type Keyring, openKey } from "../storage/key-vault";
 import { TenantRepo } from "../storage/tenant-repo";
 import { bearerToken } from "./authenticate";
 import { forward } from "./proxy";
@@ -15,7 +16,7 @@ import { matchRoute, routesFor } from "./routes";
 import { settleSend } from "./spend";
 import { checkTenantStatus } from "./tenant-gate";
 
-function subAccountKey(entry: TenantEntry, kek: string): Promise<string> {
+function subAccountKey(entry: TenantEntry, kek: Keyring): Promise<string> {
   entry.apiKey ??= openKey(kek, entry.tenant.id, entry.tenant.keyCiphertext!).catch(() => {
     entry.apiKey = undefined;
     throw apiError("internal_error", "The gateway could not open this tenant's stored key.");
@@ -33,16 +34,40 @@ export async function handleEdge(
   ctx: ExecutionContext,
   state: IsolateState,
 ): Promise<Response> {
+  const startedAt = performance.now();
   const requestId = requestIdFor(request);
   const url = new URL(request.url);
+  const trace: Trace = { tenantId: null, route: null, upstreamStatus: null, cache: {} };
   let response: Response;
+  let refusal: string | null = null;
   try {
-    response = await proxyForTenant(request, url, env, ctx, requestId, state);
+    response = await proxyForTenant(request, url, env, ctx, requestId, state, trace);
   } catch (err) {
     response = toErrorResponse(err, requestId, url.pathname);
+    refusal = err instanceof ApiError ? err.code : "internal_error";
   }
   response.headers.set("x-request-id", requestId);
+  log({
+    kind: "request",
+    requestId,
+    tenantId: trace.tenantId,
+    method: request.method,
+    route: trace.route,
+    status: response.status,
+    upstreamStatus: trace.upstreamStatus,
+    latencyMs: elapsedMs(startedAt),
+    cache: trace.cache,
+    refusal,
+  });
   return response;
+}
+
+/** What the request log line says about a request, filled in as the request goes. */
+interface Trace {
+  tenantId: string | null;
+  route: string | null;
+  upstreamStatus: number | null;
+  cache: CacheHits;
 }
 
 async function proxyForTenant(
@@ -52,6 +77,7 @@ async function proxyForTenant(
   ctx: ExecutionContext,
   requestId: string,
   state: IsolateState,
+  trace: Trace,
 ): Promise<Response> {
   const cfg = config(env);
   const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
@@ -63,13 +89,17 @@ async function proxyForTenant(
     fresh,
     control: state.control,
     remote: { kv: env.CACHE, waitUntil },
+    hits: trace.cache,
   });
   const { tenant } = entry;
+  trace.tenantId = tenant.id;
+  trace.cache.key = entry.apiKey !== undefined;
   const route = matchRoute(routesFor(cfg.extraRoutes), request.method, url.pathname);
   if (!route)
     throw apiError("route_not_allowed", `${request.method} ${url.pathname} is not available through this gateway.`);
+  trace.route = `${route.method} ${route.template}`;
   checkTenantStatus(tenant, route);
-  const apiKey = await subAccountKey(entry, env.KEY_ENCRYPTION_KEY);
+  const apiKey = await subAccountKey(entry, cfg.keyring);
 
   const budgetCtx: BudgetContext = { ledger: (subject) => ledgerFor(env, subject), waitUntil };
   const admission = route.spending ? await state.budgets.admit(tenant, budgetCtx) : null;
@@ -89,6 +119,7 @@ async function proxyForTenant(
     throw err;
   }
 
+  trace.upstreamStatus = response.status;
   if (response.status === 401) {
     // Zavu refused the stored key (rotated or revoked elsewhere): reload it from D1 next time,
     // and do not let the customer mistake this for a problem with their own token.

@@ -24,6 +24,8 @@ export interface ResolveContext {
   /** The epoch of the control plane this isolate has applied, and what changed since a given one. */
   control: { epoch: number; changedSince(epoch: number, tenantId: string | null, issuer: string | null): boolean };
   remote: RemoteDeps;
+  /** Filled in for the request log: which caches answered. */
+  hits?: { token?: boolean; tenant?: boolean };
 }
 
 interface IssuerIndex {
@@ -93,8 +95,12 @@ export class TenantResolver {
   async authenticate(token: string, ctx: ResolveContext): Promise<TenantEntry> {
     if (ctx.fresh) {
       const seen = this.verified.get(token);
-      if (seen && this.tenants.get(seen.tenant.id) === seen) return seen;
+      if (seen && this.tenants.get(seen.tenant.id) === seen) {
+        if (ctx.hits) ctx.hits.token = true;
+        return seen;
+      }
     }
+    if (ctx.hits) ctx.hits.token = false;
     let payload: JWTPayload;
     try {
       decodeProtectedHeader(token);
@@ -141,11 +147,15 @@ export class TenantResolver {
         const value = claimValue(payload, index.claimName);
         const id = index.tenants.get(value);
         const entry = id === undefined ? undefined : this.tenants.get(id);
-        if (entry) return entry;
+        if (entry) {
+          if (ctx.hits) ctx.hits.tenant = true;
+          return entry;
+        }
         if (id === undefined && index.misses.has(value)) return null;
       }
     }
     const startEpoch = ctx.control.epoch;
+    if (ctx.hits) ctx.hits.tenant = false;
     const found = await ctx.repo.findForToken(issuer, JSON.stringify(payload));
     const cacheable = ctx.fresh && !ctx.control.changedSince(startEpoch, found.tenant?.id ?? null, issuer);
     if (!found.tenant) {

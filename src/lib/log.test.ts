@@ -12,7 +12,7 @@ const request = (over: Partial<RequestLine> = {}): RequestLine => ({
   status: 202,
   upstreamStatus: 202,
   latencyMs: 12.3,
-  cache: { token: true, tenant: true, balance: true, key: true },
+  cache: { token: true, tenant: true, key: true },
   refusal: null,
   ...over,
 });

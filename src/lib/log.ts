@@ -10,8 +10,6 @@ export interface CacheHits {
   token?: boolean;
   /** The tenant row cache (no D1 query). */
   tenant?: boolean;
-  /** The balance entry (no KV read). */
-  balance?: boolean;
   /** The opened sub-account key (no decryption). */
   key?: boolean;
 }

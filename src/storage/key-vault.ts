@@ -47,14 +47,6 @@ function importKek(kekBase64: string): Promise<ImportedKek> {
   return kek;
 }
 
-/**
- * Keyrings by their current key, for callers that hold only KEY_ENCRYPTION_KEY (the edge, the
- * admin lifecycle): `useKeyring(env)` at each entry point makes `openKey(env.KEY_ENCRYPTION_KEY, …)`
- * find the previous key too. Re-registering replaces, so removing the secret takes effect.
- */
-const rings = new Map<string, Keyring>();
-let registeredFrom: object | undefined;
-
 /** The keyring an env describes: KEY_ENCRYPTION_KEY, plus KEY_ENCRYPTION_KEY_PREVIOUS when set. */
 export function keyringOf(env: { KEY_ENCRYPTION_KEY: string; KEY_ENCRYPTION_KEY_PREVIOUS?: string }): Keyring {
   const previous = (env.KEY_ENCRYPTION_KEY_PREVIOUS ?? "").trim();
@@ -64,16 +56,8 @@ export function keyringOf(env: { KEY_ENCRYPTION_KEY: string; KEY_ENCRYPTION_KEY_
   };
 }
 
-/** Registers the env's keyring (cheap: once per env object, which lives as long as the isolate). */
-export function useKeyring(env: { KEY_ENCRYPTION_KEY: string; KEY_ENCRYPTION_KEY_PREVIOUS?: string }): void {
-  if (env === registeredFrom) return;
-  registeredFrom = env;
-  const ring = keyringOf(env);
-  rings.set(ring.current, ring);
-}
-
 function ringFor(kek: string | Keyring): Keyring {
-  return typeof kek === "string" ? (rings.get(kek) ?? { current: kek, previous: [] }) : kek;
+  return typeof kek === "string" ? { current: kek, previous: [] } : kek;
 }
 
 /** The id a ciphertext sealed under this key carries. */
@@ -120,7 +104,6 @@ async function decrypt(key: CryptoKey, tenantId: string, bytes: Uint8Array): Pro
 /**
  * Opens with the key the ciphertext names (the current or a previous one). Throws when that key
  * is not configured, or the ciphertext was tampered with or belongs to another tenant.
- * Given only a key text, uses the keyring registered for it by `useKeyring`.
  */
 export async function openKey(kek: string | Keyring, tenantId: string, sealed: string): Promise<string> {
   const ring = ringFor(kek);
