@@ -4,7 +4,15 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { eachOnce, percentile, runLoad } from "./lib/load.mjs";
-import { ADMIN_TOKEN, buildGateway, makeIdps, measureStartup, provisionTenants, startRuntime } from "./lib/setup.mjs";
+import {
+  ADMIN_TOKEN,
+  buildGateway,
+  makeIdps,
+  measureStartup,
+  provisionStrictTenant,
+  provisionTenants,
+  startRuntime,
+} from "./lib/setup.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -87,12 +95,56 @@ async function session(script, idps, n, { withBare, cold }) {
         perRequest: Object.fromEntries(Object.keys(after).map((k) => [k, +((after[k] - before[k]) / cold).toFixed(2)])),
       };
     }
+    const zones = withBare ? await spendZones(rt, idps, hot[0]) : null;
     const listing = await adminListing(rt.gateway, tenants[Math.floor(tenants.length * 0.9)].id);
     const isolate = await stats(rt.gateway);
-    return { runs, coldPath, listing, caches: isolate.caches };
+    return { runs, coldPath, listing, caches: isolate.caches, zones };
   } finally {
     await rt.mf.dispose();
   }
+}
+
+/**
+ * The strict zone's cost, in latency: sequential sends of one tenant far from every limit against one
+ * whose ledger stays in the strict zone (each send reserves its cost through the ledger's Durable
+ * Object, and its answer is read for the exact cost). The strict tenant's Zavu always reports 12 cents
+ * of headroom; once the gateway has admitted them it waits for Zavu's next figures (402 meanwhile),
+ * which is what a budget that close to its end means: only admitted sends are timed.
+ */
+async function spendZones(rt, idps, farToken) {
+  const strictToken = await provisionStrictTenant(rt.mf, idps);
+  const sends = quick ? 100 : 300;
+  const measure = async (token) => {
+    const latencies = [];
+    let refused = 0;
+    const before = (await stats(rt.gateway)).counters;
+    while (latencies.length < sends) {
+      const started = performance.now();
+      const res = await fetch(`${rt.gateway}/v1/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ to: "+15551234567", text: "bench" }),
+      });
+      await res.arrayBuffer();
+      if (res.status === 202) latencies.push(performance.now() - started);
+      else if (res.status === 402) {
+        refused++;
+        await new Promise((r) => setTimeout(r, 300));
+      } else throw new Error(`spend-zone send answered ${res.status}`);
+    }
+    const after = (await stats(rt.gateway)).counters;
+    return {
+      sends,
+      refusedWhileWaitingForZavu: refused,
+      p50: +percentile(latencies, 50).toFixed(2),
+      p99: +percentile(latencies, 99).toFixed(2),
+      ledgerCallsPerSend: +((after.ledgerCalls - before.ledgerCalls) / sends).toFixed(3),
+    };
+  };
+  log("spend zones: far from every limit, then the strict zone (sequential sends)");
+  await measure(farToken);
+  await measure(strictToken); // warm both paths once
+  return { far: await measure(farToken), strict: await measure(strictToken) };
 }
 
 /** Work counted over every gateway round, per request (background refreshes included). */
@@ -155,6 +207,7 @@ const report = {
   },
   gatewayPerRequest: perRequest(main.runs.gateway),
   coldPath: main.coldPath,
+  spendZones: main.zones,
   adminListing: main.listing,
   caches: main.caches,
   scale,
@@ -178,6 +231,9 @@ const lines = [
   `hot path per request: ${JSON.stringify(report.gatewayPerRequest)}`,
   main.coldPath
     ? `cold path (${main.coldPath.tenants} never-seen tenants, sequential): p50 ${main.coldPath.p50} ms, p99 ${main.coldPath.p99} ms; per request ${JSON.stringify(main.coldPath.perRequest)}`
+    : "",
+  main.zones
+    ? `spend zones, ${main.zones.far.sends} sequential sends each: far from every limit p50 ${main.zones.far.p50} ms, p99 ${main.zones.far.p99} ms (ledger calls awaited per send ${main.zones.far.ledgerCallsPerSend}); strict zone p50 ${main.zones.strict.p50} ms, p99 ${main.zones.strict.p99} ms (ledger calls awaited per send ${main.zones.strict.ledgerCallsPerSend}; the strict zone adds ${(main.zones.strict.p50 - main.zones.far.p50).toFixed(2)} ms at p50)`
     : "",
   `admin listing (limit=100, ${N + COLD} tenants): first page ${f(main.listing.firstPageMs, 2)} ms, page at 90% ${f(main.listing.deepPageMs, 2)} ms`,
   `isolate caches at the end: ${Object.entries(main.caches)

@@ -57,6 +57,10 @@ function gatewayWorker(script) {
       ADMIN_TOKEN,
       UPSTREAM_TIMEOUT_MS: "10000",
     },
+    durableObjects: {
+      CONTROL: { className: "ControlPlane", useSQLite: true },
+      LEDGER: { className: "SpendLedger", useSQLite: true },
+    },
     outboundService: "stub",
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   };
@@ -186,4 +190,34 @@ export async function provisionTenants(mf, idps, count, offset = 0) {
       .sign(key);
   }
   return tenants;
+}
+
+/**
+ * A tenant whose credit limit the stub always reports 12 cents ahead of its spend: its ledger stays
+ * in the strict zone (every send reserves its cost through the ledger's Durable Object) without ever
+ * running out. Returns its token.
+ */
+export async function provisionStrictTenant(mf, idps) {
+  const { sealKey } = await import(resolve(OUT, "key-vault.mjs"));
+  const db = await mf.getD1Database("DB", "gateway");
+  const id = "tnt_benchstrict000000000000000";
+  const issuer = "https://strict.bench.example";
+  const now = Date.now();
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO tenants (id, name, status, credit_limit, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at)
+         VALUES (?, 'Bench strict', 'active', 1000000000, 'sa_strict', ?, 'key_strict', 'zv_live_sub_str', ?, ?)`,
+      )
+      .bind(id, await sealKey(KEK, id, "zv_live_sub_strict"), now, now),
+    db
+      .prepare("INSERT INTO tenant_identities (tenant_id, issuer, jwks, updated_at) VALUES (?, ?, ?, ?)")
+      .bind(id, issuer, JSON.stringify(idps.inlineJwks), now),
+  ]);
+  return new SignJWT({ sub: "bench-user" })
+    .setProtectedHeader({ alg: "RS256", kid: "bench-rs" })
+    .setIssuer(issuer)
+    .setIssuedAt()
+    .setExpirationTime("2h")
+    .sign(idps.rs.privateKey);
 }

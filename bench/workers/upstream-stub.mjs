@@ -23,11 +23,21 @@ const BALANCE = JSON.stringify({
   isSubAccount: true,
 });
 
+/** Sends of the strict-zone tenant so far: its reported limit stays 12 cents ahead of them. */
+let strictSends = 0;
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.hostname === "idp.bench") return new Response(env.JWKS, { headers: JSON_HEADERS });
     if (request.body) await request.arrayBuffer();
+    if (url.pathname === "/v1/sub-accounts/sa_strict/balance") {
+      const figures = { balance: 100_000_000, currency: "usd", creditLimit: strictSends + 12, totalSpent: strictSends };
+      return new Response(JSON.stringify(figures), { headers: JSON_HEADERS });
+    }
+    if (url.pathname === "/v1/messages" && request.headers.get("authorization") === "Bearer zv_live_sub_strict") {
+      strictSends++;
+    }
     if (url.pathname === "/v1/messages" && request.method === "POST")
       return new Response(MESSAGE, { status: 202, headers: JSON_HEADERS });
     if (url.pathname === "/v1/balance") return new Response(BALANCE, { headers: JSON_HEADERS });
