@@ -11,7 +11,6 @@ import type { AdminEnv } from "./routes/common";
 import { registerOnboardingLinkRoutes } from "./routes/onboarding-links";
 import { registerStatsRoutes } from "./routes/stats";
 import { registerTeamRoutes } from "./routes/team";
-import { registerTenantOpsRoutes } from "./routes/tenant-ops";
 import { registerTenantRoutes } from "./routes/tenants";
 
 const PUBLIC = new Set(["/admin/v1/openapi.json", "/admin/v1/docs"]);
@@ -58,7 +57,6 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
   });
 
   registerTenantRoutes(app);
-  registerTenantOpsRoutes(app);
   registerAuditRoutes(app);
   registerStatsRoutes(app);
   registerOnboardingLinkRoutes(app);

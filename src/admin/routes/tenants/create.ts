@@ -1,0 +1,52 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { idempotent } from "../../idempotency";
+import { createTenant } from "../../onboarding";
+import { presentTenant } from "../../present";
+import { provision } from "../../provisioning";
+import * as S from "../../schemas";
+import { type AdminEnv, errors, json } from "../common";
+
+const route = createRoute({
+  method: "post",
+  path: "/tenants",
+  summary: "Onboard a customer: create its Zavu sub-account, store its key encrypted, register its identity provider",
+  request: { body: json(S.CreateTenantSchema) },
+  responses: {
+    201: json(S.TenantEnvelope, "The active tenant"),
+    ...errors(
+      "invalid_request",
+      "unauthorized",
+      "conflict",
+      "invalid_state",
+      "idempotency_in_progress",
+      "idempotency_key_reused",
+      "upstream_error",
+      "upstream_unavailable",
+      "provisioning_incomplete",
+      "upstream_timeout",
+    ),
+  },
+});
+
+export function registerCreateTenant(app: OpenAPIHono<AdminEnv>) {
+  app.openapi(route, async (c) => {
+    const deps = c.var.admin;
+    const body = c.req.valid("json");
+    const outcome = await idempotent(
+      deps,
+      "tenants.create",
+      c.req.header("idempotency-key"),
+      body,
+      async (bind) => {
+        const tenant = await createTenant(deps, body, bind);
+        return { status: 201, body: { tenant: presentTenant(tenant, 0) } };
+      },
+      async (tenantId) => ({ status: 201, body: { tenant: presentTenant(await provision(deps, tenantId), 0) } }),
+    );
+    return c.json(
+      outcome.body as never,
+      outcome.status as 201,
+      outcome.replayed ? { "idempotent-replayed": "true" } : {},
+    );
+  });
+}

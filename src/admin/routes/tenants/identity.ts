@@ -1,0 +1,26 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { prepareIdentity } from "../../../identity/register";
+import { currentTotalSpent, replaceIdentity } from "../../lifecycle";
+import { presentTenant } from "../../present";
+import * as S from "../../schemas";
+import { type AdminEnv, errors, json } from "../common";
+
+const route = createRoute({
+  method: "put",
+  path: "/tenants/{id}/identity",
+  summary: "Replace how the tenant's identity provider signs its JWTs",
+  request: { params: S.IdParam, body: json(S.IdentityInputSchema) },
+  responses: {
+    200: json(S.TenantEnvelope, "The tenant with its new identity"),
+    ...errors("invalid_request", "unauthorized", "not_found", "conflict", "invalid_state", "idempotency_in_progress"),
+  },
+});
+
+export function registerReplaceIdentity(app: OpenAPIHono<AdminEnv>) {
+  app.openapi(route, async (c) => {
+    const deps = c.var.admin;
+    const identity = await prepareIdentity(c.req.valid("json"), { allowHttpJwks: deps.allowHttpJwks });
+    const tenant = await replaceIdentity(deps, c.req.valid("param").id, identity);
+    return c.json({ tenant: presentTenant(tenant, await currentTotalSpent(deps, tenant)) }, 200);
+  });
+}
