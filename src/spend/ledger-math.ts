@@ -113,6 +113,14 @@ export function outstanding(s: LedgerState, fallback?: number): number {
   return sum;
 }
 
+/** Cents of sends answered since the last refresh (what is held for sends not answered yet left out). */
+export function answeredSince(s: LedgerState, fallback?: number): number {
+  const estimate = estimateOf(s, fallback);
+  let sum = 0;
+  for (const e of Object.values(s.entries)) sum += e.known + e.unknownSends * estimate;
+  return sum;
+}
+
 /** Cents that may still be handed out (Infinity when there is no limit). */
 export function available(s: LedgerState, fallback?: number): number {
   return s.remaining === null ? Number.POSITIVE_INFINITY : s.remaining - outstanding(s, fallback);

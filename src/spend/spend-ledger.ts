@@ -4,6 +4,7 @@ import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
 import { ZavuMainAccount } from "../upstream/zavu-client";
 import {
+  answeredSince,
   applyRefresh,
   available,
   closeLease,
@@ -39,6 +40,8 @@ export interface LedgerSnapshot {
   limit: number | null;
   /** totalSpent at the last refresh plus what was handed out since (cents). */
   spent: number;
+  /** totalSpent at the last refresh plus the sends answered since (cents; leases' unused parts excluded). */
+  counted: number;
   available: number | null;
   estimate: number;
   refreshedAt: number;
@@ -158,6 +161,7 @@ export class SpendLedger extends DurableObject<Env> {
       kind: s.kind,
       limit: s.limit,
       spent: s.limit === null || left === Number.POSITIVE_INFINITY ? s.spent : s.limit - left,
+      counted: s.spent + answeredSince(s, this.fallbackEstimate()),
       available: left === Number.POSITIVE_INFINITY ? null : left,
       estimate: estimateOf(s, this.fallbackEstimate()),
       refreshedAt: s.refreshedAt,

@@ -10,6 +10,19 @@ export class TenantScans {
     private readonly counters: Counters,
   ) {}
 
+  /** Live tenants (active or suspended) with their sub-account and credit limit, a page after `after`. */
+  async live(opts: { after: string; limit: number }) {
+    this.counters.d1Queries++;
+    const { results } = await this.db
+      .prepare(
+        `SELECT id, sub_account_id, credit_limit FROM tenants
+         WHERE status IN ('active', 'inactive') AND sub_account_id IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
+      )
+      .bind(opts.after, opts.limit)
+      .all<{ id: string; sub_account_id: string; credit_limit: number | null }>();
+    return results.map((r) => ({ id: r.id, subAccountId: r.sub_account_id, creditLimit: r.credit_limit }));
+  }
+
   /** Tenants still `provisioning` that were created before `createdBefore`. */
   async provisioning(opts: { after: string; createdBefore: number; limit: number }) {
     this.counters.d1Queries++;

@@ -73,6 +73,7 @@ describe("the cron trigger", () => {
       ["reseal-keys", "ran"],
       ["reconcile-orphans", "ran"],
       ["rotate-keys", "disabled"], // KEY_ROTATION_DAYS = "0"
+      ["refresh-balances", "ran"],
     ]);
     const { jobs } = await status();
     expect(jobs.map((j: { name: string; passes: number; enabled: boolean }) => [j.name, j.passes, j.enabled])).toEqual([
@@ -81,6 +82,7 @@ describe("the cron trigger", () => {
       ["reseal-keys", 1, true],
       ["reconcile-orphans", 1, true],
       ["rotate-keys", 0, false],
+      ["refresh-balances", 1, true],
     ]);
   });
 });
