@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
 import { authenticateAdmin } from "./admin/auth";
 import type { AppVariables } from "./app-types";
+import { config } from "./config";
 import { createConsoleApp } from "./console/app";
 import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";
@@ -30,7 +31,7 @@ export function createApp(state: IsolateState): GatewayApp {
   app.get("/healthz", async (c) => {
     const deep = c.req.query("deep");
     if (deep === undefined || deep === "0" || deep === "false") return c.json({ status: "ok", version: VERSION });
-    await authenticateAdmin(c.req.header("authorization"), c.env.ADMIN_TOKEN ?? "");
+    await authenticateAdmin(c.req.header("authorization"), config(c.env).adminTokens);
     const { ok, checks } = await deepCheck(c.env, c.var.state.counters);
     return c.json({ status: ok ? "ok" : "degraded", version: VERSION, checks }, ok ? 200 : 503);
   });

@@ -1,5 +1,4 @@
 import type { Env } from "./env";
-import { type Keyring, keyringOf } from "./storage/key-vault";
 
 /** The gateway's vars, parsed once per isolate. */
 export interface Config {
@@ -11,6 +10,8 @@ export interface Config {
   maxBodyBytes: number;
   /** KEY_ENCRYPTION_KEY, and KEY_ENCRYPTION_KEY_PREVIOUS during a rotation. */
   keyring: Keyring;
+  /** ADMIN_TOKEN: one token, or two during a rotation; null when unset or shorter than 16 characters. */
+  adminTokens: readonly string[] | null;
 }
 
 const parsed = new WeakMap<Env, Config>();
@@ -34,8 +35,34 @@ export function config(env: Env): Config {
       upstreamTimeoutMs: positiveInt(env.UPSTREAM_TIMEOUT_MS, 10_000),
       maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, 1_048_576),
       keyring: keyringOf(env),
+      adminTokens: adminTokensOf(env.ADMIN_TOKEN),
     };
     parsed.set(env, cfg);
   }
   return cfg;
+}
+
+function adminTokensOf(raw: string | undefined): readonly string[] | null {
+  const tokens = (raw ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  return tokens.length > 0 && tokens.length <= 2 && tokens.every((t) => t.length >= 16) ? tokens : null;
+}
+
+/** The key-encryption keys (src/storage/key-vault.ts seals with the current one, opens with either). */
+export interface Keyring {
+  /** Base64 of 32 bytes: seals everything new. */
+  current: string;
+  /** Keys that may still have sealed stored ciphertexts; they only open. */
+  previous: string[];
+}
+
+/** The keyring an env describes: KEY_ENCRYPTION_KEY, plus KEY_ENCRYPTION_KEY_PREVIOUS when set. */
+export function keyringOf(env: { KEY_ENCRYPTION_KEY: string; KEY_ENCRYPTION_KEY_PREVIOUS?: string }): Keyring {
+  const previous = (env.KEY_ENCRYPTION_KEY_PREVIOUS ?? "").trim();
+  return {
+    current: env.KEY_ENCRYPTION_KEY,
+    previous: previous && previous !== env.KEY_ENCRYPTION_KEY ? [previous] : [],
+  };
 }

@@ -43,6 +43,7 @@ export const ERRORS = {
     message: "Zavu refused this tenant's credentials; the gateway will reload them.",
   },
   upstream_error: { status: 502, message: "Zavu refused the operation." },
+  not_configured: { status: 503, message: "This gateway is not configured for this call." },
   provisioning_incomplete: { status: 503, message: "Provisioning was interrupted; retry or repair." },
   key_rotation_incomplete: { status: 503, message: "Key rotation was interrupted; the tenant keeps its key. Retry." },
   propagation_pending: {

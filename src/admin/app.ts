@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../errors";
 import { VERSION } from "../version";
-import { authenticateAdmin } from "./auth";
+import { adminAuth } from "./auth";
 import { adminDeps } from "./deps";
 import { docsPage } from "./docs-page";
 import { logAdminCall } from "./log";
@@ -12,8 +12,6 @@ import { registerOnboardingLinkRoutes } from "./routes/onboarding-links";
 import { registerStatsRoutes } from "./routes/stats";
 import { registerTeamRoutes } from "./routes/team";
 import { registerTenantRoutes } from "./routes/tenants";
-
-const PUBLIC = new Set(["/admin/v1/openapi.json", "/admin/v1/docs"]);
 
 /** Adds routes to the admin app (behind its auth, in its OpenAPI document) from a feature folder above admin/. */
 export type AdminRoutes = (app: OpenAPIHono<AdminEnv>) => void;
@@ -45,24 +43,7 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
 
   app.use(logAdminCall);
 
-  app.use(async (c, next) => {
-    if (PUBLIC.has(c.req.path)) return next();
-    const actor = await authenticateAdmin(
-      c.req.header("authorization"),
-      c.env.ADMIN_TOKEN ?? "",
-      c.req.header("x-admin-actor"),
-    );
-    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, actor));
-    await next();
-  });
-
-  registerTenantRoutes(app);
-  registerAuditRoutes(app);
-  registerStatsRoutes(app);
-  registerOnboardingLinkRoutes(app);
-  registerTeamRoutes(app);
-  for (const register of extensions) register(app);
-
+  // Public: the API's own description. Registered before the authentication, which guards every route after it.
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -76,5 +57,19 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
     security: [{ AdminToken: [] }],
   });
   app.get("/docs", () => docsPage("/admin/v1/openapi.json", "Zavu gateway admin API"));
+
+  app.use(adminAuth({ actorHeader: "x-admin-actor" }));
+  app.use(async (c, next) => {
+    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, c.var.actor!));
+    await next();
+  });
+
+  registerTenantRoutes(app);
+  registerAuditRoutes(app);
+  registerStatsRoutes(app);
+  registerOnboardingLinkRoutes(app);
+  registerTeamRoutes(app);
+  for (const register of extensions) register(app);
+
   return app;
 }

@@ -5,6 +5,7 @@ import { type AdminDeps, adminDeps } from "../admin/deps";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../admin/lifecycle";
 import { createOnboardingLink, revokeOnboardingLink } from "../admin/onboarding-links";
 import type { AppVariables } from "../app-types";
+import { config } from "../config";
 import type { Env } from "../env";
 import { ApiError, apiError, toErrorResponse } from "../errors";
 import { pageSecurity } from "../ui/security";
@@ -83,7 +84,7 @@ export function createConsoleApp() {
     }),
   );
   app.use("/f/*", async (c, next) => {
-    const actor = await authenticateAdmin(c.req.header("authorization"), c.env.ADMIN_TOKEN ?? "", "console");
+    const actor = await authenticateAdmin(c.req.header("authorization"), config(c.env).adminTokens, "console");
     c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, actor));
     await next();
   });

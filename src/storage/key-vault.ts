@@ -1,4 +1,7 @@
+import type { Keyring } from "../config";
 import { base64ToBytes, bytesToBase64Url } from "../lib/encoding";
+
+export { type Keyring, keyringOf } from "../config";
 
 /**
  * Seals Zavu sub-account keys with AES-256-GCM under a key-encryption key (KEK). The tenant id
@@ -10,13 +13,6 @@ import { base64ToBytes, bytesToBase64Url } from "../lib/encoding";
  * opens what it sealed until the re-seal job (src/maintenance) has moved everything over.
  * Ciphertexts from before KEK ids (bare base64url) still open: current key first, then previous.
  */
-export interface Keyring {
-  /** Base64 of 32 bytes: seals everything new. */
-  current: string;
-  /** Keys that may still have sealed stored ciphertexts; they only open. */
-  previous: string[];
-}
-
 interface ImportedKek {
   id: string;
   key: CryptoKey;
@@ -45,15 +41,6 @@ function importKek(kekBase64: string): Promise<ImportedKek> {
     imported.set(kekBase64, kek);
   }
   return kek;
-}
-
-/** The keyring an env describes: KEY_ENCRYPTION_KEY, plus KEY_ENCRYPTION_KEY_PREVIOUS when set. */
-export function keyringOf(env: { KEY_ENCRYPTION_KEY: string; KEY_ENCRYPTION_KEY_PREVIOUS?: string }): Keyring {
-  const previous = (env.KEY_ENCRYPTION_KEY_PREVIOUS ?? "").trim();
-  return {
-    current: env.KEY_ENCRYPTION_KEY,
-    previous: previous && previous !== env.KEY_ENCRYPTION_KEY ? [previous] : [],
-  };
 }
 
 function ringFor(kek: string | Keyring): Keyring {

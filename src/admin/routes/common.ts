@@ -5,7 +5,7 @@ import { ERRORS, type ErrorCode } from "../../errors";
 import type { AdminDeps } from "../deps";
 import { ErrorSchema } from "../schemas";
 
-export type AdminEnv = { Bindings: Env; Variables: AppVariables & { admin: AdminDeps } };
+export type AdminEnv = { Bindings: Env; Variables: AppVariables & { admin: AdminDeps; actor?: string } };
 
 export function json<T extends z.ZodType>(schema: T, description = "") {
   return { content: { "application/json": { schema } }, description, required: true };
