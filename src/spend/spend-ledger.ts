@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { alertSink } from "../alerts/emit";
 import { config } from "../config";
 import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
@@ -9,6 +10,7 @@ import {
   available,
   closeLease,
   estimateOf,
+  expire,
   type Grant,
   grant,
   hasClosed,
@@ -25,8 +27,11 @@ import {
   settle,
 } from "./ledger-math";
 
-/** Which budget a ledger guards: the team's balance, or one tenant's credit limit. */
-export type LedgerSubject = { kind: "team" } | { kind: "tenant"; tenantId: string; subAccountId: string };
+/** Which budget a ledger guards: the team's balance, one tenant's credit limit, or one tenant's sends on one UTC day. */
+export type LedgerSubject =
+  | { kind: "team" }
+  | { kind: "tenant"; tenantId: string; subAccountId: string }
+  | { kind: "quota"; tenantId: string; day: string; limit: number };
 
 /** What an isolate hands back with a lease: what was spent under it, and the estimates of sends still in flight. */
 export interface LeaseReturn extends LeaseUse {
@@ -48,6 +53,21 @@ export interface LedgerSnapshot {
 }
 
 const STATE_KEY = "state";
+/** A day's quota ledger deletes itself this long after its day ended. */
+const QUOTA_KEEP_MS = 2 * 86_400_000;
+/** What share of a credit limit, counted, makes a tenant.credit.threshold alert (once each per limit). */
+const CREDIT_THRESHOLDS = [80, 100];
+
+/** What alerts a ledger has sent, kept with its state so each goes out once. */
+interface AlertMarks {
+  /** Credit thresholds crossed under this limit. */
+  limit: number | null;
+  credit: number[];
+  /** The team's balance is under TEAM_BALANCE_LOW_CENTS (alerted once until it rises above again). */
+  low: boolean;
+  /** How many times it went low: each time is one team.balance.low event. */
+  lowEpisodes: number;
+}
 /** KV copy for listings (admin, console) that must not call a Durable Object per row. */
 export const snapshotKey = (tenantId: string) => `spend:${tenantId}`;
 
@@ -61,6 +81,7 @@ export const snapshotKey = (tenantId: string) => `spend:${tenantId}`;
 export class SpendLedger extends DurableObject<Env> {
   private state: LedgerState | null = null;
   private subject: LedgerSubject | null = null;
+  private marks: AlertMarks | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly counters = createCounters();
 
@@ -72,19 +93,95 @@ export class SpendLedger extends DurableObject<Env> {
     if (!this.subject) {
       this.subject = subject;
       this.ctx.storage.kv.put("subject", subject);
+      if (subject.kind === "quota") {
+        const dayEnds = Date.parse(`${subject.day}T00:00:00Z`) + 86_400_000;
+        void this.ctx.storage.setAlarm(dayEnds + QUOTA_KEEP_MS);
+      }
     }
+    // A quota's limit comes with every call (the tenant's plan): a changed one applies at once.
+    if (subject.kind === "quota" && this.state.limit !== subject.limit) setLimit(this.state, subject.limit);
     this.state.graceMs = config(this.env).upstreamTimeoutMs + 2_000;
     return this.state;
   }
 
   private save(): void {
-    if (this.state) this.ctx.storage.kv.put(STATE_KEY, this.state);
+    if (!this.state) return;
+    this.ctx.storage.kv.put(STATE_KEY, this.state);
+    this.checkAlerts();
+  }
+
+  /** A quota ledger's day is long over: it deletes itself. */
+  override async alarm(): Promise<void> {
+    if (this.ctx.storage.kv.get<LedgerSubject>("subject")?.kind !== "quota") return;
+    this.state = null;
+    this.subject = null;
+    await this.ctx.storage.deleteAll();
+  }
+
+  /**
+   * tenant.credit.threshold when what is counted crosses 80 % and 100 % of the credit limit (once each
+   * per limit), team.balance.low when Zavu's balance falls under TEAM_BALANCE_LOW_CENTS (once per fall).
+   * The mark is kept with the state; an event sent twice (a crash between) has the same id, so it is one.
+   */
+  private checkAlerts(): void {
+    const s = this.state!;
+    const subject = this.subject;
+    if (!subject || subject.kind === "quota") return;
+    this.marks ??= this.ctx.storage.kv.get<AlertMarks>("alerts") ?? {
+      limit: null,
+      credit: [],
+      low: false,
+      lowEpisodes: 0,
+    };
+    const marks = this.marks;
+    const before = JSON.stringify(marks);
+    const events: Parameters<ReturnType<typeof alertSink>["emit"]>[0][] = [];
+    if (subject.kind === "tenant") {
+      if (marks.limit !== s.limit) {
+        marks.limit = s.limit;
+        marks.credit = [];
+      }
+      if (s.limit !== null && s.limit > 0) {
+        const counted = s.spent + answeredSince(s, this.fallbackEstimate());
+        for (const threshold of CREDIT_THRESHOLDS) {
+          const crossed = counted * 100 >= s.limit * threshold || (threshold === 100 && s.exhausted !== null);
+          if (!crossed || marks.credit.includes(threshold)) continue;
+          marks.credit.push(threshold);
+          events.push({
+            type: "tenant.credit.threshold",
+            tenantId: subject.tenantId,
+            data: { tenantId: subject.tenantId, threshold, creditLimitCents: s.limit, spentCents: counted },
+            once: `tenant.credit.threshold:${subject.tenantId}:${s.limit}:${threshold}`,
+          });
+        }
+      }
+    } else {
+      const threshold = Number(this.env.TEAM_BALANCE_LOW_CENTS);
+      if (s.remaining !== null && s.refreshedAt > 0 && Number.isSafeInteger(threshold) && threshold > 0) {
+        const low = s.remaining < threshold;
+        if (low && !marks.low) {
+          marks.lowEpisodes++;
+          events.push({
+            type: "team.balance.low",
+            tenantId: null,
+            data: { balanceCents: s.remaining, thresholdCents: threshold },
+            once: `team.balance.low:${marks.lowEpisodes}`,
+          });
+        }
+        marks.low = low;
+      }
+    }
+    if (JSON.stringify(marks) !== before) this.ctx.storage.kv.put("alerts", marks);
+    if (events.length === 0) return;
+    const sink = alertSink(this.env, this.counters);
+    this.ctx.waitUntil(Promise.all(events.map((e) => sink.emit(e))).catch(() => undefined));
   }
 
   /** A lease (or the news that this budget is in its strict zone, or exhausted); closes the leases handed back. */
   async acquire(subject: LedgerSubject, holder: string, returned: LeaseReturn[] = []): Promise<Grant> {
     const s = this.load(subject);
     const now = Date.now();
+    if (s.kind === "quota") expire(s, now);
     for (const lease of returned) {
       closeLease(s, lease.id, lease, now);
       if (lease.maxCost > 0) learnCost(s, lease.maxCost);
@@ -117,7 +214,7 @@ export class SpendLedger extends DurableObject<Env> {
    */
   private async refreshBeforeRefusing(): Promise<boolean> {
     const s = this.state!;
-    if (Date.now() - s.refreshedAt < 250 || !hasClosed(s)) return false;
+    if (s.kind === "quota" || Date.now() - s.refreshedAt < 250 || !hasClosed(s)) return false;
     await this.refresh().catch(() => undefined);
     return true;
   }
@@ -173,12 +270,16 @@ export class SpendLedger extends DurableObject<Env> {
     return Number.isSafeInteger(n) && n > 0 ? n : undefined;
   }
 
+  /** Zavu is asked for money ledgers only: a quota's own count is the truth. */
   private async refreshIfDue(now: number): Promise<void> {
-    if (this.state && refreshDue(this.state, now, this.fallbackEstimate())) await this.refresh().catch(() => undefined);
+    if (this.state && this.state.kind !== "quota" && refreshDue(this.state, now, this.fallbackEstimate())) {
+      await this.refresh().catch(() => undefined);
+    }
   }
 
   /** One refresh at a time; callers that need one while it runs wait for the same answer. */
   private refresh(): Promise<void> {
+    if (this.subject?.kind === "quota") return Promise.resolve();
     this.refreshing ??= this.fetchFigures().finally(() => {
       this.refreshing = null;
     });
@@ -194,7 +295,7 @@ export class SpendLedger extends DurableObject<Env> {
     if (subject.kind === "team") {
       const { balance } = await zavu.teamBalance();
       applyRefresh(s, { remaining: balance }, startedAt);
-    } else {
+    } else if (subject.kind === "tenant") {
       const b = await zavu.getBalance(subject.subAccountId);
       const limit = b.creditLimit || null;
       const spent = b.totalSpent ?? 0;
