@@ -11,6 +11,7 @@ export interface LedgerApi {
   reserve(subject: LedgerSubject, holder: string): Promise<Reservation>;
   settle(subject: LedgerSubject, id: string, cost: number | null, refused?: RefusalCode): Promise<void>;
   exhausted(subject: LedgerSubject, code: RefusalCode): Promise<void>;
+  release(subject: LedgerSubject, lease: LeaseReturn): Promise<void>;
 }
 
 interface Lease {
@@ -91,6 +92,14 @@ const EXPIRY_MARGIN_MS = 1_000;
 const RECHECK_MS = 2_000;
 /** How long a refusal stands in this isolate before it asks the ledger again (which refreshes from Zavu first). */
 const REFUSAL_RECHECK_MS = 500;
+/**
+ * A quota lease goes back to its ledger this long before it expires, from the request that took it
+ * (waitUntil lasts 30 s after the answer): a quota has no outside truth to correct a lease nobody
+ * reports, so only an isolate that dies forfeits what it held.
+ */
+const HAND_BACK_BEFORE_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Admission against the money the gateway guards, for one isolate: the team's balance, and the
@@ -233,13 +242,7 @@ export class Budgets {
   private acquire(budget: Budget, ctx: BudgetContext): Promise<void> {
     budget.acquiring ??= (async () => {
       const retired = budget.retired.splice(0);
-      const returned = retired.map((l) => ({
-        id: l.id,
-        known: l.known,
-        unknownSends: l.unknownSends,
-        inFlight: l.inFlight,
-        maxCost: this.maxCost,
-      }));
+      const returned = retired.map((l) => this.returnOf(l));
       let grant: Grant;
       try {
         grant = await ctx.ledger(budget.subject).acquire(budget.subject, this.holder, returned);
@@ -269,6 +272,10 @@ export class Budgets {
           budget.lease = lease;
         }
         budget.mode = "lease";
+        if (budget.subject.kind === "quota") {
+          const wait = Math.max(0, lease.expiresAt - now - HAND_BACK_BEFORE_MS);
+          ctx.waitUntil(sleep(wait).then(() => this.handBack(budget, lease, ctx)));
+        }
       } else if (grant.mode === "refused") {
         this.refuse(budget, grant.code);
       } else {
@@ -279,6 +286,30 @@ export class Budgets {
       budget.acquiring = null;
     });
     return budget.acquiring;
+  }
+
+  private returnOf(l: Lease): LeaseReturn {
+    return { id: l.id, known: l.known, unknownSends: l.unknownSends, inFlight: l.inFlight, maxCost: this.maxCost };
+  }
+
+  /** A quota lease near its expiry, still held here (unused, or retired and not reported yet): back to the ledger. */
+  private async handBack(budget: Budget, lease: Lease, ctx: BudgetContext): Promise<void> {
+    if (budget.lease === lease) {
+      budget.lease = budget.next;
+      budget.next = null;
+      if (!budget.lease) budget.mode = "unknown";
+    } else if (budget.next === lease) {
+      budget.next = null;
+    } else {
+      const at = budget.retired.indexOf(lease);
+      if (at < 0) return; // reported with a lease request already
+      budget.retired.splice(at, 1);
+    }
+    this.counters.ledgerCallsBackground++;
+    await ctx
+      .ledger(budget.subject)
+      .release(budget.subject, this.returnOf(lease))
+      .catch(() => budget.retired.push(lease)); // reported with the next lease request instead
   }
 
   private refuse(budget: Budget, code: RefusalCode, hard = false): void {

@@ -157,17 +157,20 @@ export class WebhookRepo {
   async emit(
     event: { id: string; type: string; tenantId: string | null; payload: string },
     now: number,
-    onlyWebhook?: string,
+    only?: { webhookId: string; dueAt: number },
   ): Promise<number> {
-    const [, deliveries] = await this.counted(this.db.batch(this.emitStatements(event, now, onlyWebhook)));
+    const [, deliveries] = await this.counted(this.db.batch(this.emitStatements(event, now, only)));
     return deliveries?.meta.changes ?? 0;
   }
 
-  /** emit's statements, to commit with the change the event announces. */
+  /**
+   * emit's statements, to commit with the change the event announces. `only`: one webhook, whatever it
+   * subscribed to, with its first attempt due then (a test event, which its caller attempts itself).
+   */
   emitStatements(
     event: { id: string; type: string; tenantId: string | null; payload: string },
     now: number,
-    onlyWebhook?: string,
+    only?: { webhookId: string; dueAt: number },
   ): D1PreparedStatement[] {
     return [
       this.db
@@ -178,12 +181,12 @@ export class WebhookRepo {
       this.db
         .prepare(
           `INSERT OR IGNORE INTO webhook_deliveries (id, webhook_id, event_id, status, attempts, next_attempt_at, created_at)
-           SELECT 'dlv_' || lower(hex(randomblob(13))), w.id, ?1, 'pending', 0, ?2, ?2 FROM webhooks w
+           SELECT 'dlv_' || lower(hex(randomblob(13))), w.id, ?1, 'pending', 0, COALESCE(?5, ?2), ?2 FROM webhooks w
            WHERE w.deleted_at IS NULL
              AND (?4 IS NULL OR w.id = ?4)
              AND (?4 IS NOT NULL OR EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?3))`,
         )
-        .bind(event.id, now, event.type, onlyWebhook ?? null),
+        .bind(event.id, now, event.type, only?.webhookId ?? null, only?.dueAt ?? null),
     ];
   }
 
