@@ -199,7 +199,7 @@ describe("admin: onboarding", () => {
     expect(
       (await admin("POST", "/tenants", { body: tenantBody({ issuer: shared.issuer, jwks: shared.jwks() }) })).status,
     ).toBe(409);
-    void tenant;
+    expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.externalId).toBe("dup-ext"); // untouched
   });
 
   it("replays the first result for a retried Idempotency-Key and refuses a different body with it", async () => {
