@@ -143,7 +143,10 @@ describe("customer edge: bodies, upstream failures and timeouts", () => {
       for (const res of [edge, listing]) {
         const text = await res.text();
         expect(res.status).toBe(500);
-        expect(JSON.parse(text)).toEqual({ code: "internal_error", message: "The gateway failed to handle this request." });
+        expect(JSON.parse(text)).toEqual({
+          code: "internal_error",
+          message: "The gateway failed to handle this request.",
+        });
         expect(text).not.toMatch(/at .*\.(ts|js):\d+|D1_ERROR|SQLITE|tenant_identities/i);
       }
     } finally {
