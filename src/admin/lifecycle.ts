@@ -3,7 +3,7 @@ import { apiError } from "../errors";
 import { assertIdentityFree } from "../identity/register";
 import { snapshotKey } from "../spend/spend-ledger";
 import { sealKey } from "../storage/key-vault";
-import type { IdentityConfig, TenantRecord } from "../storage/tenants";
+import { type IdentityConfig, type TenantRecord, writeRefusal } from "../storage/tenants";
 import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
 import { type AdminDeps, audit } from "./deps";
 import { assigningIdentity } from "./identity-writes";
@@ -114,7 +114,7 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
       [{ kind: changes.status ? "tenant.status" : "tenant.update", tenantId: id, issuers: [] }],
     );
   } catch (err) {
-    if (String(err).includes("UNIQUE")) throw apiError("conflict", "This externalId belongs to another tenant.");
+    if (writeRefusal(err) === "unique") throw apiError("conflict", "This externalId belongs to another tenant.");
     throw err;
   }
   return loadTenant(deps, id);
