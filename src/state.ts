@@ -11,8 +11,10 @@ import { UsageRecorder } from "./usage/recorder";
 /**
  * Everything a gateway isolate keeps in memory between requests, in one object created once per
  * isolate (src/index.ts) and passed down: caches, counters, the control-plane epoch, the leases it
- * holds. Nothing else in src/ keeps module state. What each part may cache, and for how long, is
- * stated where it is defined; GET /admin/v1/stats reports all of it.
+ * holds. Nothing else in src/ keeps data in module memory; the only module-level memos are of the
+ * immutable configuration (vars parsed per env in config.ts, routes compiled in edge/routes.ts, keys
+ * imported in storage/key-vault.ts). What each part may cache, and for how long, is stated where it
+ * is defined; GET /admin/v1/stats reports all of it.
  */
 export interface IsolateState {
   clock: Clock;

@@ -3,7 +3,13 @@ import { apiError } from "../errors";
 import { assertIdentityFree } from "../identity/register";
 import { snapshotKey } from "../spend/spend-ledger";
 import { sealKey } from "../storage/key-vault";
-import type { IdentityConfig, PlanOverrides, TenantRecord, TenantStatus } from "../storage/tenants";
+import {
+  type IdentityConfig,
+  type PlanOverrides,
+  type TenantRecord,
+  type TenantStatus,
+  writeRefusal,
+} from "../storage/tenants";
 import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
 import { type AdminDeps, audit } from "./deps";
 import { assigningIdentity } from "./identity-writes";
@@ -132,7 +138,7 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
       [{ kind: changes.status ? "tenant.status" : "tenant.update", tenantId: id, issuers: [] }],
     );
   } catch (err) {
-    if (String(err).includes("UNIQUE")) throw apiError("conflict", "This externalId belongs to another tenant.");
+    if (writeRefusal(err) === "unique") throw apiError("conflict", "This externalId belongs to another tenant.");
     throw err;
   }
   if (alerts.length > 0) await deps.alerts.kick().catch(() => undefined);

@@ -1,6 +1,7 @@
 import { apiError } from "../errors";
 import type { Counters } from "../lib/counters";
 import { readLimited } from "../lib/read-limited";
+import { UpstreamError, upstreamFetch } from "../upstream/upstream-fetch";
 
 /**
  * The only request headers Zavu sees from a customer: what the official SDK sends. Everything
@@ -121,21 +122,16 @@ export async function forward(request: Request, url: URL, opts: ForwardOptions):
   // The client's own preference: a client that sent none must not receive a compressed answer.
   headers.set("accept-encoding", request.headers.get("accept-encoding") ?? "identity");
   const body = await boundedBody(request, opts.maxBodyBytes);
-  opts.counters.upstreamCalls++;
   let upstream: Response;
   try {
-    upstream = await fetch(`${opts.upstreamBase}${url.pathname}${url.search}`, {
-      method: request.method,
-      headers,
-      body,
-      redirect: "manual",
-      signal: AbortSignal.timeout(opts.timeoutMs),
-    });
+    upstream = await upstreamFetch(
+      `${opts.upstreamBase}${url.pathname}${url.search}`,
+      { method: request.method, headers, body },
+      opts,
+    );
   } catch (err) {
-    if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-      throw apiError("upstream_timeout", `Zavu did not answer within ${opts.timeoutMs} ms.`);
-    }
-    throw apiError("upstream_unavailable", "Zavu could not be reached.");
+    if (!(err instanceof UpstreamError)) throw err;
+    throw apiError(err.kind === "timeout" ? "upstream_timeout" : "upstream_unavailable", err.message);
   }
   return new Response(upstream.body, {
     status: upstream.status,

@@ -15,3 +15,14 @@ export class SteppedClock implements Clock {
     this.offset += ms;
   }
 }
+
+/** A clock that moves only when told: for unit tests that check behaviour at exact boundaries. */
+export class ManualClock implements Clock {
+  constructor(private time = 1_000_000) {}
+  now(): number {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}

@@ -9,7 +9,7 @@ import { DiscoveryError, discoverIssuer, type IssuerKeys, loadIssuerKeys } from 
 import { type IdentityInput, prepareIdentity } from "../identity/register";
 import type { IsolateState } from "../state";
 import { type LinkRecord, LinkRepo } from "../storage/onboarding-links";
-import type { IdentityConfig, TenantRecord } from "../storage/tenants";
+import { type IdentityConfig, type TenantRecord, writeRefusal } from "../storage/tenants";
 import { checkToken, type TokenReport } from "./checks";
 
 /** Failed discoveries, tests and activations per link and window; then 429 until the window ends. */
@@ -157,7 +157,7 @@ function failedChecks(report: TokenReport): ApiError {
 
 /** Maps a failed completion statement (the link changed under us) to why the link is gone. */
 async function goneAfterRace(open: OpenLink, err: unknown): Promise<never> {
-  if (!String(err).includes("CHECK constraint failed")) throw err;
+  if (writeRefusal(err) !== "check") throw err;
   const now = await open.repo.get(open.link.id);
   throw (now && linkGone(now)) ?? apiError("link_used");
 }

@@ -149,13 +149,14 @@ export function newTenantId(now = Date.now()): string {
   return `tnt_${time}${[...random].map((b) => ALPHABET[b % 32]).join("")}`;
 }
 
-/** What a failed D1 write was refused for, read from the constraint or trigger that refused it. */
-export type WriteRefusal = "unique" | "identity_conflict" | "identity_quarantined";
+/** What a failed D1 write was refused for, read from the constraint or trigger that refused it (the one place). */
+export type WriteRefusal = "unique" | "check" | "identity_conflict" | "identity_quarantined";
 
 export function writeRefusal(err: unknown): WriteRefusal | null {
   const text = String(err instanceof Error ? err.message : err);
   if (text.includes("identity_quarantined")) return "identity_quarantined";
   if (text.includes("identity_conflict")) return "identity_conflict";
   if (text.includes("UNIQUE constraint failed")) return "unique";
+  if (text.includes("CHECK constraint failed")) return "check";
   return null;
 }

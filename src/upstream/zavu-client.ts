@@ -1,17 +1,7 @@
 import type { Counters } from "../lib/counters";
+import { UpstreamError, upstreamFetch } from "./upstream-fetch";
 
-/** A failed upstream call: an HTTP error from Zavu, a timeout, or no connection. */
-export class UpstreamError extends Error {
-  constructor(
-    readonly kind: "http" | "timeout" | "network",
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "UpstreamError";
-  }
-}
+export { UpstreamError } from "./upstream-fetch";
 
 export interface SubAccount {
   id: string;
@@ -51,24 +41,14 @@ export async function zavuCall<T>(
   path: string,
   opts: { body?: unknown; timeoutMs: number; counters: Counters; requestId?: string },
 ): Promise<T> {
-  opts.counters.upstreamCalls++;
   const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, accept: "application/json" };
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   if (opts.requestId) headers["x-request-id"] = opts.requestId;
-  let res: Response;
-  try {
-    res = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      signal: AbortSignal.timeout(opts.timeoutMs),
-    });
-  } catch (err) {
-    if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-      throw new UpstreamError("timeout", 504, "upstream_timeout", `Zavu did not answer within ${opts.timeoutMs} ms.`);
-    }
-    throw new UpstreamError("network", 502, "upstream_unavailable", "Zavu could not be reached.");
-  }
+  const res = await upstreamFetch(
+    `${base}${path}`,
+    { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) },
+    opts,
+  );
   const text = await res.text();
   let parsed: unknown;
   try {

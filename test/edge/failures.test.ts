@@ -2,7 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import gateway from "../../src/index";
-import { clock, expectApiError, gatewayClient, gatewayFetch } from "../helpers/gateway";
+import { ADMIN_TOKEN } from "../helpers/admin";
+import { clock, expectApiError, gatewayClient, gatewayFetch, newIsolate } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
 import { MAIN_KEY, sandbox, zavu } from "../helpers/sandbox";
 import { insertTenant } from "../helpers/tenants";
@@ -134,11 +135,24 @@ describe("customer edge: bodies, upstream failures and timeouts", () => {
     await expectApiError(client.balance.retrieve(), 502, "upstream_auth_failed");
   });
 
-  it("never answers with a stack trace", async () => {
-    const res = await gatewayFetch("/v1/messages", { method: "POST", headers: await auth(), body: "{not json" });
-    const text = await res.text();
-    expect(res.status).toBe(400); // Zavu's own validation error, passed through
-    expect(text).not.toMatch(/at .*\.ts:\d+/);
-    void tenant;
+  it("never answers with a stack trace: its own database failing is a bare 500 internal_error, on /v1 and /admin/v1", async () => {
+    // The gateway's own storage fails (its identities table gone): nothing Zavu or the client did.
+    await env.DB.prepare("ALTER TABLE tenant_identities RENAME TO tenant_identities_away").run();
+    try {
+      const cold = newIsolate(); // nothing cached: the token must be looked up in D1
+      const edge = await cold.fetch("/v1/messages", { method: "POST", headers: await auth(), body: "{}" });
+      const listing = await cold.fetch("/admin/v1/tenants", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      for (const res of [edge, listing]) {
+        const text = await res.text();
+        expect(res.status).toBe(500);
+        expect(JSON.parse(text)).toEqual({
+          code: "internal_error",
+          message: "The gateway failed to handle this request.",
+        });
+        expect(text).not.toMatch(/at .*\.(ts|js):\d+|D1_ERROR|SQLITE|tenant_identities/i);
+      }
+    } finally {
+      await env.DB.prepare("ALTER TABLE tenant_identities_away RENAME TO tenant_identities").run();
+    }
   });
 });

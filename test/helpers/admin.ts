@@ -1,4 +1,5 @@
 import { gatewayFetch } from "./gateway";
+import { TestIdp } from "./idp";
 
 export const ADMIN_TOKEN = "test-admin-token-a";
 export const ADMIN_TOKEN_NEXT = "test-admin-token-b";
@@ -37,4 +38,19 @@ export async function admin<T = any>(
 
 export function tenantBody(identity: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return { name: "Acme Corp", identity, ...extra };
+}
+
+/** An identity provider of its own for one test (a fresh issuer). */
+export function newIdp(alg: "ES256" | "RS256" | "EdDSA" = "ES256") {
+  return TestIdp.create(`https://${crypto.randomUUID()}.idp.example`, alg);
+}
+
+/** Onboards a tenant through the admin API (inline JWKS); returns it and its identity provider. */
+export async function createTenant(extra: Record<string, unknown> = {}, identityExtra: Record<string, unknown> = {}) {
+  const idp = await newIdp();
+  const res = await admin("POST", "/tenants", {
+    body: tenantBody({ issuer: idp.issuer, jwks: idp.jwks(), ...identityExtra }, extra),
+  });
+  if (res.status !== 201) throw new Error(`create tenant: ${res.status} ${res.text}`);
+  return { tenant: res.body.tenant, idp };
 }
