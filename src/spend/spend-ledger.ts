@@ -4,6 +4,7 @@ import { config } from "../config";
 import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
 import { ZavuMainAccount } from "../upstream/zavu-client";
+import { type AlertMarks, dueAlerts, noMarks } from "./ledger-alerts";
 import {
   answeredSince,
   applyRefresh,
@@ -55,19 +56,6 @@ export interface LedgerSnapshot {
 const STATE_KEY = "state";
 /** A day's quota ledger deletes itself this long after its day ended. */
 const QUOTA_KEEP_MS = 2 * 86_400_000;
-/** What share of a credit limit, counted, makes a tenant.credit.threshold alert (once each per limit). */
-const CREDIT_THRESHOLDS = [80, 100];
-
-/** What alerts a ledger has sent, kept with its state so each goes out once. */
-interface AlertMarks {
-  /** Credit thresholds crossed under this limit. */
-  limit: number | null;
-  credit: number[];
-  /** The team's balance is under TEAM_BALANCE_LOW_CENTS (alerted once until it rises above again). */
-  low: boolean;
-  /** How many times it went low: each time is one team.balance.low event. */
-  lowEpisodes: number;
-}
 /** KV copy for listings (admin, console) that must not call a Durable Object per row. */
 export const snapshotKey = (tenantId: string) => `spend:${tenantId}`;
 
@@ -118,60 +106,18 @@ export class SpendLedger extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
   }
 
-  /**
-   * tenant.credit.threshold when what is counted crosses 80 % and 100 % of the credit limit (once each
-   * per limit), team.balance.low when Zavu's balance falls under TEAM_BALANCE_LOW_CENTS (once per fall).
-   * The mark is kept with the state; an event sent twice (a crash between) has the same id, so it is one.
-   */
+  /** Alerts the state now calls for (see dueAlerts), marked as sent with the state, emitted in the background. */
   private checkAlerts(): void {
-    const s = this.state!;
     const subject = this.subject;
     if (!subject || subject.kind === "quota") return;
-    this.marks ??= this.ctx.storage.kv.get<AlertMarks>("alerts") ?? {
-      limit: null,
-      credit: [],
-      low: false,
-      lowEpisodes: 0,
-    };
-    const marks = this.marks;
-    const before = JSON.stringify(marks);
-    const events: Parameters<ReturnType<typeof alertSink>["emit"]>[0][] = [];
-    if (subject.kind === "tenant") {
-      if (marks.limit !== s.limit) {
-        marks.limit = s.limit;
-        marks.credit = [];
-      }
-      if (s.limit !== null && s.limit > 0) {
-        const counted = s.spent + answeredSince(s, this.fallbackEstimate());
-        for (const threshold of CREDIT_THRESHOLDS) {
-          const crossed = counted * 100 >= s.limit * threshold || (threshold === 100 && s.exhausted !== null);
-          if (!crossed || marks.credit.includes(threshold)) continue;
-          marks.credit.push(threshold);
-          events.push({
-            type: "tenant.credit.threshold",
-            tenantId: subject.tenantId,
-            data: { tenantId: subject.tenantId, threshold, creditLimitCents: s.limit, spentCents: counted },
-            once: `tenant.credit.threshold:${subject.tenantId}:${s.limit}:${threshold}`,
-          });
-        }
-      }
-    } else {
-      const threshold = Number(this.env.TEAM_BALANCE_LOW_CENTS);
-      if (s.remaining !== null && s.refreshedAt > 0 && Number.isSafeInteger(threshold) && threshold > 0) {
-        const low = s.remaining < threshold;
-        if (low && !marks.low) {
-          marks.lowEpisodes++;
-          events.push({
-            type: "team.balance.low",
-            tenantId: null,
-            data: { balanceCents: s.remaining, thresholdCents: threshold },
-            once: `team.balance.low:${marks.lowEpisodes}`,
-          });
-        }
-        marks.low = low;
-      }
-    }
-    if (JSON.stringify(marks) !== before) this.ctx.storage.kv.put("alerts", marks);
+    this.marks ??= this.ctx.storage.kv.get<AlertMarks>("alerts") ?? noMarks();
+    const before = JSON.stringify(this.marks);
+    const low = Number(this.env.TEAM_BALANCE_LOW_CENTS);
+    const events = dueAlerts(this.state!, subject, this.marks, {
+      fallbackEstimate: this.fallbackEstimate(),
+      lowCents: Number.isSafeInteger(low) && low > 0 ? low : null,
+    });
+    if (JSON.stringify(this.marks) !== before) this.ctx.storage.kv.put("alerts", this.marks);
     if (events.length === 0) return;
     const sink = alertSink(this.env, this.counters);
     this.ctx.waitUntil(Promise.all(events.map((e) => sink.emit(e))).catch(() => undefined));
