@@ -194,4 +194,21 @@ describe("Zavu's team limits (429 daily_limit_exceeded, a2p_limit_exceeded)", ()
       clock.advance(5 * 60_000 + 1_000);
     }
   });
+
+  it("a2p_limit_exceeded (US SMS) the same way: held for every send, as Zavu's Retry-After says (capped at 5 minutes)", async () => {
+    const a = await tenantWith(undefined);
+    await sandbox.setTeam({ a2pLimit: 0 });
+    try {
+      const refused = await send(a.token, { to: "+15551234567", channel: "sms" });
+      expect([refused.res.status, refused.body.code]).toEqual([429, "a2p_limit_exceeded"]);
+      // The gateway does not read a send to learn its channel: a WhatsApp send waits out the hold too.
+      const held = await send(a.token, { to: "+5511987654321", channel: "whatsapp" });
+      expect([held.res.status, held.body.code]).toEqual([429, "a2p_limit_exceeded"]);
+      expect(Number(held.res.headers.get("retry-after"))).toBeLessThanOrEqual(300);
+    } finally {
+      await sandbox.setTeam({ a2pLimit: null });
+      clock.advance(5 * 60_000 + 1_000);
+    }
+    expect((await send(a.token, { to: "+5511987654321", channel: "whatsapp" })).res.status).toBe(202);
+  });
 });
