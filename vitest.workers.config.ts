@@ -38,6 +38,8 @@ export default defineConfig(async () => {
             ZAVU_API_BASE: "http://zavu.sandbox",
             ...TEST_SECRETS,
             UPSTREAM_TIMEOUT_MS: "1500",
+            // Webhook retries in milliseconds instead of hours (5 min -> 6 ms, 10 h -> 720 ms: 8 attempts in ~2 s).
+            WEBHOOK_RETRY_SCALE: "0.00002",
           },
           serviceBindings: routed,
           outboundService: "upstream-router",

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// npm run bench [-- --tenants 1000 --duration 8 --connections 32 --rounds 2 --json out.json --quick --no-scale]
+// npm run bench [-- --tenants 1000 --duration 8 --connections 32 --rounds 2 --json out.json --quick --no-scale --no-plans]
 // Gateway vs a bare proxy, same runtime, same upstream stub, alternating runs. Prints a table.
+// Every tenant has a plan (BENCH_PLAN, far from each limit) unless --no-plans; its rate limit goes
+// through a stand-in for the Rate Limiting binding (bench/workers/ratelimit.mjs says what it costs).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { eachOnce, percentile, runLoad } from "./lib/load.mjs";
 import {
   ADMIN_TOKEN,
+  BENCH_PLAN,
   buildGateway,
   makeIdps,
   measureStartup,
@@ -23,6 +26,7 @@ const { values: args } = parseArgs({
     json: { type: "string" },
     quick: { type: "boolean", default: false },
     "no-scale": { type: "boolean", default: false },
+    "no-plans": { type: "boolean", default: false },
   },
 });
 const quick = args.quick;
@@ -63,7 +67,7 @@ async function session(script, idps, n, { withBare, cold }) {
   const rt = await startRuntime(script, idps.remoteJwks);
   try {
     log(`provisioning ${n + cold} tenants`);
-    const tenants = await provisionTenants(rt.mf, idps, n + cold);
+    const tenants = await provisionTenants(rt.mf, idps, n + cold, 0, args["no-plans"] ? null : BENCH_PLAN);
     const hot = tenants.slice(0, n).map((t) => t.token);
     log(`warming ${n} tenants`);
     await eachOnce(rt.gateway, hot, 16);
@@ -195,7 +199,14 @@ if (!quick && !args["no-scale"]) {
 const report = {
   at: new Date().toISOString(),
   machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
-  settings: { tenants: N, duration, connections, rounds, request: "POST /v1/messages" },
+  settings: {
+    tenants: N,
+    duration,
+    connections,
+    rounds,
+    request: "POST /v1/messages",
+    plan: args["no-plans"] ? null : BENCH_PLAN,
+  },
   bare,
   gateway: gw,
   ratios: {

@@ -143,6 +143,8 @@ if (!stopping) {
   Console  http://127.0.0.1:${gatewayPort}/console   (sign in with ADMIN_TOKEN; customers' portal: /onboard/...)
   Cron     http://127.0.0.1:${gatewayPort}/__scheduled   (one maintenance run; see GET /admin/v1/maintenance)
   Sandbox  ${sandboxUrl}   (Zavu API emulator; control API: /__sandbox)
+  Webhooks ${sandboxUrl}/__sandbox/hooks/dev   (a receiver that logs what arrives: register it with
+           POST /admin/v1/webhooks {"url": "<that URL>", "events": [...]}; GET ${sandboxUrl}/__sandbox/hooks lists it all)
   Secrets  .dev.vars (ADMIN_TOKEN for the admin API; ZAVU_API_KEY is the sandbox main key)
   Try it   npm run demo     Stop: Ctrl-C
 `);

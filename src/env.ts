@@ -8,4 +8,6 @@ export interface Env extends Cloudflare.Env {
   KEY_ENCRYPTION_KEY_PREVIOUS?: string;
   /** The estimated cost of a send (cents) before any real cost was seen; default 5. */
   SEND_COST_ESTIMATE_CENTS?: string;
+  /** Multiplies the webhook retry schedule (default 1: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); tests make it short. */
+  WEBHOOK_RETRY_SCALE?: string;
 }

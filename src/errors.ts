@@ -55,7 +55,11 @@ export const ERRORS = {
   link_expired: { status: 410, message: "This onboarding link has expired; ask your provider for a new one." },
   link_used: { status: 410, message: "This onboarding link has already been used." },
   link_revoked: { status: 410, message: "This onboarding link has been revoked; ask your provider for a new one." },
-  rate_limited: { status: 429, message: "Too many failed attempts; try again later." },
+  rate_limited: { status: 429, message: "Too many requests; try again later." },
+  daily_quota_exceeded: {
+    status: 429,
+    message: "This tenant has used its daily sends; the quota resets at midnight UTC.",
+  },
 } as const satisfies Record<string, { status: ContentfulStatusCode; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -63,6 +67,8 @@ export type ErrorCode = keyof typeof ERRORS;
 /** An error the gateway answers with. Its status comes from the table, never from the thrower. */
 export class ApiError extends Error {
   readonly status: ContentfulStatusCode;
+  /** Headers the answer carries (e.g. Retry-After and the RateLimit fields of a 429). */
+  headers?: Record<string, string>;
 
   constructor(
     readonly code: ErrorCode,
@@ -85,7 +91,8 @@ export function errorBody(code: string, message: string, details?: unknown): str
 }
 
 export function errorResponse(err: ApiError, headers?: HeadersInit): Response {
-  const h = new Headers(headers);
+  const h = new Headers(err.headers);
+  for (const [name, value] of new Headers(headers)) h.set(name, value);
   h.set("content-type", "application/json; charset=utf-8");
   return new Response(errorBody(err.code, err.message, err.details), { status: err.status, headers: h });
 }

@@ -4,8 +4,10 @@ import type { Env } from "./env";
 import { runMaintenance } from "./maintenance/runner";
 import { createIsolateState, type IsolateState } from "./state";
 
+export { WebhookDispatcher } from "./alerts/dispatcher";
 export { ControlPlane } from "./control/control-plane";
 export { SpendLedger } from "./spend/spend-ledger";
+export { UsageShard } from "./usage/shard";
 
 /**
  * The gateway over one isolate state. Customer traffic (/v1/*) goes straight to the edge handler:

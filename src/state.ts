@@ -3,7 +3,10 @@ import { JwksCache } from "./identity/key-sets";
 import { TenantResolver } from "./identity/tenant-resolver";
 import { type Clock, systemClock } from "./lib/clock";
 import { type Counters, createCounters } from "./lib/counters";
+import { RateLimits } from "./limits/rate-limits";
+import { UpstreamHolds } from "./limits/upstream-holds";
 import { Budgets } from "./spend/budgets";
+import { UsageRecorder } from "./usage/recorder";
 
 /**
  * Everything a gateway isolate keeps in memory between requests, in one object created once per
@@ -20,10 +23,19 @@ export interface IsolateState {
   tenants: TenantResolver;
   control: ControlSync;
   budgets: Budgets;
+  /** Tenants' plans: rate-limit refusals standing in this isolate, tenant.rate_limited marks. */
+  limits: RateLimits;
+  /** Zavu's team-wide 429s, replayed briefly instead of asking Zavu again. */
+  holds: UpstreamHolds;
+  /** Usage counts not yet handed to a usage shard (at most one flush interval's worth). */
+  usage: UsageRecorder;
   startedAt: number;
 }
 
-export function createIsolateState(opts: { clock?: Clock } = {}): IsolateState {
+/** Usage counts leave an isolate at most this often (and at least this soon after the request that made them). */
+export const USAGE_FLUSH_MS = 1_000;
+
+export function createIsolateState(opts: { clock?: Clock; usageFlushMs?: number } = {}): IsolateState {
   const clock = opts.clock ?? systemClock;
   const counters = createCounters();
   const jwks = new JwksCache(clock, counters);
@@ -39,12 +51,24 @@ export function createIsolateState(opts: { clock?: Clock } = {}): IsolateState {
     },
     onReset: () => tenants.reset(),
   });
-  return { clock, counters, jwks, tenants, control, budgets, startedAt: clock.now() };
+  return {
+    clock,
+    counters,
+    jwks,
+    tenants,
+    control,
+    budgets,
+    limits: new RateLimits(clock, counters),
+    holds: new UpstreamHolds(clock),
+    usage: new UsageRecorder(clock, counters, opts.usageFlushMs ?? USAGE_FLUSH_MS),
+    startedAt: clock.now(),
+  };
 }
 
 /** The whole isolate state as numbers, for /admin/v1/stats. */
 export function describeState(state: IsolateState) {
   const tenantStats = state.tenants.stats();
+  const { refusals, ...limits } = state.limits.stats();
   return {
     counters: { ...state.counters },
     caches: {
@@ -53,10 +77,14 @@ export function describeState(state: IsolateState) {
       issuers: tenantStats.issuers,
       remoteJwks: state.jwks.stats(),
       budgets: state.budgets.stats().tenants,
+      quotas: state.budgets.stats().quotas,
+      rateLimitRefusals: refusals,
     },
     issuerRegistry: tenantStats.registry,
     control: state.control.stats(),
     team: state.budgets.stats().team,
+    limits: { ...limits, teamHold: state.holds.stats() },
+    usage: state.usage.stats(),
     uptimeMs: state.clock.now() - state.startedAt,
   };
 }

@@ -8,6 +8,7 @@ import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { rateLimitBindings } from "../../scripts/lib/ratelimits.mjs";
 import { sqlStatements } from "../../scripts/lib/sql-statements.mjs";
 
 /** Miniflare 5 takes `workers: [{ config }]`; this converts the classic per-worker options. */
@@ -18,6 +19,11 @@ const OUT = resolve(root, ".wrangler/bench-build");
 const COMPAT_DATE = "2026-11-01";
 export const ADMIN_TOKEN = "bench-admin-token";
 const KEK = Buffer.alloc(32, 7).toString("base64");
+/**
+ * Every bench tenant's plan, far from each limit (about 1 request a second each): every send goes
+ * through the plan check (one rate-limit call, a daily-quota lease) and is counted in usage records.
+ */
+export const BENCH_PLAN = { requestsPerSecond: 1000, sendsPerMinute: 10000, dailySends: 100_000_000 };
 
 /** `wrangler deploy --dry-run --outdir`: the very bundle a deploy would upload. */
 export async function buildGateway() {
@@ -41,6 +47,16 @@ export async function buildGateway() {
   return { script, rawBytes: statSync(script).size, gzipBytes: gzipSync(bytes, { level: 9 }).length };
 }
 
+/** wrangler.toml's RL_* bindings as service bindings to the stand-in (bench/workers/ratelimit.mjs). */
+function rateLimitStandIns() {
+  return Object.fromEntries(
+    Object.entries(rateLimitBindings(resolve(root, "wrangler.toml"))).map(([name, { simple }]) => [
+      name,
+      { name: "ratelimit", entrypoint: "RateLimit", props: { name, ...simple } },
+    ]),
+  );
+}
+
 function gatewayWorker(script) {
   return {
     name: "gateway",
@@ -60,7 +76,10 @@ function gatewayWorker(script) {
     durableObjects: {
       CONTROL: { className: "ControlPlane", useSQLite: true },
       LEDGER: { className: "SpendLedger", useSQLite: true },
+      USAGE: { className: "UsageShard", useSQLite: true },
+      WEBHOOKS: { className: "WebhookDispatcher", useSQLite: true },
     },
+    serviceBindings: rateLimitStandIns(),
     outboundService: "stub",
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   };
@@ -85,6 +104,12 @@ export async function startRuntime(script, jwks) {
       scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"),
       compatibilityDate: COMPAT_DATE,
       bindings: { JWKS: JSON.stringify(jwks) },
+    },
+    {
+      name: "ratelimit",
+      modules: true,
+      scriptPath: resolve(root, "bench/workers/ratelimit.mjs"),
+      compatibilityDate: COMPAT_DATE,
     },
   ]);
   await mf.ready;
@@ -114,7 +139,7 @@ export async function measureStartup(script) {
   const gw = [];
   for (let i = 0; i < 3; i++) {
     base.push(await time(trivial));
-    const { outboundService: _none, ...alone } = gatewayWorker(script); // no stub in this runtime
+    const { outboundService: _none, serviceBindings: _stand, ...alone } = gatewayWorker(script); // alone in this runtime
     gw.push(await time(alone));
   }
   const median = (xs) => xs.sort((a, b) => a - b)[1];
@@ -136,7 +161,7 @@ export async function makeIdps() {
 }
 
 /** N tenants straight into D1 (keys sealed by the gateway's own code), and a JWT for each. */
-export async function provisionTenants(mf, idps, count, offset = 0) {
+export async function provisionTenants(mf, idps, count, offset = 0, plan = BENCH_PLAN) {
   const { sealKey } = await import(resolve(OUT, "key-vault.mjs"));
   const db = await mf.getD1Database("DB", "gateway");
   if (offset === 0) await db.batch(schemaStatements().map((s) => db.prepare(s)));
@@ -153,7 +178,7 @@ export async function provisionTenants(mf, idps, count, offset = 0) {
       statements.push(
         db
           .prepare(
-            `INSERT INTO tenants (id, name, status, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO tenants (id, name, status, sub_account_id, key_ciphertext, key_id, key_prefix, created_at, updated_at, plan) VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?)`,
           )
           .bind(
             id,
@@ -164,6 +189,7 @@ export async function provisionTenants(mf, idps, count, offset = 0) {
             "zv_live_sub_ben",
             now,
             now,
+            plan ? JSON.stringify(plan) : null,
           ),
         db
           .prepare(

@@ -15,7 +15,14 @@ export function controlApi(store: Store, faults: Faults): Hono {
     return c.json({ ok: true });
   });
 
-  const team = () => ({ balance: store.teamBalance(), currency: "usd", prices: store.prices(), ...store.behaviour() });
+  const team = () => ({
+    balance: store.teamBalance(),
+    currency: "usd",
+    prices: store.prices(),
+    ...store.behaviour(),
+    ...store.limits(),
+    today: store.today(),
+  });
   app.get("/team", (c) => c.json(team()));
 
   app.patch("/team", async (c) => {
@@ -37,8 +44,44 @@ export function controlApi(store: Store, faults: Faults): Hono {
         return zavuError(c, 400, "invalid_request", `${flag} must be a boolean.`);
       }
     }
+    for (const limit of ["dailyLimit", "a2pLimit"] as const) {
+      if (body[limit] !== undefined && body[limit] !== null && !(isCents(body[limit]) && body[limit] >= 0)) {
+        return zavuError(c, 400, "invalid_request", `${limit} must be a non-negative integer, or null for none.`);
+      }
+    }
     store.setBehaviour({ enforceLimits: body.enforceLimits, costAtAccept: body.costAtAccept });
+    store.setLimits({ dailyLimit: body.dailyLimit, a2pLimit: body.a2pLimit });
     return c.json(team());
+  });
+
+  // Sends and cost per account and channel, as the sandbox charged them.
+  app.get("/usage", (c) => c.json({ items: store.usage(c.req.query("account")) }));
+
+  // A webhook receiver for development and tests: logs what arrives (GET /__sandbox/hooks), answers 200.
+  // Faults apply (e.g. {path: "/__sandbox/hooks/*", status: 500, count: 2}) to make it fail.
+  app.post("/hooks/:name", async (c) => {
+    const name = c.req.param("name");
+    const body = await c.req.text();
+    const headers: Record<string, string> = {};
+    for (const [k, v] of c.req.raw.headers) if (k.startsWith("webhook-") || k === "content-type") headers[k] = v;
+    const fault = faults.decide("POST", new URL(c.req.url).pathname);
+    if (fault.latencyMs > 0) await scheduler.wait(fault.latencyMs);
+    const status = fault.failure?.status ?? 200;
+    store.logHook({ name, status, headers, body });
+    let type = "?";
+    try {
+      type = String((JSON.parse(body) as { type?: unknown }).type);
+    } catch {}
+    console.log(
+      `[sandbox] webhook "${name}" received ${type} (${headers["webhook-id"] ?? "no id"}): answered ${status}`,
+    );
+    if (fault.failure) return zavuError(c, fault.failure.status, fault.failure.code, fault.failure.message);
+    return c.json({ ok: true });
+  });
+  app.get("/hooks", (c) => c.json({ items: store.hooks(c.req.query("name")) }));
+  app.delete("/hooks", (c) => {
+    store.clearHooks();
+    return c.json({ ok: true });
   });
 
   // Lets a test put a sub-account at its credit limit without sending hundreds of messages.

@@ -19,8 +19,32 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_idem ON messages (account, idempotenc
 CREATE TABLE IF NOT EXISTS requests (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL,
   query TEXT NOT NULL, status INTEGER NOT NULL, sub_account_id TEXT, key_id TEXT, headers TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS charges (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, account TEXT NOT NULL, channel TEXT NOT NULL,
+  cents INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS hooks (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, name TEXT NOT NULL, status INTEGER NOT NULL,
+  headers TEXT NOT NULL, body TEXT NOT NULL);
 `;
-const TABLES = ["settings", "sub_accounts", "api_keys", "messages", "requests"];
+const TABLES = ["settings", "sub_accounts", "api_keys", "messages", "requests", "charges", "hooks"];
+const HOOKS_MAX = 1_000;
+
+/** The team's own limits (Zavu's 429 daily_limit_exceeded / a2p_limit_exceeded); null = none. */
+export interface TeamLimits {
+  /** Sends a UTC day, every account of the team together. */
+  dailyLimit: number | null;
+  /** SMS to +1 (US) numbers a UTC day (A2P 10DLC). */
+  a2pLimit: number | null;
+}
+
+export interface ReceivedHook {
+  seq: number;
+  at: number;
+  name: string;
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
 const REQUEST_LOG_MAX = 10_000;
 
 export interface SubAccountRow {
@@ -119,6 +143,27 @@ export class Store {
   setBehaviour(changes: { enforceLimits?: boolean; costAtAccept?: boolean }): void {
     if (changes.enforceLimits !== undefined) this.setSetting("enforceLimits", changes.enforceLimits);
     if (changes.costAtAccept !== undefined) this.setSetting("costAtAccept", changes.costAtAccept);
+  }
+
+  limits(): TeamLimits {
+    return { dailyLimit: this.setting("dailyLimit", null), a2pLimit: this.setting("a2pLimit", null) };
+  }
+
+  setLimits(changes: Partial<TeamLimits>): void {
+    if (changes.dailyLimit !== undefined) this.setSetting("dailyLimit", changes.dailyLimit);
+    if (changes.a2pLimit !== undefined) this.setSetting("a2pLimit", changes.a2pLimit);
+  }
+
+  /** Sends (and US SMS) accepted today (UTC), for the team limits. */
+  today(): { date: string; sends: number; a2p: number } {
+    const date = new Date().toISOString().slice(0, 10);
+    const counted = this.setting<{ date: string; sends: number; a2p: number } | null>("today", null);
+    return counted?.date === date ? counted : { date, sends: 0, a2p: 0 };
+  }
+
+  countSend(a2p: boolean): void {
+    const t = this.today();
+    this.setSetting("today", { date: t.date, sends: t.sends + 1, a2p: t.a2p + (a2p ? 1 : 0) });
   }
 
   setPrices(prices: Record<string, number>): void {
@@ -222,12 +267,58 @@ export class Store {
     );
   }
 
-  /** Records a charge against the team balance and the sub-account's total. */
-  charge(subAccountId: string | null, cents: number): void {
+  /** Records a charge against the team balance and the sub-account's total, and by channel (GET /__sandbox/usage). */
+  charge(subAccountId: string | null, cents: number, channel = "unknown"): void {
     this.setTeamBalance(this.teamBalance() - cents);
     if (subAccountId) {
       this.sql.exec("UPDATE sub_accounts SET total_spent = total_spent + ? WHERE id = ?", cents, subAccountId);
     }
+    this.sql.exec(
+      "INSERT INTO charges (at, account, channel, cents) VALUES (?, ?, ?, ?)",
+      Date.now(),
+      subAccountId ?? "main",
+      channel,
+      cents,
+    );
+  }
+
+  /** Sends and what they cost, per account and channel (the sandbox's own record, for comparing usage). */
+  usage(account?: string): Array<{ account: string; channel: string; sends: number; cents: number }> {
+    return this.all(
+      `SELECT account, channel, COUNT(*) AS sends, SUM(cents) AS cents FROM charges
+       WHERE ?1 IS NULL OR account = ?1 GROUP BY account, channel ORDER BY account, channel`,
+      account ?? null,
+    );
+  }
+
+  // ---- webhook receiver ----------------------------------------------------------------
+
+  logHook(entry: Omit<ReceivedHook, "seq" | "at">): void {
+    this.sql.exec(
+      "INSERT INTO hooks (at, name, status, headers, body) VALUES (?, ?, ?, ?, ?)",
+      Date.now(),
+      entry.name,
+      entry.status,
+      JSON.stringify(entry.headers),
+      entry.body,
+    );
+    this.sql.exec("DELETE FROM hooks WHERE seq <= (SELECT MAX(seq) FROM hooks) - ?", HOOKS_MAX);
+  }
+
+  /** What arrived, oldest first. */
+  hooks(name?: string): ReceivedHook[] {
+    return this.all<Row>("SELECT * FROM hooks WHERE ?1 IS NULL OR name = ?1 ORDER BY seq", name ?? null).map((r) => ({
+      seq: r.seq as number,
+      at: r.at as number,
+      name: r.name as string,
+      status: r.status as number,
+      headers: JSON.parse(r.headers as string),
+      body: r.body as string,
+    }));
+  }
+
+  clearHooks(): void {
+    this.sql.exec("DELETE FROM hooks");
   }
 
   // ---- messages ------------------------------------------------------------------------

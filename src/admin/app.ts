@@ -12,6 +12,8 @@ import { registerOnboardingLinkRoutes } from "./routes/onboarding-links";
 import { registerStatsRoutes } from "./routes/stats";
 import { registerTeamRoutes } from "./routes/team";
 import { registerTenantRoutes } from "./routes/tenants";
+import { registerUsageRoutes } from "./routes/usage";
+import { registerWebhookRoutes } from "./routes/webhooks";
 
 /** Adds routes to the admin app (behind its auth, in its OpenAPI document) from a feature folder above admin/. */
 export type AdminRoutes = (app: OpenAPIHono<AdminEnv>) => void;
@@ -69,6 +71,8 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
   registerStatsRoutes(app);
   registerOnboardingLinkRoutes(app);
   registerTeamRoutes(app);
+  registerUsageRoutes(app);
+  registerWebhookRoutes(app);
   for (const register of extensions) register(app);
 
   return app;

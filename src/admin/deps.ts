@@ -1,8 +1,10 @@
+import { type AlertSink, alertSink } from "../alerts/emit";
 import { config } from "../config";
 import { controlPlane } from "../control/binding";
 import type { ChangeInput } from "../control/events";
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
+import { defaultPlan } from "../limits/plan";
 import { ledgerFor } from "../spend/binding";
 import type { LedgerSubject } from "../spend/spend-ledger";
 import type { IsolateState } from "../state";
@@ -32,6 +34,8 @@ export interface AdminDeps {
   publish(events: ChangeInput[]): Promise<{ epoch: number; at: number }>;
   /** A budget's ledger (Durable Object). */
   ledger(subject: LedgerSubject): ReturnType<typeof ledgerFor>;
+  /** The reseller's webhooks (tenant.status.changed, tenant.provisioning.incomplete, ...). */
+  alerts: AlertSink;
 }
 
 /** Lifecycle dependencies for one request, acting as `actor` (an admin fingerprint, "portal:<link>", "system"). */
@@ -40,7 +44,7 @@ export function adminDeps(env: Env, state: IsolateState, requestId: string, acto
   return {
     db: env.DB,
     kv: env.CACHE,
-    repo: new TenantRepo(env.DB, state.counters),
+    repo: new TenantRepo(env.DB, state.counters, defaultPlan(env)),
     zavu: new ZavuMainAccount(cfg.upstreamBase, env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, state.counters, requestId),
     kek: cfg.keyring,
     allowHttpJwks: cfg.allowHttpJwks,
@@ -55,6 +59,7 @@ export function adminDeps(env: Env, state: IsolateState, requestId: string, acto
       return result;
     },
     ledger: (subject) => ledgerFor(env, subject),
+    alerts: alertSink(env, state.counters),
   };
 }
 

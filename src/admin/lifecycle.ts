@@ -3,7 +3,13 @@ import { apiError } from "../errors";
 import { assertIdentityFree } from "../identity/register";
 import { snapshotKey } from "../spend/spend-ledger";
 import { sealKey } from "../storage/key-vault";
-import { type IdentityConfig, type TenantRecord, writeRefusal } from "../storage/tenants";
+import {
+  type IdentityConfig,
+  type PlanOverrides,
+  type TenantRecord,
+  type TenantStatus,
+  writeRefusal,
+} from "../storage/tenants";
 import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
 import { type AdminDeps, audit } from "./deps";
 import { assigningIdentity } from "./identity-writes";
@@ -74,6 +80,14 @@ export interface TenantChanges {
   creditLimit?: number | null;
   metadata?: Record<string, unknown> | null;
   status?: "active" | "inactive";
+  /** Limits to change (null = unlimited); those left out stay as they are. */
+  plan?: PlanOverrides;
+}
+
+/** tenant.status.changed, as statements for the batch that makes the change. */
+async function statusChanged(deps: AdminDeps, tenantId: string, from: TenantStatus, to: TenantStatus) {
+  if (from === to) return [];
+  return deps.alerts.statements({ type: "tenant.status.changed", tenantId, data: { tenantId, from, to } });
 }
 
 /**
@@ -100,6 +114,8 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
   if (changes.creditLimit !== undefined) fields.credit_limit = changes.creditLimit || null;
   if (changes.metadata !== undefined) fields.metadata = changes.metadata ? JSON.stringify(changes.metadata) : null;
   if (changes.status !== undefined) fields.status = changes.status;
+  // Not Zavu's: the gateway enforces the plan. Every isolate reloads the tenant (the event below).
+  if (changes.plan !== undefined) fields.plan = JSON.stringify({ ...tenant.plan, ...changes.plan });
   const limitChanged = changes.creditLimit !== undefined && (changes.creditLimit || null) !== tenant.creditLimit;
   if (limitChanged) {
     await deps
@@ -107,16 +123,25 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
       .setLimit({ kind: "tenant", tenantId: id, subAccountId: subId }, changes.creditLimit || null)
       .catch(() => undefined); // the ledger also reads the limit from Zavu on its next refresh
   }
+  const alerts = changes.status ? await statusChanged(deps, id, tenant.status, changes.status) : [];
   try {
     await commitChange(
       deps,
-      [deps.repo.update(id, fields), audit(deps, "tenant.update", id, { fields: Object.keys(changes) })],
+      [
+        deps.repo.update(id, fields),
+        audit(deps, "tenant.update", id, {
+          fields: Object.keys(changes),
+          ...(changes.plan ? { plan: changes.plan } : {}),
+        }),
+        ...alerts,
+      ],
       [{ kind: changes.status ? "tenant.status" : "tenant.update", tenantId: id, issuers: [] }],
     );
   } catch (err) {
     if (writeRefusal(err) === "unique") throw apiError("conflict", "This externalId belongs to another tenant.");
     throw err;
   }
+  if (alerts.length > 0) await deps.alerts.kick().catch(() => undefined);
   return loadTenant(deps, id);
 }
 
@@ -221,14 +246,17 @@ export async function deactivateTenant(deps: AdminDeps, id: string) {
   if (tenant.subAccountId) {
     ({ keysRevoked } = await deps.zavu.deactivateSubAccount(tenant.subAccountId).catch(upstreamFailure));
   }
+  const alerts = await statusChanged(deps, id, tenant.status, "deactivated");
   await commitChange(
     deps,
     [
       deps.repo.update(id, { status: "deactivated", key_ciphertext: null }),
       audit(deps, "tenant.deactivate", id, { subAccountId: tenant.subAccountId, keysRevoked }),
+      ...alerts,
     ],
     [{ kind: "tenant.status", tenantId: id, issuers: [] }],
   );
+  await deps.alerts.kick().catch(() => undefined);
   return { tenant: await loadTenant(deps, id), keysRevoked };
 }
 

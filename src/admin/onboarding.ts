@@ -1,7 +1,7 @@
-import { apiError } from "../errors";
+import { ApiError, apiError } from "../errors";
 import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../identity/register";
 import { sealKey } from "../storage/key-vault";
-import { newTenantId, type TenantRecord } from "../storage/tenants";
+import { newTenantId, type PlanOverrides, type TenantRecord } from "../storage/tenants";
 import { type AdminDeps, audit } from "./deps";
 import { assigningIdentity } from "./identity-writes";
 import { loadTenant, verifyImportedKey } from "./lifecycle";
@@ -13,6 +13,8 @@ export interface CreateTenantInput {
   externalId?: string;
   creditLimit?: number;
   metadata?: Record<string, unknown>;
+  /** The limits it sets for itself; the others follow the deployment's defaults. */
+  plan?: PlanOverrides;
   identity: IdentityInput;
 }
 
@@ -22,6 +24,7 @@ export interface ImportTenantInput {
   name?: string;
   externalId?: string;
   metadata?: Record<string, unknown>;
+  plan?: PlanOverrides;
   identity: IdentityInput;
 }
 
@@ -46,8 +49,46 @@ export async function createTenant(
   extra?: (tenantId: string) => D1PreparedStatement[],
 ): Promise<TenantRecord> {
   const identity = await checkNewTenant(deps, input);
-  const id = await beginTenant(deps, { ...input, identity }, extra);
-  return provision(deps, id, true);
+  const plan = input.plan && Object.keys(input.plan).length > 0 ? input.plan : null;
+  const id = await beginTenant(deps, { ...input, identity }, (tenantId) => [
+    ...(extra?.(tenantId) ?? []),
+    ...(plan ? [deps.repo.update(tenantId, { plan: JSON.stringify(plan) })] : []),
+  ]);
+  return provisionWithAlerts(deps, id, true);
+}
+
+/**
+ * The crash-safe provisioning (see provisioning.ts), telling the reseller's webhooks: the tenant went
+ * live (tenant.status.changed), or stopped half way (tenant.provisioning.incomplete, once per tenant;
+ * the scheduled maintenance sends the same event when it finds it still stuck).
+ */
+export async function provisionWithAlerts(deps: AdminDeps, id: string, firstAttempt = false): Promise<TenantRecord> {
+  try {
+    const tenant = await provision(deps, id, firstAttempt);
+    if (tenant.status !== "provisioning") {
+      await deps.alerts
+        .emit({
+          type: "tenant.status.changed",
+          tenantId: id,
+          data: { tenantId: id, from: "provisioning", to: tenant.status },
+        })
+        .catch(() => undefined);
+    }
+    return tenant;
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "provisioning_incomplete") {
+      const step = (err.details as { step?: string } | undefined)?.step ?? null;
+      await deps.alerts
+        .emit({
+          type: "tenant.provisioning.incomplete",
+          tenantId: id,
+          data: { tenantId: id, step },
+          once: `tenant.provisioning.incomplete:${id}`,
+        })
+        .catch(() => undefined);
+    }
+    throw err;
+  }
 }
 
 /** Adopts an existing sub-account whose key the reseller hands over (checked live with Zavu first). */
@@ -72,6 +113,9 @@ export async function importTenant(deps: AdminDeps, input: ImportTenantInput): P
             keyCiphertext: sealed,
             keyId: key.id,
             keyPrefix: key.keyPrefix,
+            plan: input.plan && Object.keys(input.plan).length > 0 ? input.plan : null,
+            // Its usage records start now: what it spent before is Zavu's history, not the gateway's.
+            usageBaselineCents: subAccount.totalSpent,
           },
           identity,
           Date.now(),

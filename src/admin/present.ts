@@ -12,6 +12,7 @@ export function presentTenant(t: TenantRecord, totalSpent: number | null) {
     metadata: t.metadata,
     subAccountId: t.subAccountId,
     identity: t.identity,
+    plan: t.effectivePlan ?? { requestsPerSecond: null, sendsPerMinute: null, dailySends: null, ...t.plan },
     keyPrefix: t.keyPrefix,
     createdAt: new Date(t.createdAt).toISOString(),
     updatedAt: new Date(t.updatedAt).toISOString(),

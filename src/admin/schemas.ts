@@ -1,6 +1,8 @@
 import { z } from "@hono/zod-openapi";
+import { ALERT_TYPES } from "../alerts/events";
 import { DEFAULT_ALGORITHMS, MAX_JWKS_URI_LENGTH } from "../identity/jwks";
 import { identifierProblem } from "../lib/visible-text";
+import { type PlanLimit, planValueProblem, REQUESTS_PER_SECOND, SENDS_PER_MINUTE } from "../limits/plan";
 
 export const ErrorSchema = z
   .object({
@@ -63,6 +65,43 @@ export const IdentitySchema = z
   })
   .openapi("Identity");
 
+const planValue = (limit: PlanLimit) =>
+  z
+    .number()
+    .int()
+    .nullable()
+    .superRefine((value, ctx) => {
+      const problem = planValueProblem(limit, value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
+
+export const PlanInputSchema = z
+  .object({
+    requestsPerSecond: planValue("requestsPerSecond")
+      .optional()
+      .openapi({ description: `Requests a second, all routes (null = unlimited): ${REQUESTS_PER_SECOND.join(", ")}` }),
+    sendsPerMinute: planValue("sendsPerMinute")
+      .optional()
+      .openapi({ description: `Sends a minute (null = unlimited): ${SENDS_PER_MINUTE.join(", ")}` }),
+    dailySends: planValue("dailySends")
+      .optional()
+      .openapi({ description: "Sends a UTC day, exact across isolates (null = unlimited)" }),
+  })
+  .strict()
+  .openapi("PlanInput", {
+    description: "The tenant's limits; one left out keeps its current value (on create: the deployment's default)",
+  });
+
+export const PlanSchema = z
+  .object({
+    requestsPerSecond: z.number().int().nullable(),
+    sendsPerMinute: z.number().int().nullable(),
+    dailySends: z.number().int().nullable(),
+  })
+  .openapi("Plan", {
+    description: "The limits in force (the tenant's own over the deployment's defaults); null = unlimited",
+  });
+
 export const TenantSchema = z
   .object({
     id: z.string().openapi({ example: "tnt_01jd5x7k2m9q3r8s4t6v0w1y2z" }),
@@ -78,6 +117,7 @@ export const TenantSchema = z
     metadata: z.record(z.string(), z.unknown()).nullable(),
     subAccountId: z.string().nullable(),
     identity: IdentitySchema.nullable(),
+    plan: PlanSchema,
     keyPrefix: z.string().nullable(),
     createdAt: z.string().openapi({ format: "date-time" }),
     updatedAt: z.string().openapi({ format: "date-time" }),
@@ -92,6 +132,7 @@ export const CreateTenantSchema = z
     externalId: z.string().min(1).max(200).optional(),
     creditLimit: Cents.optional().openapi({ description: "Cents; 0 or omitted = no cap" }),
     metadata: Metadata.optional(),
+    plan: PlanInputSchema.optional(),
     identity: IdentityInputSchema,
   })
   .strict()
@@ -108,6 +149,7 @@ export const ImportTenantSchema = z
     name: z.string().trim().min(1).max(200).optional(),
     externalId: z.string().min(1).max(200).optional(),
     metadata: Metadata.optional(),
+    plan: PlanInputSchema.optional(),
     identity: IdentityInputSchema,
   })
   .strict()
@@ -120,6 +162,7 @@ export const UpdateTenantSchema = z
     creditLimit: Cents.nullable().optional().openapi({ description: "Cents; null or 0 removes the cap" }),
     metadata: Metadata.nullable().optional(),
     status: z.enum(["active", "inactive"]).optional(),
+    plan: PlanInputSchema.optional(),
   })
   .strict()
   .refine((b) => Object.keys(b).length > 0, "give at least one field to change")
@@ -207,3 +250,77 @@ export const AuditList = z
     nextCursor: z.string().nullable(),
   })
   .openapi("AuditList");
+
+export const WebhookEventType = z.enum(ALERT_TYPES);
+
+export const CreateWebhookSchema = z
+  .object({
+    url: z.string().min(1).max(2048).openapi({ example: "https://billing.example.com/hooks/zavu" }),
+    events: z.array(WebhookEventType).min(1).max(ALERT_TYPES.length),
+  })
+  .strict()
+  .openapi("CreateWebhook");
+
+export const WebhookSchema = z
+  .object({
+    id: z.string().openapi({ example: "whk_01jd5x7k2m9q3r8s4t6v0w1y2z" }),
+    url: z.string(),
+    events: z.array(z.string()),
+    secret: z
+      .string()
+      .optional()
+      .openapi({ description: "whsec_…: only in the answer that created the webhook (Standard Webhooks signing key)" }),
+    createdAt: z.string(),
+    deletedAt: z.string().nullable(),
+  })
+  .openapi("Webhook");
+
+export const WebhookIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^whk_[0-9a-z]{26}$/, "not a webhook id")
+    .openapi({ param: { name: "id", in: "path" } }),
+});
+
+export const DeliverySchema = z
+  .object({
+    id: z.string(),
+    eventId: z.string().openapi({ description: "The webhook-id header (the same on every attempt)" }),
+    type: z.string(),
+    status: z.enum(["pending", "delivered", "failed", "cancelled"]),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().nullable(),
+    lastAttemptAt: z.string().nullable(),
+    lastStatus: z.number().int().nullable().openapi({ description: "The receiver's HTTP status" }),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    deliveredAt: z.string().nullable(),
+  })
+  .openapi("WebhookDelivery");
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date as YYYY-MM-DD");
+
+export const UsageQuery = z.object({ from: Day.optional(), to: Day.optional() });
+
+export const UsageItem = z
+  .object({
+    date: z.string(),
+    channel: z
+      .string()
+      .openapi({ description: 'Zavu\'s channel; "unknown" for sends whose answer was not read, and refusals' }),
+    sends: z.number().int(),
+    refusals: z.record(z.string(), z.number().int()),
+    costCents: z.number().int(),
+    estimated: z.boolean().openapi({ description: "Part of costCents is an estimate not yet reconciled with Zavu" }),
+    estimatedCents: z.number().int(),
+    correctedCents: z
+      .number()
+      .int()
+      .openapi({ description: "What reconciliation with Zavu's totalSpent added (or removed)" }),
+  })
+  .openapi("UsageRecord");
+
+export const MonthlyQuery = z.object({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month as YYYY-MM"),
+  format: z.enum(["json", "csv"]).default("json"),
+});

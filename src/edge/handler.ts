@@ -5,15 +5,18 @@ import { ApiError, apiError, toErrorResponse } from "../errors";
 import type { TenantEntry } from "../identity/tenant-resolver";
 import { type CacheHits, elapsedMs, log } from "../lib/log";
 import { requestIdFor } from "../lib/request-id";
+import { limitHeaders, type TenantLimits } from "../limits/rate-limits";
 import { ledgerFor } from "../spend/binding";
-import type { BudgetContext } from "../spend/budgets";
+import type { Admission, BudgetContext } from "../spend/budgets";
 import type { IsolateState } from "../state";
 import { type Keyring, openKey } from "../storage/key-vault";
 import { TenantRepo } from "../storage/tenant-repo";
+import { utcDay } from "../usage/rows";
 import { bearerToken } from "./authenticate";
+import { rateLimitedAlert, recordUsage } from "./outcomes";
 import { forward } from "./proxy";
 import { matchRoute, routesFor } from "./routes";
-import { settleSend } from "./spend";
+import { type SendAnswer, settleSend } from "./spend";
 import { checkTenantStatus } from "./tenant-gate";
 
 function subAccountKey(entry: TenantEntry, kek: Keyring): Promise<string> {
@@ -37,7 +40,7 @@ export async function handleEdge(
   const startedAt = performance.now();
   const requestId = requestIdFor(request);
   const url = new URL(request.url);
-  const trace: Trace = { tenantId: null, route: null, upstreamStatus: null, cache: {} };
+  const trace: Trace = { tenantId: null, route: null, upstreamStatus: null, cache: {}, send: false, answer: null };
   let response: Response;
   let refusal: string | null = null;
   try {
@@ -45,7 +48,11 @@ export async function handleEdge(
   } catch (err) {
     response = toErrorResponse(err, requestId, url.pathname);
     refusal = err instanceof ApiError ? err.code : "internal_error";
+    if (err instanceof ApiError && err.status === 429 && trace.tenantId)
+      rateLimitedAlert(env, ctx, state, trace.tenantId, err);
   }
+  if (trace.send && trace.tenantId)
+    recordUsage(env, ctx, state, trace.tenantId, response.status, refusal, trace.answer);
   response.headers.set("x-request-id", requestId);
   log({
     kind: "request",
@@ -68,6 +75,10 @@ interface Trace {
   route: string | null;
   upstreamStatus: number | null;
   cache: CacheHits;
+  /** A message send: counted in the tenant's usage records. */
+  send: boolean;
+  /** What the send's answer said, when the gateway read it (or will have, in the background). */
+  answer: SendAnswer | Promise<SendAnswer> | null;
 }
 
 async function proxyForTenant(
@@ -98,11 +109,22 @@ async function proxyForTenant(
   if (!route)
     throw apiError("route_not_allowed", `${request.method} ${url.pathname} is not available through this gateway.`);
   trace.route = `${route.method} ${route.template}`;
+  trace.send = route.send;
   checkTenantStatus(tenant, route);
+  if (route.send) {
+    // Zavu refused a send for the whole team moments ago: its answer again, without asking it.
+    const held = state.holds.replay();
+    if (held) {
+      trace.answer = { status: held.response.status, code: held.code, channel: null, costCents: null, text: null };
+      return held.response;
+    }
+  }
+  const limits = state.limits.forTenant(tenant, env);
+  await state.limits.check(env, tenant.id, limits, { balance: route.kind === "balance", send: route.send });
   const apiKey = await subAccountKey(entry, cfg.keyring);
 
   const budgetCtx: BudgetContext = { ledger: (subject) => ledgerFor(env, subject), waitUntil };
-  const admission = route.spending ? await state.budgets.admit(tenant, budgetCtx) : null;
+  const admission = route.spending ? await admit(state, tenant, budgetCtx, limits, route.send) : null;
   let response: Response;
   try {
     response = await forward(request, url, {
@@ -114,8 +136,11 @@ async function proxyForTenant(
       counters: state.counters,
     });
   } catch (err) {
-    // Refused before sending (413) charges nothing; a timeout may have been charged: the estimate stands.
-    if (admission) state.budgets.settle(admission, (err as { status?: number }).status === 413 ? 0 : null, budgetCtx);
+    // Refused before sending (413, 415) charges nothing; a timeout may have been charged: the estimate stands.
+    const status = (err as { status?: number }).status;
+    const before = status === 413 || status === 415;
+    if (admission)
+      state.budgets.settle(admission, before ? { sent: false, cost: 0 } : { sent: null, cost: null }, budgetCtx);
     throw err;
   }
 
@@ -124,10 +149,48 @@ async function proxyForTenant(
     // Zavu refused the stored key (rotated or revoked elsewhere): reload it from D1 next time,
     // and do not let the customer mistake this for a problem with their own token.
     state.tenants.forgetTenant(tenant.id);
-    if (admission) state.budgets.settle(admission, 0, budgetCtx);
+    if (admission) state.budgets.settle(admission, { sent: false, cost: 0 }, budgetCtx);
     await response.body?.cancel();
     throw apiError("upstream_auth_failed");
   }
-  if (admission) return settleSend(response, admission, state.budgets, budgetCtx);
-  return response;
+  if (!admission) return response;
+  const settled = await settleSend(response, admission, state.budgets, budgetCtx, env.USAGE_EXACT === "true");
+  if (route.send) {
+    trace.answer = settled.answer;
+    const remember = (a: SendAnswer) => {
+      if (a.status === 429 && a.code && a.text !== null)
+        state.holds.remember(a.code, a.status, a.text, response.headers);
+    };
+    if (settled.answer instanceof Promise) waitUntil(settled.answer.then(remember));
+    else remember(settled.answer);
+  }
+  return settled.response;
+}
+
+/** The send's claims on the budgets (credit limit, daily quota, team balance); a quota refusal says when it resets. */
+async function admit(
+  state: IsolateState,
+  tenant: TenantEntry["tenant"],
+  ctx: BudgetContext,
+  limits: TenantLimits,
+  send: boolean,
+): Promise<Admission> {
+  const daily = limits.plan.dailySends;
+  const now = state.clock.now();
+  const day = daily !== null && send ? utcDay(now) : null;
+  try {
+    return await state.budgets.admit(tenant, ctx, day ? { limit: daily!, day: day.date } : null);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === "daily_quota_exceeded" && day) {
+      const retryAfter = Math.max(1, Math.ceil((day.endsAt - now) / 1000));
+      const refused = apiError(
+        "daily_quota_exceeded",
+        `This tenant's plan allows ${daily} sends a day (UTC); the quota resets in ${retryAfter} s.`,
+        { limit: "dailySends", retryAfterSeconds: retryAfter },
+      );
+      refused.headers = limitHeaders("daily-sends", daily!, 86_400, retryAfter);
+      throw refused;
+    }
+    throw err;
+  }
 }

@@ -11,6 +11,8 @@ export interface AllowedRoute {
   kind: RouteKind;
   /** POSTs on messaging routes can cost money: checked against the cached limits first. */
   spending: boolean;
+  /** A message send (POST /v1/messages): what sendsPerMinute, dailySends and usage records count. */
+  send: boolean;
 }
 
 export const DEFAULT_ROUTES = [
@@ -43,6 +45,7 @@ function compile(entry: string): AllowedRoute {
     pattern: new RegExp(`^${source}$`),
     kind,
     spending: method === "POST" && kind === "messaging",
+    send: method === "POST" && template === "/v1/messages",
   };
 }
 

@@ -7,53 +7,87 @@ const MAX_SPEND_BODY = 64 * 1024;
 /** USD (as Zavu answers) to cents, rounded up, float-safe. */
 export const usdToCents = (usd: number) => Math.ceil(Math.round(usd * 1e6) / 1e4);
 
-type SendAnswer = { code?: string; message?: { costTotal?: number | null } } | null;
+type Body = { code?: unknown; message?: { costTotal?: number | null; channel?: unknown } } | null;
 
-function settleFrom(status: number, body: SendAnswer, admission: Admission, budgets: Budgets, ctx: BudgetContext) {
-  if (status === 402) {
-    const refused: RefusalCode =
-      body?.code === "insufficient_balance" ? "insufficient_balance" : "credit_limit_reached";
-    budgets.settle(admission, 0, ctx, refused);
-    return;
+/** What the gateway learned from a send's answer (all null when it did not read it). */
+export interface SendAnswer {
+  status: number;
+  /** Zavu's error code of a refusal. */
+  code: string | null;
+  channel: string | null;
+  costCents: number | null;
+  /** The body as read (for a refusal the gateway remembers and replays). */
+  text: string | null;
+}
+
+function answerOf(status: number, text: string | null): SendAnswer {
+  let body: Body = null;
+  try {
+    body = text === null ? null : (JSON.parse(text) as Body);
+  } catch {
+    body = null;
   }
   const cost = body?.message?.costTotal;
-  budgets.settle(admission, typeof cost === "number" && cost >= 0 ? usdToCents(cost) : null, ctx);
+  const channel = body?.message?.channel;
+  return {
+    status,
+    code: typeof body?.code === "string" ? body.code : null,
+    channel: typeof channel === "string" && channel.length <= 32 ? channel : null,
+    costCents: status >= 200 && status < 300 && typeof cost === "number" && cost >= 0 ? usdToCents(cost) : null,
+    text,
+  };
+}
+
+function settleFrom(answer: SendAnswer, admission: Admission, budgets: Budgets, ctx: BudgetContext) {
+  const { status } = answer;
+  if (status === 402) {
+    const refused: RefusalCode =
+      answer.code === "insufficient_balance" ? "insufficient_balance" : "credit_limit_reached";
+    budgets.settle(admission, { sent: false, cost: 0, refused }, ctx);
+  } else if (status >= 200 && status < 300) {
+    budgets.settle(admission, { sent: true, cost: answer.costCents }, ctx);
+  } else {
+    budgets.settle(admission, status >= 500 ? { sent: null, cost: null } : { sent: false, cost: 0 }, ctx);
+  }
 }
 
 /**
  * Settles a send's claims on the budgets from its answer, and answers with the same bytes. The body
- * is read only when the exact cost matters (see Admission.needsExactCost) or for a 402's code: reading
- * a body in JS costs ~110 µs of CPU (measured), streaming it through costs nothing.
+ * is read only when the exact cost matters (see Admission.needsExactCost, or USAGE_EXACT) or for a
+ * refusal's code (4xx): reading a body in JS costs ~110 µs of CPU (measured), streaming it through
+ * costs nothing. `answer` resolves with what was learned: at once, or once a long body was read in
+ * the background.
  */
 export async function settleSend(
   response: Response,
   admission: Admission,
   budgets: Budgets,
   ctx: BudgetContext,
-): Promise<Response> {
-  if (response.status !== 402 && !(response.ok && admission.needsExactCost)) {
-    // 2xx far from every edge: the estimate stands. 4xx: nothing was charged. 5xx: nobody knows yet.
-    budgets.settle(admission, response.ok || response.status >= 500 ? null : 0, ctx);
-    return response;
+  readEvery: boolean,
+): Promise<{ response: Response; answer: SendAnswer | Promise<SendAnswer> }> {
+  const refusal = response.status >= 400 && response.status < 500;
+  if (!refusal && !(response.ok && (admission.needsExactCost || readEvery))) {
+    // 2xx far from every edge: the estimate stands. 5xx: nobody knows yet.
+    const answer = answerOf(response.status, null);
+    settleFrom(answer, admission, budgets, ctx);
+    return { response, answer };
   }
   const length = Number(response.headers.get("content-length") ?? Number.NaN);
   if (!(length <= MAX_SPEND_BODY)) {
     const copy = response.clone();
-    ctx.waitUntil(
-      copy
-        .json()
-        .catch(() => null)
-        .then((body) => settleFrom(response.status, body as SendAnswer, admission, budgets, ctx)),
-    );
-    return response;
+    const answer = copy
+      .text()
+      .catch(() => null)
+      .then((text) => {
+        const a = answerOf(response.status, text);
+        settleFrom(a, admission, budgets, ctx);
+        return a;
+      });
+    ctx.waitUntil(answer);
+    return { response, answer };
   }
   const text = await response.text();
-  let body: SendAnswer = null;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = null;
-  }
-  settleFrom(response.status, body, admission, budgets, ctx);
-  return new Response(text, response);
+  const answer = answerOf(response.status, text);
+  settleFrom(answer, admission, budgets, ctx);
+  return { response: new Response(text, response), answer };
 }

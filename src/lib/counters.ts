@@ -24,6 +24,14 @@ export function createCounters() {
     ledgerCallsBackground: 0,
     /** Tokens refused without a D1 query because their issuer is registered nowhere. */
     unknownIssuerRejections: 0,
+    /** Rate Limiting binding calls awaited by a request (a tenant's plan: requests per second, sends per minute). */
+    rateLimitChecks: 0,
+    /** Usage batches handed to a usage shard (off the request's path), and shard flushes asked for by readers. */
+    usageFlushes: 0,
+    /** Alerts stored for webhooks. */
+    alertsEmitted: 0,
+    /** Webhook dispatcher calls and delivery attempts. */
+    webhookCalls: 0,
   };
 }
 

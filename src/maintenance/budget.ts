@@ -11,7 +11,9 @@ function callsSoFar(c: Counters): number {
     c.controlSyncs +
     c.controlSyncsBackground +
     c.ledgerCalls +
-    c.ledgerCallsBackground
+    c.ledgerCallsBackground +
+    c.usageFlushes +
+    c.webhookCalls
   );
 }
 

@@ -11,6 +11,7 @@ export interface LedgerApi {
   reserve(subject: LedgerSubject, holder: string): Promise<Reservation>;
   settle(subject: LedgerSubject, id: string, cost: number | null, refused?: RefusalCode): Promise<void>;
   exhausted(subject: LedgerSubject, code: RefusalCode): Promise<void>;
+  release(subject: LedgerSubject, lease: LeaseReturn): Promise<void>;
 }
 
 interface Lease {
@@ -21,6 +22,8 @@ interface Lease {
   /** Cents of the lease not yet promised to a send. */
   remaining: number;
   expiresAt: number;
+  /** From then on, a send renews it in the background (the last quarter of its life). */
+  renewAt: number;
   /** Cents of answered sends whose cost Zavu gave. */
   known: number;
   /** Answered sends whose cost nobody read or Zavu did not give (the ledger values them). */
@@ -44,7 +47,7 @@ class Budget {
   /** The refusal came from Zavu (a 402), not from the ledger's count. */
   hard = false;
   acquiring: Promise<void> | null = null;
-  constructor(readonly subject: LedgerSubject) {}
+  constructor(public subject: LedgerSubject) {}
 }
 
 /** One admitted send's claim on one budget, settled when its answer is known. */
@@ -56,6 +59,24 @@ export interface Admission {
   claims: Claim[];
   /** Whether the send's exact cost matters now (a reservation to settle, a credit limit, no estimate yet). */
   needsExactCost: boolean;
+}
+
+/**
+ * What became of an admitted send. `sent`: Zavu accepted it (true), refused it or it never left
+ * (false), or nobody knows (null: a timeout, a 5xx). `cost`: cents when Zavu said, else null.
+ */
+export interface SendOutcome {
+  sent: boolean | null;
+  cost: number | null;
+  /** Zavu's own refusal (402) of the tenant's credit or the team's balance. */
+  refused?: RefusalCode;
+}
+
+/** A tenant's daily quota for today, when its plan has one (the send counts one unit of it). */
+export interface QuotaClaim {
+  limit: number;
+  /** The UTC day it counts (YYYY-MM-DD): each day has its own ledger. */
+  day: string;
 }
 
 export interface BudgetContext {
@@ -71,6 +92,14 @@ const EXPIRY_MARGIN_MS = 1_000;
 const RECHECK_MS = 2_000;
 /** How long a refusal stands in this isolate before it asks the ledger again (which refreshes from Zavu first). */
 const REFUSAL_RECHECK_MS = 500;
+/**
+ * A quota lease goes back to its ledger this long before it expires, from the request that took it
+ * (waitUntil lasts 30 s after the answer): a quota has no outside truth to correct a lease nobody
+ * reports, so only an isolate that dies forfeits what it held.
+ */
+const HAND_BACK_BEFORE_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Admission against the money the gateway guards, for one isolate: the team's balance, and the
@@ -81,6 +110,8 @@ const REFUSAL_RECHECK_MS = 500;
 export class Budgets {
   private readonly team = new Budget({ kind: "team" });
   private readonly tenants: BoundedCache<string, Budget>;
+  /** Daily quotas: tenant id -> today's budget (a new day, a new ledger). */
+  private readonly quotas: BoundedCache<string, Budget>;
   /** The largest send cost this isolate saw (cents), reported to ledgers with each lease. */
   private maxCost = 0;
   private holderId: string | null = null;
@@ -96,30 +127,58 @@ export class Budgets {
     private readonly counters: Counters,
   ) {
     this.tenants = new BoundedCache({ maxEntries: 10_000, ttlMs: 10 * 60_000, clock });
+    this.quotas = new BoundedCache({ maxEntries: 10_000, ttlMs: 10 * 60_000, clock });
   }
 
+  /**
+   * Claims a send's share of every budget it counts against: the tenant's credit limit, its daily
+   * quota (one unit), the team's balance. A refusal of any gives back what the others took.
+   */
   async admit(
     tenant: { id: string; subAccountId: string | null; creditLimit: number | null },
     ctx: BudgetContext,
+    quota: QuotaClaim | null = null,
   ): Promise<Admission> {
     const claims: Claim[] = [];
-    if (tenant.creditLimit && tenant.subAccountId) {
-      let budget = this.tenants.get(tenant.id);
-      if (!budget) {
-        budget = new Budget({ kind: "tenant", tenantId: tenant.id, subAccountId: tenant.subAccountId });
-        this.tenants.set(tenant.id, budget);
-      }
-      claims.push(await this.claim(budget, ctx));
-    }
     try {
+      if (tenant.creditLimit && tenant.subAccountId) {
+        let budget = this.tenants.get(tenant.id);
+        if (!budget) {
+          budget = new Budget({ kind: "tenant", tenantId: tenant.id, subAccountId: tenant.subAccountId });
+          this.tenants.set(tenant.id, budget);
+        }
+        claims.push(await this.claim(budget, ctx));
+      }
+      if (quota) claims.push(await this.claim(this.quotaBudget(tenant.id, quota), ctx));
       claims.push(await this.claim(this.team, ctx));
     } catch (err) {
-      for (const c of claims) this.settleClaim(c, null, ctx, undefined, true);
+      for (const c of claims) this.settleClaim(c, { sent: false, cost: 0 }, ctx);
       throw err;
     }
     const needsExactCost =
-      this.maxCost === 0 || tenant.creditLimit !== null || claims.some((c) => c.kind === "reservation");
+      this.maxCost === 0 ||
+      tenant.creditLimit !== null ||
+      claims.some((c) => c.kind === "reservation" && c.budget.subject.kind !== "quota");
     return { claims, needsExactCost };
+  }
+
+  /** Today's quota budget of a tenant; a changed limit hands back the leases taken under the old one. */
+  private quotaBudget(tenantId: string, quota: QuotaClaim): Budget {
+    let budget = this.quotas.get(tenantId);
+    const subject = budget?.subject;
+    if (!budget || subject?.kind !== "quota" || subject.day !== quota.day) {
+      // Yesterday's leases are simply left to expire: that ledger no longer matters.
+      budget = new Budget({ kind: "quota", tenantId, day: quota.day, limit: quota.limit });
+      this.quotas.set(tenantId, budget);
+    } else if (subject.limit !== quota.limit) {
+      budget.subject = { ...subject, limit: quota.limit };
+      this.retire(budget);
+      if (budget.next) budget.retired.push(budget.next);
+      budget.next = null;
+      budget.mode = "unknown";
+      budget.recheckAt = 0;
+    }
+    return budget;
   }
 
   private usable(lease: Lease | null, now: number): lease is Lease {
@@ -149,7 +208,8 @@ export class Budgets {
       if (this.usable(lease, now)) {
         lease.remaining -= lease.estimate;
         lease.inFlight += lease.estimate;
-        if (lease.remaining < lease.amount * RENEW_BELOW && !budget.next && !budget.acquiring) {
+        const renew = lease.remaining < lease.amount * RENEW_BELOW || now >= lease.renewAt;
+        if (renew && !budget.next && !budget.acquiring) {
           this.counters.ledgerCallsBackground++;
           ctx.waitUntil(this.acquire(budget, ctx).catch(() => undefined));
         }
@@ -182,13 +242,7 @@ export class Budgets {
   private acquire(budget: Budget, ctx: BudgetContext): Promise<void> {
     budget.acquiring ??= (async () => {
       const retired = budget.retired.splice(0);
-      const returned = retired.map((l) => ({
-        id: l.id,
-        known: l.known,
-        unknownSends: l.unknownSends,
-        inFlight: l.inFlight,
-        maxCost: this.maxCost,
-      }));
+      const returned = retired.map((l) => this.returnOf(l));
       let grant: Grant;
       try {
         grant = await ctx.ledger(budget.subject).acquire(budget.subject, this.holder, returned);
@@ -205,6 +259,7 @@ export class Budgets {
           remaining: grant.amount,
           // The ledger's clock may differ from this machine's: count the lease's life from here.
           expiresAt: now + Math.min(LEASE_MS, grant.expiresAt - Date.now()),
+          renewAt: now + Math.min(LEASE_MS, grant.expiresAt - Date.now()) * 0.75,
           known: 0,
           unknownSends: 0,
           inFlight: 0,
@@ -217,6 +272,10 @@ export class Budgets {
           budget.lease = lease;
         }
         budget.mode = "lease";
+        if (budget.subject.kind === "quota") {
+          const wait = Math.max(0, lease.expiresAt - now - HAND_BACK_BEFORE_MS);
+          ctx.waitUntil(sleep(wait).then(() => this.handBack(budget, lease, ctx)));
+        }
       } else if (grant.mode === "refused") {
         this.refuse(budget, grant.code);
       } else {
@@ -229,6 +288,30 @@ export class Budgets {
     return budget.acquiring;
   }
 
+  private returnOf(l: Lease): LeaseReturn {
+    return { id: l.id, known: l.known, unknownSends: l.unknownSends, inFlight: l.inFlight, maxCost: this.maxCost };
+  }
+
+  /** A quota lease near its expiry, still held here (unused, or retired and not reported yet): back to the ledger. */
+  private async handBack(budget: Budget, lease: Lease, ctx: BudgetContext): Promise<void> {
+    if (budget.lease === lease) {
+      budget.lease = budget.next;
+      budget.next = null;
+      if (!budget.lease) budget.mode = "unknown";
+    } else if (budget.next === lease) {
+      budget.next = null;
+    } else {
+      const at = budget.retired.indexOf(lease);
+      if (at < 0) return; // reported with a lease request already
+      budget.retired.splice(at, 1);
+    }
+    this.counters.ledgerCallsBackground++;
+    await ctx
+      .ledger(budget.subject)
+      .release(budget.subject, this.returnOf(lease))
+      .catch(() => budget.retired.push(lease)); // reported with the next lease request instead
+  }
+
   private refuse(budget: Budget, code: RefusalCode, hard = false): void {
     budget.mode = "refused";
     budget.refusal = code;
@@ -238,21 +321,27 @@ export class Budgets {
 
   /**
    * A send's answer: its cost in cents (null when Zavu did not say; the estimate then stands until
-   * the ledger's next refresh), or Zavu's own 402 refusal.
+   * the ledger's next refresh), or Zavu's own 402 refusal. A quota counts the send itself.
    */
-  settle(admission: Admission, cost: number | null, ctx: BudgetContext, refused?: RefusalCode): void {
-    if (cost !== null && cost > this.maxCost) this.maxCost = cost;
-    for (const claim of admission.claims) this.settleClaim(claim, cost, ctx, refused, false);
+  settle(admission: Admission, outcome: SendOutcome, ctx: BudgetContext): void {
+    if (outcome.cost !== null && outcome.cost > this.maxCost) this.maxCost = outcome.cost;
+    for (const claim of admission.claims) this.settleClaim(claim, outcome, ctx);
   }
 
-  private settleClaim(
-    claim: Claim,
-    cost: number | null,
-    ctx: BudgetContext,
-    refused: RefusalCode | undefined,
-    notSent: boolean,
-  ): void {
-    const charged = notSent || refused ? 0 : cost;
+  private settleClaim(claim: Claim, outcome: SendOutcome, ctx: BudgetContext): void {
+    const { refused } = outcome;
+    const notSent = outcome.sent === false || refused !== undefined;
+    // Money: the cost (null: not known yet). A quota: one send, or none (null: perhaps; counted).
+    const charged =
+      claim.budget.subject.kind === "quota"
+        ? notSent
+          ? 0
+          : outcome.sent === true
+            ? 1
+            : null
+        : notSent
+          ? 0
+          : outcome.cost;
     if (claim.kind === "lease") {
       claim.lease.inFlight -= claim.estimate;
       if (charged === null) claim.lease.unknownSends++;
@@ -262,11 +351,8 @@ export class Budgets {
     } else {
       this.counters.ledgerCallsBackground++;
       const ledger = ctx.ledger(claim.budget.subject);
-      ctx.waitUntil(
-        ledger
-          .settle(claim.budget.subject, claim.id, notSent ? 0 : cost, notSent ? undefined : refused)
-          .catch(() => undefined),
-      );
+      const refusedHere = this.matches(claim.budget, refused) ? refused : undefined;
+      ctx.waitUntil(ledger.settle(claim.budget.subject, claim.id, charged, refusedHere).catch(() => undefined));
     }
     if (refused && this.matches(claim.budget, refused)) {
       this.refuse(claim.budget, refused, true);
@@ -283,22 +369,27 @@ export class Budgets {
   }
 
   /** Zavu's credit_limit_reached concerns the tenant's budget, insufficient_balance the team's. */
-  private matches(budget: Budget, code: RefusalCode): boolean {
-    return (code === "credit_limit_reached") === (budget.subject.kind === "tenant");
+  private matches(budget: Budget, code: RefusalCode | undefined): code is RefusalCode {
+    const kind = budget.subject.kind;
+    return (
+      (code === "credit_limit_reached" && kind === "tenant") || (code === "insufficient_balance" && kind === "team")
+    );
   }
 
-  /** The tenant changed (its limit, perhaps): ask its ledger again on the next send instead of refusing locally. */
+  /** The tenant changed (its limit, perhaps): ask its ledgers again on the next send instead of refusing locally. */
   reconsider(tenantId: string): void {
-    const budget = this.tenants.get(tenantId);
-    if (budget && (budget.mode === "refused" || budget.mode === "strict")) {
-      budget.mode = "unknown";
-      budget.recheckAt = 0;
+    for (const budget of [this.tenants.get(tenantId), this.quotas.get(tenantId)]) {
+      if (budget && (budget.mode === "refused" || budget.mode === "strict")) {
+        budget.mode = "unknown";
+        budget.recheckAt = 0;
+      }
     }
   }
 
   stats() {
     return {
       tenants: this.tenants.stats(),
+      quotas: this.quotas.stats(),
       team: {
         mode: this.team.mode,
         lease: this.team.lease?.remaining ?? null,

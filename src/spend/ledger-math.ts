@@ -1,12 +1,14 @@
 /**
  * The arithmetic of a spend ledger, kept pure so it can be read and tested on its own. A ledger
- * guards one budget: a tenant's credit limit, or the team's balance. What Zavu last told us is
- * `remaining`; every amount handed out since (leases to isolates, reservations for single sends)
- * is an entry that counts against it until a later refresh from Zavu includes it.
+ * guards one budget: a tenant's credit limit, or the team's balance (in cents), or a tenant's daily
+ * quota (in sends). For money, what Zavu last told us is `remaining`; every amount handed out since
+ * (leases to isolates, reservations for single sends) is an entry that counts against it until a
+ * later refresh from Zavu includes it. A quota has no outside truth: the ledger's own count is it, so
+ * entries are folded into `spent` as soon as their sends are known (see foldQuota).
  */
 
-export type LedgerKind = "tenant" | "team";
-export type RefusalCode = "credit_limit_reached" | "insufficient_balance";
+export type LedgerKind = "tenant" | "team" | "quota";
+export type RefusalCode = "credit_limit_reached" | "insufficient_balance" | "daily_quota_exceeded";
 
 export interface Entry {
   kind: "lease" | "reservation";
@@ -22,6 +24,8 @@ export interface Entry {
   expiresAt: number;
   /** When a closed entry's sends were all answered: a refresh that starts later includes them. */
   closedAt: number;
+  /** Closed because its holder went silent (counted in full), not by the holder's own report. */
+  expired?: boolean;
 }
 
 export interface LedgerState {
@@ -77,6 +81,14 @@ export const GRACE_MS = 12_000;
 export const MIN_LEASE_SENDS = 4;
 /** A lease is at most this many sends: an isolate that dies takes at most this much budget for a while. */
 export const MAX_LEASE_SENDS = 1_000;
+/**
+ * Quota leases are smaller: an isolate that dies holding one forfeits its unused sends for the day.
+ * Below QUOTA_MIN_LEASE_SENDS per active isolate, every send reserves its unit one by one (exact).
+ */
+export const QUOTA_MIN_LEASE_SENDS = 10;
+export const QUOTA_MAX_LEASE_SENDS = 100;
+/** A quota lease whose holder went silent is counted in full; its holder may still report it this long. */
+export const QUOTA_FORFEIT_MS = 10 * 60_000;
 const HOLDER_ACTIVE_MS = 60_000;
 /** The estimate before any cost was seen (cents; configurable per deployment as SEND_COST_ESTIMATE_CENTS). */
 export const DEFAULT_ESTIMATE_CENTS = 5;
@@ -98,8 +110,9 @@ export function newLedger(kind: LedgerKind): LedgerState {
   };
 }
 
-/** What one send is expected to cost: the largest cost seen, else what refreshes taught, else the default. */
+/** What one send is expected to cost: the largest cost seen, else what refreshes taught, else the default (a quota: one send). */
 export function estimateOf(s: LedgerState, fallback = DEFAULT_ESTIMATE_CENTS): number {
+  if (s.kind === "quota") return 1;
   if (s.maxCost > 0) return Math.max(s.maxCost, s.learnedCost);
   return s.learnedCost > 0 ? s.learnedCost : fallback;
 }
@@ -136,17 +149,37 @@ function mayStart(s: LedgerState, estimate: number, fallback?: number): boolean 
   return s.kind === "tenant" ? left > 0 : left >= estimate;
 }
 
-const refusal = (s: LedgerState): RefusalCode =>
-  s.exhausted ?? (s.kind === "tenant" ? "credit_limit_reached" : "insufficient_balance");
+const REFUSALS: Record<LedgerKind, RefusalCode> = {
+  tenant: "credit_limit_reached",
+  team: "insufficient_balance",
+  quota: "daily_quota_exceeded",
+};
+const refusal = (s: LedgerState): RefusalCode => s.exhausted ?? REFUSALS[s.kind];
 
 /** Open entries whose holder went silent count in full, and close once their sends must be over. */
 export function expire(s: LedgerState, now: number): void {
   for (const e of Object.values(s.entries)) {
     if (e.open && e.expiresAt <= now) {
       e.open = false;
+      e.expired = true;
       e.closedAt = e.expiresAt + s.graceMs;
     }
   }
+  if (s.kind === "quota") foldQuota(s, now);
+}
+
+/**
+ * A quota's closed entries become part of its count: reported leases and settled reservations at
+ * once (sends still in flight at close count as sent), leases whose holder went silent once it can
+ * no longer report them (QUOTA_FORFEIT_MS), in full.
+ */
+export function foldQuota(s: LedgerState, now: number): void {
+  for (const [id, e] of Object.entries(s.entries)) {
+    if (e.open || (e.expired && now < e.closedAt + QUOTA_FORFEIT_MS)) continue;
+    s.spent += e.held + e.known + e.unknownSends;
+    delete s.entries[id];
+  }
+  if (s.limit !== null) s.remaining = s.limit - s.spent;
 }
 
 function activeHolders(s: LedgerState, holder: string, now: number): number {
@@ -185,8 +218,9 @@ export function grant(s: LedgerState, holder: string, now: number, fallback?: nu
   if (!mayStart(s, estimate, fallback)) return { mode: "refused", code: refusal(s), estimate };
   const holders = activeHolders(s, holder, now);
   const share = Math.floor(available(s, fallback) / (4 * holders));
-  const amount = Math.min(share, MAX_LEASE_SENDS * estimate);
-  if (amount < MIN_LEASE_SENDS * estimate) return { mode: "strict", estimate };
+  const quota = s.kind === "quota";
+  const amount = Math.min(share, (quota ? QUOTA_MAX_LEASE_SENDS : MAX_LEASE_SENDS) * estimate);
+  if (amount < (quota ? QUOTA_MIN_LEASE_SENDS : MIN_LEASE_SENDS) * estimate) return { mode: "strict", estimate };
   const ttl = share < 50 * estimate ? NEAR_LEASE_MS : LEASE_MS;
   const id = nextId(s, "l");
   s.entries[id] = entry("lease", holder, amount, now + ttl);
@@ -199,10 +233,12 @@ export function closeLease(s: LedgerState, id: string, use: LeaseUse, now: numbe
   if (!e) return;
   // Expired meanwhile: the holder's own account replaces the full amount the ledger assumed.
   e.open = false;
+  e.expired = false;
   e.held = Math.max(0, use.inFlight);
   e.known = Math.max(0, use.known);
   e.unknownSends = Math.max(0, use.unknownSends);
   e.closedAt = use.inFlight > 0 ? now + s.graceMs : now;
+  if (s.kind === "quota") foldQuota(s, now);
 }
 
 /** The strict zone: one send's estimated cost, reserved before it is forwarded. */
@@ -226,8 +262,9 @@ export function settle(s: LedgerState, id: string, cost: number | null, now: num
   if (cost === null) e.unknownSends = 1;
   else {
     e.known = cost;
-    learnCost(s, cost);
+    if (s.kind !== "quota") learnCost(s, cost);
   }
+  if (s.kind === "quota") foldQuota(s, now);
 }
 
 export function learnCost(s: LedgerState, cost: number): void {
@@ -294,7 +331,7 @@ export function hasClosed(s: LedgerState): boolean {
   return Object.values(s.entries).some((e) => !e.open);
 }
 
-/** An admin changed the tenant's credit limit: it applies at once to what is left. */
+/** An admin changed the tenant's credit limit (or daily quota): it applies at once to what is left. */
 export function setLimit(s: LedgerState, limit: number | null): void {
   s.limit = limit;
   s.remaining = limit === null ? null : limit - s.spent;

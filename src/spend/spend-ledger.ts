@@ -1,14 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
+import { alertSink } from "../alerts/emit";
 import { config } from "../config";
 import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
 import { ZavuMainAccount } from "../upstream/zavu-client";
+import { type AlertMarks, dueAlerts, noMarks } from "./ledger-alerts";
 import {
   answeredSince,
   applyRefresh,
   available,
   closeLease,
   estimateOf,
+  expire,
   type Grant,
   grant,
   hasClosed,
@@ -25,8 +28,11 @@ import {
   settle,
 } from "./ledger-math";
 
-/** Which budget a ledger guards: the team's balance, or one tenant's credit limit. */
-export type LedgerSubject = { kind: "team" } | { kind: "tenant"; tenantId: string; subAccountId: string };
+/** Which budget a ledger guards: the team's balance, one tenant's credit limit, or one tenant's sends on one UTC day. */
+export type LedgerSubject =
+  | { kind: "team" }
+  | { kind: "tenant"; tenantId: string; subAccountId: string }
+  | { kind: "quota"; tenantId: string; day: string; limit: number };
 
 /** What an isolate hands back with a lease: what was spent under it, and the estimates of sends still in flight. */
 export interface LeaseReturn extends LeaseUse {
@@ -48,6 +54,8 @@ export interface LedgerSnapshot {
 }
 
 const STATE_KEY = "state";
+/** A day's quota ledger deletes itself this long after its day ended. */
+const QUOTA_KEEP_MS = 2 * 86_400_000;
 /** KV copy for listings (admin, console) that must not call a Durable Object per row. */
 export const snapshotKey = (tenantId: string) => `spend:${tenantId}`;
 
@@ -61,6 +69,7 @@ export const snapshotKey = (tenantId: string) => `spend:${tenantId}`;
 export class SpendLedger extends DurableObject<Env> {
   private state: LedgerState | null = null;
   private subject: LedgerSubject | null = null;
+  private marks: AlertMarks | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly counters = createCounters();
 
@@ -72,19 +81,53 @@ export class SpendLedger extends DurableObject<Env> {
     if (!this.subject) {
       this.subject = subject;
       this.ctx.storage.kv.put("subject", subject);
+      if (subject.kind === "quota") {
+        const dayEnds = Date.parse(`${subject.day}T00:00:00Z`) + 86_400_000;
+        void this.ctx.storage.setAlarm(dayEnds + QUOTA_KEEP_MS);
+      }
     }
+    // A quota's limit comes with every call (the tenant's plan): a changed one applies at once.
+    if (subject.kind === "quota" && this.state.limit !== subject.limit) setLimit(this.state, subject.limit);
     this.state.graceMs = config(this.env).upstreamTimeoutMs + 2_000;
     return this.state;
   }
 
   private save(): void {
-    if (this.state) this.ctx.storage.kv.put(STATE_KEY, this.state);
+    if (!this.state) return;
+    this.ctx.storage.kv.put(STATE_KEY, this.state);
+    this.checkAlerts();
+  }
+
+  /** A quota ledger's day is long over: it deletes itself. */
+  override async alarm(): Promise<void> {
+    if (this.ctx.storage.kv.get<LedgerSubject>("subject")?.kind !== "quota") return;
+    this.state = null;
+    this.subject = null;
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** Alerts the state now calls for (see dueAlerts), marked as sent with the state, emitted in the background. */
+  private checkAlerts(): void {
+    const subject = this.subject;
+    if (!subject || subject.kind === "quota") return;
+    this.marks ??= this.ctx.storage.kv.get<AlertMarks>("alerts") ?? noMarks();
+    const before = JSON.stringify(this.marks);
+    const low = Number(this.env.TEAM_BALANCE_LOW_CENTS);
+    const events = dueAlerts(this.state!, subject, this.marks, {
+      fallbackEstimate: this.fallbackEstimate(),
+      lowCents: Number.isSafeInteger(low) && low > 0 ? low : null,
+    });
+    if (JSON.stringify(this.marks) !== before) this.ctx.storage.kv.put("alerts", this.marks);
+    if (events.length === 0) return;
+    const sink = alertSink(this.env, this.counters);
+    this.ctx.waitUntil(Promise.all(events.map((e) => sink.emit(e))).catch(() => undefined));
   }
 
   /** A lease (or the news that this budget is in its strict zone, or exhausted); closes the leases handed back. */
   async acquire(subject: LedgerSubject, holder: string, returned: LeaseReturn[] = []): Promise<Grant> {
     const s = this.load(subject);
     const now = Date.now();
+    if (s.kind === "quota") expire(s, now);
     for (const lease of returned) {
       closeLease(s, lease.id, lease, now);
       if (lease.maxCost > 0) learnCost(s, lease.maxCost);
@@ -117,7 +160,7 @@ export class SpendLedger extends DurableObject<Env> {
    */
   private async refreshBeforeRefusing(): Promise<boolean> {
     const s = this.state!;
-    if (Date.now() - s.refreshedAt < 250 || !hasClosed(s)) return false;
+    if (s.kind === "quota" || Date.now() - s.refreshedAt < 250 || !hasClosed(s)) return false;
     await this.refresh().catch(() => undefined);
     return true;
   }
@@ -173,12 +216,16 @@ export class SpendLedger extends DurableObject<Env> {
     return Number.isSafeInteger(n) && n > 0 ? n : undefined;
   }
 
+  /** Zavu is asked for money ledgers only: a quota's own count is the truth. */
   private async refreshIfDue(now: number): Promise<void> {
-    if (this.state && refreshDue(this.state, now, this.fallbackEstimate())) await this.refresh().catch(() => undefined);
+    if (this.state && this.state.kind !== "quota" && refreshDue(this.state, now, this.fallbackEstimate())) {
+      await this.refresh().catch(() => undefined);
+    }
   }
 
   /** One refresh at a time; callers that need one while it runs wait for the same answer. */
   private refresh(): Promise<void> {
+    if (this.subject?.kind === "quota") return Promise.resolve();
     this.refreshing ??= this.fetchFigures().finally(() => {
       this.refreshing = null;
     });
@@ -194,7 +241,7 @@ export class SpendLedger extends DurableObject<Env> {
     if (subject.kind === "team") {
       const { balance } = await zavu.teamBalance();
       applyRefresh(s, { remaining: balance }, startedAt);
-    } else {
+    } else if (subject.kind === "tenant") {
       const b = await zavu.getBalance(subject.subAccountId);
       const limit = b.creditLimit || null;
       const spent = b.totalSpent ?? 0;

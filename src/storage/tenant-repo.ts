@@ -5,6 +5,9 @@ import {
   type IdentityRow,
   identityColumns,
   identityFromRow,
+  type PlanLimits,
+  type PlanOverrides,
+  planFromColumn,
   recordFromRow,
   type TenantRecord,
   type TenantRow,
@@ -23,7 +26,9 @@ type Column =
   | "sub_account_id"
   | "key_ciphertext"
   | "key_id"
-  | "key_prefix";
+  | "key_prefix"
+  | "plan"
+  | "usage_baseline_cents";
 
 /** The answer to "which tenant does this token claim?": a tenant, or the issuer's claim name when none matched. */
 export type TokenLookup = { tenant: EdgeTenant } | { tenant: null; issuerKnown: boolean; claimName: string };
@@ -33,7 +38,11 @@ export class TenantRepo {
   constructor(
     private readonly db: D1Database,
     private readonly counters: Counters,
+    /** The deployment's default plan: records read here carry their plan in force (effectivePlan). */
+    private readonly planDefaults?: PlanLimits,
   ) {}
+
+  private record = (row: TenantRow & Partial<IdentityRow>) => recordFromRow(row, this.planDefaults);
 
   private counted<T>(p: Promise<T>): Promise<T> {
     this.counters.d1Queries++;
@@ -44,7 +53,7 @@ export class TenantRepo {
     const row = await this.counted(
       this.db.prepare(`${SELECT} WHERE t.id = ?`).bind(id).first<TenantRow & IdentityRow>(),
     );
-    return row ? recordFromRow(row) : null;
+    return row ? this.record(row) : null;
   }
 
   /** Keyset pagination: O(page) whatever the table size, through the (status, id) index or the primary key. */
@@ -59,7 +68,7 @@ export class TenantRepo {
         .bind(...params)
         .all<TenantRow & IdentityRow>(),
     );
-    return results.map(recordFromRow);
+    return results.map(this.record);
   }
 
   /**
@@ -75,12 +84,13 @@ export class TenantRepo {
       sub_account_id: string | null;
       key_ciphertext: string | null;
       credit_limit: number | null;
+      plan: string | null;
     };
     const { results } = await this.counted(
       this.db
         .prepare(
           `WITH claim AS (SELECT claim_name AS name FROM tenant_identities WHERE issuer = ?1 LIMIT 1)
-           SELECT claim.name AS issuer_claim, t.id, t.status, t.sub_account_id, t.key_ciphertext, t.credit_limit,
+           SELECT claim.name AS issuer_claim, t.id, t.status, t.sub_account_id, t.key_ciphertext, t.credit_limit, t.plan,
                   i.issuer, i.claim_name, i.claim_value, i.audience, i.jwks_uri, i.jwks, i.algorithms
            FROM claim
            LEFT JOIN tenant_identities i ON i.issuer = ?1
@@ -103,6 +113,7 @@ export class TenantRepo {
         keyCiphertext: row.key_ciphertext,
         creditLimit: row.credit_limit,
         identity: identityFromRow(row),
+        plan: planFromColumn(row.plan),
       },
     };
   }
@@ -169,9 +180,15 @@ export class TenantRepo {
     return row?.until && row.until > now ? row.until : 0;
   }
 
-  /** The tenant row and its identity, written together. */
+  /**
+   * The tenant row and its identity, written together. Usage records start from Zavu's totalSpent at
+   * this moment: 0 for a new sub-account (the default), the sub-account's total for an import.
+   */
   insertStatements(
-    t: Omit<TenantRecord, "identity" | "createdAt" | "updatedAt">,
+    t: Omit<TenantRecord, "identity" | "createdAt" | "updatedAt" | "plan"> & {
+      plan?: PlanOverrides | null;
+      usageBaselineCents?: number;
+    },
     identity: IdentityConfig,
     now: number,
   ): D1PreparedStatement[] {
@@ -179,8 +196,8 @@ export class TenantRepo {
       this.db
         .prepare(
           `INSERT INTO tenants (id, name, external_id, status, credit_limit, metadata, sub_account_id, key_ciphertext,
-             key_id, key_prefix, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             key_id, key_prefix, created_at, updated_at, plan, usage_baseline_cents)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .bind(
           t.id,
@@ -195,6 +212,8 @@ export class TenantRepo {
           t.keyPrefix,
           now,
           now,
+          t.plan ? JSON.stringify(t.plan) : null,
+          t.usageBaselineCents ?? 0,
         ),
       this.db
         .prepare(

@@ -2,6 +2,16 @@ import type { JSONWebKeySet } from "jose";
 
 export type TenantStatus = "provisioning" | "active" | "inactive" | "deactivated";
 
+/** A tenant's limits (see src/limits/plan.ts); null means unlimited. */
+export interface PlanLimits {
+  requestsPerSecond: number | null;
+  sendsPerMinute: number | null;
+  dailySends: number | null;
+}
+
+/** The plan limits a tenant sets for itself (null = unlimited); a limit it leaves out follows the deployment's default. */
+export type PlanOverrides = Partial<PlanLimits>;
+
 export interface IdentityConfig {
   issuer: string;
   audience: string[] | null;
@@ -26,6 +36,10 @@ export interface TenantRecord {
   createdAt: number;
   updatedAt: number;
   identity: IdentityConfig | null;
+  /** The limits it sets for itself (null: all the deployment's defaults). */
+  plan: PlanOverrides | null;
+  /** Its plan in force: its own limits over the defaults, when the repository that read it knew them. */
+  effectivePlan?: PlanLimits;
 }
 
 /** What the customer edge needs to know about a tenant. */
@@ -36,6 +50,7 @@ export interface EdgeTenant {
   keyCiphertext: string | null;
   creditLimit: number | null;
   identity: IdentityConfig;
+  plan: PlanOverrides | null;
 }
 
 export interface IdentityRow {
@@ -61,6 +76,7 @@ export interface TenantRow {
   key_prefix: string | null;
   created_at: number;
   updated_at: number;
+  plan?: string | null;
 }
 
 export function identityFromRow(row: IdentityRow): IdentityConfig {
@@ -86,7 +102,8 @@ export function identityColumns(identity: IdentityConfig) {
   ];
 }
 
-export function recordFromRow(row: TenantRow & Partial<IdentityRow>): TenantRecord {
+export function recordFromRow(row: TenantRow & Partial<IdentityRow>, defaults?: PlanLimits): TenantRecord {
+  const plan = planFromColumn(row.plan);
   return {
     id: row.id,
     name: row.name,
@@ -101,7 +118,25 @@ export function recordFromRow(row: TenantRow & Partial<IdentityRow>): TenantReco
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     identity: row.issuer ? identityFromRow(row as IdentityRow) : null,
+    plan,
+    ...(defaults ? { effectivePlan: { ...defaults, ...plan } } : {}),
   };
+}
+
+/** The plan column (JSON); anything that is not an object of known limits reads as "all defaults". */
+export function planFromColumn(raw: string | null | undefined): PlanOverrides | null {
+  if (!raw) return null;
+  try {
+    const parsed = JSON.parse(raw) as Record<string, unknown>;
+    const plan: PlanOverrides = {};
+    for (const name of ["requestsPerSecond", "sendsPerMinute", "dailySends"] as const) {
+      const v = parsed[name];
+      if (v === null || (typeof v === "number" && Number.isSafeInteger(v) && v > 0)) plan[name] = v;
+    }
+    return Object.keys(plan).length > 0 ? plan : null;
+  } catch {
+    return null;
+  }
 }
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"; // Crockford base32, lower case

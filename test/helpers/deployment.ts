@@ -15,7 +15,7 @@ import { clock, GATEWAY_URL } from "./gateway";
  */
 export function deployment(overrides: Partial<Env> & Record<string, unknown> = {}) {
   const deployed = { ...env, ...overrides } as Env;
-  const state = createIsolateState({ clock });
+  const state = createIsolateState({ clock, usageFlushMs: 0 });
   const worker = createGateway(state);
 
   async function fetch(path: string, init?: RequestInit): Promise<Response> {

@@ -17,7 +17,8 @@ export const GATEWAY_URL = "https://gateway.test";
  * Every test file gets a new state: test files share nothing in memory.
  */
 export const clock = new SteppedClock();
-export const state = createIsolateState({ clock });
+/** Usage counts are flushed in each request's own waitUntil (no interval), so a finished request's counts are in a shard. */
+export const state = createIsolateState({ clock, usageFlushMs: 0 });
 const gateway = createGateway(state);
 
 /**
@@ -25,7 +26,7 @@ const gateway = createGateway(state);
  * the bindings with every other: what a second location or a restarted isolate would be.
  */
 export function newIsolate() {
-  const own = createIsolateState({ clock });
+  const own = createIsolateState({ clock, usageFlushMs: 0 });
   const isolate = createGateway(own);
   const send = async (request: Request) => {
     const ctx = createExecutionContext();

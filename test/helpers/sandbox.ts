@@ -20,16 +20,38 @@ async function control<T>(method: string, path: string, body?: unknown): Promise
 export const sandbox = {
   reset: () => control("POST", "/reset"),
   team: () =>
-    control<{ balance: number; prices: Record<string, number>; enforceLimits: boolean; costAtAccept: boolean }>(
-      "GET",
-      "/team",
-    ),
+    control<{
+      balance: number;
+      prices: Record<string, number>;
+      enforceLimits: boolean;
+      costAtAccept: boolean;
+      dailyLimit: number | null;
+      a2pLimit: number | null;
+      today: { date: string; sends: number; a2p: number };
+    }>("GET", "/team"),
   setTeam: (body: {
     balance?: number;
     prices?: Record<string, number>;
     enforceLimits?: boolean;
     costAtAccept?: boolean;
+    dailyLimit?: number | null;
+    a2pLimit?: number | null;
   }) => control("PATCH", "/team", body),
+  /** Sends and cents the sandbox charged, per account (sub-account id, or "main") and channel. */
+  usage: async (account?: string) =>
+    (
+      await control<{ items: Array<{ account: string; channel: string; sends: number; cents: number }> }>(
+        "GET",
+        `/usage${account ? `?account=${account}` : ""}`,
+      )
+    ).items,
+  /** What the sandbox's webhook receiver got (oldest first). */
+  hooks: async (name?: string) =>
+    (
+      await control<{
+        items: Array<{ name: string; status: number; headers: Record<string, string>; body: string; at: number }>;
+      }>("GET", `/hooks${name ? `?name=${name}` : ""}`)
+    ).items,
   setTotalSpent: (subAccountId: string, totalSpent: number) =>
     control("PATCH", `/sub-accounts/${subAccountId}`, { totalSpent }),
   fault: (rule: {

@@ -69,20 +69,24 @@ describe("the cron trigger", () => {
     expect(lines[0]).toMatchObject({ kind: "maintenance", trigger: "cron" });
     expect(lines[0].jobs.map((j: { job: string; outcome: string }) => [j.job, j.outcome])).toEqual([
       ["publish-outbox", "ran"],
+      ["deliver-webhooks", "ran"],
       ["finish-provisioning", "ran"],
       ["reseal-keys", "ran"],
       ["reconcile-orphans", "ran"],
       ["rotate-keys", "disabled"], // KEY_ROTATION_DAYS = "0"
       ["refresh-balances", "ran"],
+      ["reconcile-usage", "ran"],
     ]);
     const { jobs } = await status();
     expect(jobs.map((j: { name: string; passes: number; enabled: boolean }) => [j.name, j.passes, j.enabled])).toEqual([
       ["publish-outbox", 1, true],
+      ["deliver-webhooks", 1, true],
       ["finish-provisioning", 1, true],
       ["reseal-keys", 1, true],
       ["reconcile-orphans", 1, true],
       ["rotate-keys", 0, false],
       ["refresh-balances", 1, true],
+      ["reconcile-usage", 1, true],
     ]);
   });
 });

@@ -85,7 +85,21 @@ export function messageRoutes(store: Store): Hono<Vars> {
     if (enforceLimits && store.teamBalance() < price) {
       return zavuError(c, 402, "insufficient_balance", "The team balance cannot cover this message.");
     }
-    store.charge(caller.kind === "sub" ? caller.subAccountId : null, price);
+    // The team's own limits (Zavu's documented 429s): every account of the team counts together.
+    const { dailyLimit, a2pLimit } = store.limits();
+    const today = store.today();
+    const a2p = (channel === "sms" || channel === "sms_oneway") && to.startsWith("+1");
+    const untilMidnight = String(Math.ceil((86_400_000 - (Date.now() % 86_400_000)) / 1000));
+    if (dailyLimit !== null && today.sends >= dailyLimit) {
+      c.header("retry-after", untilMidnight);
+      return zavuError(c, 429, "daily_limit_exceeded", "The team has reached its daily sending limit.");
+    }
+    if (a2p && a2pLimit !== null && today.a2p >= a2pLimit) {
+      c.header("retry-after", untilMidnight);
+      return zavuError(c, 429, "a2p_limit_exceeded", "The team has reached its A2P limit for US SMS today.");
+    }
+    store.countSend(a2p);
+    store.charge(caller.kind === "sub" ? caller.subAccountId : null, price, channel);
     const message = {
       id: newId("msg_"),
       channel,

@@ -12,6 +12,30 @@ const Stats = z
     issuerRegistry: z.object({ size: z.number(), dirty: z.number(), loaded: z.boolean() }),
     control: z.object({ epoch: z.number(), ageMs: z.number(), resets: z.number() }),
     team: z.object({ mode: z.string(), lease: z.number().nullable(), estimate: z.number() }),
+    limits: z.object({
+      refusalsRemembered: z
+        .number()
+        .openapi({ description: "Rate-limit refusals this isolate kept (each until its window ends)" }),
+      bindingErrors: z
+        .number()
+        .openapi({ description: "Rate Limiting binding calls that failed or found no binding (let through)" }),
+      teamHold: z.object({
+        active: z.string().nullable().openapi({ description: "Zavu's team 429 being replayed, if any" }),
+        replayed: z.number(),
+      }),
+    }),
+    usage: z.object({
+      pendingRows: z
+        .number()
+        .openapi({ description: "Usage rows not yet handed to a usage shard (at most a second's)" }),
+      rowsFlushed: z.number(),
+      failedFlushes: z.number(),
+      lastFlushAt: z.number().nullable(),
+      estimateCents: z
+        .number()
+        .nullable()
+        .openapi({ description: "Average exact cost seen: the estimate for unread sends" }),
+    }),
     uptimeMs: z.number(),
   })
   .openapi("IsolateStats");

@@ -1,5 +1,5 @@
 import { audit } from "../../admin/deps";
-import { provision } from "../../admin/provisioning";
+import { provisionWithAlerts } from "../../admin/onboarding";
 import { ApiError } from "../../errors";
 import { MaintenanceRepo } from "../../storage/maintenance-repo";
 import { TenantScans } from "../../storage/tenant-scans";
@@ -32,7 +32,7 @@ export const finishProvisioning: MaintenanceJob = {
       if (!next) return { cursor: null, counts };
       after = next.id;
       try {
-        const tenant = await provision(ctx.deps, next.id);
+        const tenant = await provisionWithAlerts(ctx.deps, next.id);
         if (tenant.status !== "provisioning") counts.finished++;
       } catch (err) {
         const code = err instanceof ApiError ? err.code : null;

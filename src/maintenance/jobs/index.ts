@@ -1,7 +1,9 @@
 import type { MaintenanceJob } from "../job";
+import { deliverWebhooks } from "./deliver-webhooks";
 import { finishProvisioning } from "./finish-provisioning";
 import { publishOutbox } from "./publish-outbox";
 import { reconcileOrphans } from "./reconcile-orphans";
+import { reconcileUsage } from "./reconcile-usage";
 import { refreshBalances } from "./refresh-balances";
 import { resealKeys } from "./reseal-keys";
 import { rotateKeys } from "./rotate-keys";
@@ -12,11 +14,13 @@ import { rotateKeys } from "./rotate-keys";
  */
 export const JOBS: readonly MaintenanceJob[] = [
   publishOutbox,
+  deliverWebhooks,
   finishProvisioning,
   resealKeys,
   reconcileOrphans,
   rotateKeys,
   refreshBalances,
+  reconcileUsage,
 ];
 
 export function findJob(name: string): MaintenanceJob | undefined {

@@ -9,7 +9,7 @@ import { expect, it } from "vitest";
 const LAYERS: string[][] = [
   ["lib", "env", "errors", "version", "config"],
   ["storage", "upstream", "control"],
-  ["identity", "spend"],
+  ["identity", "spend", "limits", "usage", "alerts"],
   ["state", "app-types"],
   ["edge", "admin", "health", "ui"],
   ["portal", "console", "maintenance"],

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import Zavudev from "@zavudev/sdk";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { rateLimitBindings } from "../../../scripts/lib/ratelimits.mjs";
 import { sqlStatements } from "../../../scripts/lib/sql-statements.mjs";
 import { GATEWAY_SCRIPT, root, SANDBOX_SCRIPT } from "./build";
 
@@ -64,6 +65,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       ...opts.vars,
     },
     ...durableObjects(i === 0),
+    // wrangler.toml's tenants' plan bindings; one namespace id each, so all isolates share the counters.
+    ratelimits: rateLimitBindings(resolve(root, "wrangler.toml")),
     outboundService: "router",
     unsafeDirectSockets: direct(),
   }));
@@ -115,7 +118,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
  * so every isolate reaches the same instances (as every isolate of one deployed Worker does).
  */
 function durableObjects(owner: boolean) {
-  const classes: Record<string, string> = { CONTROL: "ControlPlane", LEDGER: "SpendLedger" };
+  const classes: Record<string, string> = {
+    CONTROL: "ControlPlane",
+    LEDGER: "SpendLedger",
+    USAGE: "UsageShard",
+    WEBHOOKS: "WebhookDispatcher",
+  };
   return {
     durableObjects: Object.fromEntries(
       Object.entries(classes).map(([binding, className]) => [

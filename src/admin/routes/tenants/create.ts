@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { idempotent } from "../../idempotency";
-import { createTenant } from "../../onboarding";
+import { createTenant, provisionWithAlerts } from "../../onboarding";
 import { presentTenant } from "../../present";
-import { provision } from "../../provisioning";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";
 
@@ -41,7 +40,10 @@ export function registerCreateTenant(app: OpenAPIHono<AdminEnv>) {
         const tenant = await createTenant(deps, body, bind);
         return { status: 201, body: { tenant: presentTenant(tenant, 0) } };
       },
-      async (tenantId) => ({ status: 201, body: { tenant: presentTenant(await provision(deps, tenantId), 0) } }),
+      async (tenantId) => ({
+        status: 201,
+        body: { tenant: presentTenant(await provisionWithAlerts(deps, tenantId), 0) },
+      }),
     );
     return c.json(
       outcome.body as never,

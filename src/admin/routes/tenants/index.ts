@@ -11,6 +11,7 @@ import { registerListTenants } from "./list";
 import { registerRepairTenant } from "./repair";
 import { registerRotateKey } from "./rotate-key";
 import { registerUpdateTenant } from "./update";
+import { registerTenantUsage } from "./usage";
 
 /** The tenant endpoints, one file each (in the order the OpenAPI document lists them). */
 export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
@@ -25,4 +26,5 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   registerTenantBalance(app);
   registerListApiKeys(app);
   registerRotateKey(app);
+  registerTenantUsage(app);
 }

@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { idempotent } from "../../idempotency";
 import { currentTotalSpent, loadTenant } from "../../lifecycle";
+import { provisionWithAlerts } from "../../onboarding";
 import { presentTenant } from "../../present";
-import { provision } from "../../provisioning";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";
 
@@ -23,7 +23,7 @@ export function registerRepairTenant(app: OpenAPIHono<AdminEnv>) {
     const id = c.req.valid("param").id;
     const outcome = await idempotent(deps, `tenants.repair.${id}`, c.req.header("idempotency-key"), {}, async () => {
       await loadTenant(deps, id);
-      const tenant = await provision(deps, id);
+      const tenant = await provisionWithAlerts(deps, id);
       return { status: 200, body: { tenant: presentTenant(tenant, await currentTotalSpent(deps, tenant)) } };
     });
     return c.json(outcome.body as never, outcome.status as 200);

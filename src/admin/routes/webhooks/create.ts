@@ -1,0 +1,31 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { registerWebhook } from "../../../alerts/webhooks";
+import { audit } from "../../deps";
+import * as S from "../../schemas";
+import { type AdminEnv, errors, json } from "../common";
+import { presentWebhook } from "./present";
+
+const route = createRoute({
+  method: "post",
+  path: "/webhooks",
+  summary: "Register a webhook endpoint for alerts; its signing secret (whsec_…) is in this answer only",
+  request: { body: json(S.CreateWebhookSchema) },
+  responses: {
+    201: json(z.object({ webhook: S.WebhookSchema }).openapi("WebhookCreated"), "The webhook, with its secret"),
+    ...errors("invalid_request", "unauthorized", "conflict"),
+  },
+});
+
+export function registerCreateWebhook(app: OpenAPIHono<AdminEnv>) {
+  app.openapi(route, async (c) => {
+    const { webhook, secret } = await registerWebhook(c.env, c.var.state.counters, c.req.valid("json"));
+    await c.var.admin.repo.batch([
+      audit(c.var.admin, "webhook.create", null, {
+        webhookId: webhook.id,
+        url: webhook.url,
+        events: webhook.events,
+      }),
+    ]);
+    return c.json({ webhook: presentWebhook(webhook, secret) }, 201);
+  });
+}

@@ -1,0 +1,25 @@
+import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { deleteWebhook } from "../../../alerts/webhooks";
+import { audit } from "../../deps";
+import * as S from "../../schemas";
+import { type AdminEnv, errors, json } from "../common";
+import { presentWebhook } from "./present";
+
+const route = createRoute({
+  method: "delete",
+  path: "/webhooks/{id}",
+  summary: "Delete a webhook: nothing more is sent to it (deliveries still pending are cancelled)",
+  request: { params: S.WebhookIdParam },
+  responses: {
+    200: json(z.object({ webhook: S.WebhookSchema }).openapi("WebhookDeleted"), "The deleted webhook"),
+    ...errors("unauthorized", "not_found"),
+  },
+});
+
+export function registerDeleteWebhook(app: OpenAPIHono<AdminEnv>) {
+  app.openapi(route, async (c) => {
+    const webhook = await deleteWebhook(c.env, c.var.state.counters, c.req.valid("param").id);
+    await c.var.admin.repo.batch([audit(c.var.admin, "webhook.delete", null, { webhookId: webhook.id })]);
+    return c.json({ webhook: presentWebhook(webhook) }, 200);
+  });
+}

@@ -1,0 +1,69 @@
+import { alertSink } from "../alerts/emit";
+import { hourOf } from "../alerts/events";
+import type { Env } from "../env";
+import type { ApiError } from "../errors";
+import type { IsolateState } from "../state";
+import { usageShard } from "../usage/shards";
+import type { SendAnswer } from "./spend";
+
+/**
+ * Counts the send in this isolate's usage records (no I/O: a flush hands them to a usage shard within
+ * a second, in this request's waitUntil). A refusal counts under the code the customer got.
+ */
+export function recordUsage(
+  env: Env,
+  ctx: ExecutionContext,
+  state: IsolateState,
+  tenantId: string,
+  status: number,
+  refusal: string | null,
+  answer: SendAnswer | Promise<SendAnswer> | null,
+): void {
+  const flush = { waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p), shard: (i: number) => usageShard(env, i) };
+  const record = (a: SendAnswer | null) => {
+    if (status >= 200 && status < 300)
+      state.usage.accepted(tenantId, a?.channel ?? null, a?.costCents ?? null, fallbackEstimate(env));
+    else state.usage.refused(tenantId, refusal ?? a?.code ?? `http_${status}`);
+    state.usage.flushSoon(flush);
+  };
+  if (answer instanceof Promise) ctx.waitUntil(answer.then(record, () => record(null)));
+  else record(answer);
+}
+
+const estimates = new WeakMap<Env, number>();
+
+/** SEND_COST_ESTIMATE_CENTS (default 5): what a send is assumed to cost before any exact cost was seen. */
+function fallbackEstimate(env: Env): number {
+  let cents = estimates.get(env);
+  if (cents === undefined) {
+    const n = Number(env.SEND_COST_ESTIMATE_CENTS);
+    cents = Number.isSafeInteger(n) && n > 0 ? n : 5;
+    estimates.set(env, cents);
+  }
+  return cents;
+}
+
+/** tenant.rate_limited: the tenant's first refusal by its plan in this hour (once per isolate here; once overall by the event's id). */
+export function rateLimitedAlert(
+  env: Env,
+  ctx: ExecutionContext,
+  state: IsolateState,
+  tenantId: string,
+  err: ApiError,
+): void {
+  const limit = (err.details as { limit?: string } | undefined)?.limit;
+  if (!limit) return; // Zavu's own 429s are replayed, not the tenant's plan
+  const hour = hourOf(state.clock.now());
+  if (!state.limits.shouldAlert(tenantId, hour)) return;
+  const event = {
+    type: "tenant.rate_limited" as const,
+    tenantId,
+    data: { tenantId, limit, hour: new Date(hour).toISOString() },
+    once: `tenant.rate_limited:${tenantId}:${hour}`,
+  };
+  ctx.waitUntil(
+    alertSink(env, state.counters)
+      .emit(event)
+      .catch(() => undefined),
+  );
+}

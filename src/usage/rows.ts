@@ -1,0 +1,41 @@
+/** One usage record's counts, as isolates hand them to a shard and shards write them to D1. */
+export interface UsageRow {
+  tenantId: string;
+  /** YYYY-MM-DD, UTC. */
+  date: string;
+  /** Zavu's channel from the send's answer; "unknown" when the gateway did not read it. */
+  channel: string;
+  /** Sends Zavu accepted. */
+  sends: number;
+  /** Their cost: exact where Zavu gave it, estimated otherwise (cents). */
+  costCents: number;
+  /** The estimated part of costCents. */
+  estimatedCents: number;
+  /** Sends refused, by the code the customer got. */
+  refusals: Record<string, number> | null;
+}
+
+/** The channel of sends whose answer was not read (or refused before one existed). */
+export const UNKNOWN_CHANNEL = "unknown";
+
+/** How many usage shards (Durable Objects) there are: each isolate writes to one, chosen by its id. */
+export const USAGE_SHARDS = 8;
+
+export const shardName = (index: number) => `usage-${index}`;
+
+/** Adds `b`'s counts into `a`. */
+export function addInto(a: UsageRow, b: Pick<UsageRow, "sends" | "costCents" | "estimatedCents" | "refusals">): void {
+  a.sends += b.sends;
+  a.costCents += b.costCents;
+  a.estimatedCents += b.estimatedCents;
+  if (b.refusals) {
+    a.refusals ??= {};
+    for (const [code, n] of Object.entries(b.refusals)) a.refusals[code] = (a.refusals[code] ?? 0) + n;
+  }
+}
+
+/** The UTC date of a time, and when that day ends. */
+export function utcDay(now: number): { date: string; endsAt: number } {
+  const start = Math.floor(now / 86_400_000) * 86_400_000;
+  return { date: new Date(start).toISOString().slice(0, 10), endsAt: start + 86_400_000 };
+}

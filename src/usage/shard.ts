@@ -1,0 +1,153 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { createCounters } from "../lib/counters";
+import { UsageRepo } from "../storage/usage-repo";
+import { addInto, type UsageRow } from "./rows";
+
+/** Counts wait this long in a shard before they are written to D1 together. */
+const FLUSH_DELAY_MS = 5_000;
+/** Rows per D1 batch (each row is one or two statements). */
+const CHUNK = 100;
+/** Batch ids are remembered this long: an isolate retries a batch within seconds. */
+const KEEP_BATCH_IDS_MS = 60 * 60_000;
+
+type Stored = {
+  tenant_id: string;
+  date: string;
+  channel: string;
+  sends: number;
+  cost_cents: number;
+  estimated_cents: number;
+  refusals: string | null;
+};
+
+/**
+ * A usage shard: isolates hand it their counts (a batch a second at most each), it keeps them in its
+ * own storage the moment it acknowledges them, and writes them to D1 a few seconds later in batches.
+ * Every step is exactly once: a batch id it has applied is ignored, and each D1 write carries a flush
+ * id that D1 refuses twice (see UsageRepo.add), so a crash between writing D1 and forgetting the rows
+ * here repeats nothing.
+ */
+export class UsageShard extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly counters = createCounters();
+  private flushing: Promise<void> | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS pending (
+        tenant_id TEXT NOT NULL, date TEXT NOT NULL, channel TEXT NOT NULL, flush INTEGER NOT NULL DEFAULT 0,
+        sends INTEGER NOT NULL, cost_cents INTEGER NOT NULL, estimated_cents INTEGER NOT NULL, refusals TEXT,
+        PRIMARY KEY (tenant_id, date, channel, flush));
+      CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS batches_by_at ON batches (at);
+      CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
+  }
+
+  /** Counts from an isolate. Once this returns they are stored here; the same batch id again changes nothing. */
+  async record(batchId: string, rows: UsageRow[]): Promise<void> {
+    const now = Date.now();
+    if (this.sql.exec("SELECT 1 FROM batches WHERE id = ?", batchId).toArray().length > 0) return;
+    for (const row of rows) {
+      const existing = this.sql
+        .exec<Stored>(
+          "SELECT * FROM pending WHERE tenant_id = ? AND date = ? AND channel = ? AND flush = 0",
+          row.tenantId,
+          row.date,
+          row.channel,
+        )
+        .toArray()[0];
+      const sum: UsageRow = existing
+        ? {
+            ...row,
+            sends: existing.sends,
+            costCents: existing.cost_cents,
+            estimatedCents: existing.estimated_cents,
+            refusals: existing.refusals ? JSON.parse(existing.refusals) : null,
+          }
+        : { ...row, sends: 0, costCents: 0, estimatedCents: 0, refusals: null };
+      addInto(sum, row);
+      this.sql.exec(
+        `INSERT INTO pending (tenant_id, date, channel, flush, sends, cost_cents, estimated_cents, refusals)
+         VALUES (?, ?, ?, 0, ?, ?, ?, ?)
+         ON CONFLICT (tenant_id, date, channel, flush) DO UPDATE SET sends = excluded.sends,
+           cost_cents = excluded.cost_cents, estimated_cents = excluded.estimated_cents, refusals = excluded.refusals`,
+        sum.tenantId,
+        sum.date,
+        sum.channel,
+        sum.sends,
+        sum.costCents,
+        sum.estimatedCents,
+        sum.refusals ? JSON.stringify(sum.refusals) : null,
+      );
+    }
+    this.sql.exec("INSERT INTO batches (id, at) VALUES (?, ?)", batchId, now);
+    this.sql.exec("DELETE FROM batches WHERE at < ?", now - KEEP_BATCH_IDS_MS);
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
+  }
+
+  /** Writes everything held here to D1 now (readers call it first, so they see every acknowledged count). */
+  async flush(): Promise<void> {
+    this.flushing ??= this.writeToD1().finally(() => {
+      this.flushing = null;
+    });
+    await this.flushing;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.flush();
+    const left = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
+  }
+
+  /** Rows held here (for tests and stats). */
+  async held(): Promise<number> {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+  }
+
+  private async writeToD1(): Promise<void> {
+    const repo = new UsageRepo(this.env.DB, this.counters);
+    // A flush that stopped half way goes first, with the same ids; then everything newer, as the next one.
+    let seq = this.meta("open");
+    if (seq === 0) {
+      if (this.sql.exec("SELECT 1 FROM pending WHERE flush = 0 LIMIT 1").toArray().length === 0) return;
+      seq = this.meta("seq") + 1;
+      this.setMeta("seq", seq);
+      this.setMeta("open", seq);
+      this.sql.exec("UPDATE pending SET flush = ? WHERE flush = 0", seq);
+    }
+    const rows = this.sql
+      .exec<Stored>("SELECT * FROM pending WHERE flush = ? ORDER BY tenant_id, date, channel", seq)
+      .toArray();
+    const now = Date.now();
+    for (let i = 0; i * CHUNK < rows.length; i++) {
+      const chunk = rows.slice(i * CHUNK, (i + 1) * CHUNK).map((r) => ({
+        tenantId: r.tenant_id,
+        date: r.date,
+        channel: r.channel,
+        sends: r.sends,
+        costCents: r.cost_cents,
+        estimatedCents: r.estimated_cents,
+        refusals: r.refusals ? (JSON.parse(r.refusals) as Record<string, number>) : null,
+      }));
+      await repo.add(`${this.ctx.id.toString()}:${seq}:${i}`, chunk, now);
+    }
+    this.sql.exec("DELETE FROM pending WHERE flush = ?", seq);
+    this.setMeta("open", 0);
+    if (seq % 100 === 0) await repo.forgetFlushes(now - 7 * 86_400_000);
+  }
+
+  private meta(name: string): number {
+    return this.sql.exec<{ value: number }>("SELECT value FROM meta WHERE name = ?", name).toArray()[0]?.value ?? 0;
+  }
+
+  private setMeta(name: string, value: number): void {
+    this.sql.exec(
+      "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      name,
+      value,
+    );
+  }
+}
