@@ -12,7 +12,7 @@ import { rateLimitBindings } from "../../scripts/lib/ratelimits.mjs";
 import { sqlStatements } from "../../scripts/lib/sql-statements.mjs";
 
 /** Miniflare 5 takes `workers: [{ config }]`; this converts the classic per-worker options. */
-const runtime = (workers) => new Miniflare(convertV4MiniflareOptions({ workers }));
+const runtime = (workers, shared = {}) => new Miniflare(convertV4MiniflareOptions({ ...shared, workers }));
 
 export const root = resolve(import.meta.dirname, "../..");
 const OUT = resolve(root, ".wrangler/bench-build");
@@ -85,33 +85,36 @@ function gatewayWorker(script) {
   };
 }
 
-/** Starts workerd with the stub, the bare proxy and the gateway. */
-export async function startRuntime(script, jwks) {
-  const mf = runtime([
-    gatewayWorker(script),
-    {
-      name: "bare",
-      modules: true,
-      scriptPath: resolve(root, "bench/workers/bare-proxy.mjs"),
-      compatibilityDate: COMPAT_DATE,
-      bindings: { UPSTREAM: "http://zavu.stub", UPSTREAM_KEY: "zv_live_sub_bench_fixed" },
-      outboundService: "stub",
-      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-    },
-    {
-      name: "stub",
-      modules: true,
-      scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"),
-      compatibilityDate: COMPAT_DATE,
-      bindings: { JWKS: JSON.stringify(jwks) },
-    },
-    {
-      name: "ratelimit",
-      modules: true,
-      scriptPath: resolve(root, "bench/workers/ratelimit.mjs"),
-      compatibilityDate: COMPAT_DATE,
-    },
-  ]);
+/** Starts workerd with the stub, the bare proxy and the gateway (`shared`: e.g. `{ inspectorPort }`). */
+export async function startRuntime(script, jwks, shared = {}) {
+  const mf = runtime(
+    [
+      gatewayWorker(script),
+      {
+        name: "bare",
+        modules: true,
+        scriptPath: resolve(root, "bench/workers/bare-proxy.mjs"),
+        compatibilityDate: COMPAT_DATE,
+        bindings: { UPSTREAM: "http://zavu.stub", UPSTREAM_KEY: "zv_live_sub_bench_fixed" },
+        outboundService: "stub",
+        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+      },
+      {
+        name: "stub",
+        modules: true,
+        scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"),
+        compatibilityDate: COMPAT_DATE,
+        bindings: { JWKS: JSON.stringify(jwks) },
+      },
+      {
+        name: "ratelimit",
+        modules: true,
+        scriptPath: resolve(root, "bench/workers/ratelimit.mjs"),
+        compatibilityDate: COMPAT_DATE,
+      },
+    ],
+    shared,
+  );
   await mf.ready;
   const url = async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
   return { mf, gateway: await url("gateway"), bare: await url("bare") };
