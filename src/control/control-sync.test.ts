@@ -47,14 +47,14 @@ describe("ControlSync: an isolate's view of the control plane", () => {
     const p = plane();
     p.append("t1");
     const s = subject();
-    expect(await s.sync.ensureFresh(p.api, s.waitUntil)).toBe(true);
+    expect(await s.sync.ensureFresh(() => p.api, s.waitUntil)).toBe(true);
     expect([s.counters.controlSyncs, s.seen.resets, s.sync.epoch]).toEqual([1, 1, 1]); // started over: nothing to drop
     s.clock.advance(BACKGROUND_SYNC_AFTER_MS - 1);
-    expect(await s.sync.ensureFresh(p.api, s.waitUntil)).toBe(true);
+    expect(await s.sync.ensureFresh(() => p.api, s.waitUntil)).toBe(true);
     expect(s.counters.controlSyncsBackground).toBe(0);
     p.append("t2", ["https://idp.example"]);
     s.clock.advance(1);
-    expect(await s.sync.ensureFresh(p.api, s.waitUntil)).toBe(true); // answered at once ...
+    expect(await s.sync.ensureFresh(() => p.api, s.waitUntil)).toBe(true); // answered at once ...
     await s.settle(); // ... while the sync runs beside it
     expect(s.counters.controlSyncsBackground).toBe(1);
     expect(s.seen.events.map((e) => e.tenantId)).toEqual(["t2"]);
@@ -64,10 +64,10 @@ describe("ControlSync: an isolate's view of the control plane", () => {
     const p = plane();
     p.append("t0");
     const s = subject();
-    await s.sync.ensureFresh(p.api, s.waitUntil);
+    await s.sync.ensureFresh(() => p.api, s.waitUntil);
     p.append("t1");
     s.clock.advance(CONSISTENCY_BOUND_MS);
-    expect(await s.sync.ensureFresh(p.api, s.waitUntil)).toBe(true);
+    expect(await s.sync.ensureFresh(() => p.api, s.waitUntil)).toBe(true);
     expect(s.counters.controlSyncs).toBe(2);
     expect(s.seen.events.map((e) => e.tenantId)).toEqual(["t1"]);
   });
@@ -75,28 +75,28 @@ describe("ControlSync: an isolate's view of the control plane", () => {
   it("when the plane cannot be reached: no cached state (reset), and for a second no request waits for it", async () => {
     const p = plane();
     const s = subject();
-    await s.sync.ensureFresh(p.api, s.waitUntil);
+    await s.sync.ensureFresh(() => p.api, s.waitUntil);
     p.setDown(true);
     s.clock.advance(CONSISTENCY_BOUND_MS);
     const resets = s.seen.resets;
-    expect(await s.sync.ensureFresh(p.api, s.waitUntil)).toBe(false);
-    expect(await s.sync.ensureFresh(p.api, s.waitUntil)).toBe(false);
+    expect(await s.sync.ensureFresh(() => p.api, s.waitUntil)).toBe(false);
+    expect(await s.sync.ensureFresh(() => p.api, s.waitUntil)).toBe(false);
     expect(s.counters.controlSyncs).toBe(2); // the second request did not wait for another attempt
     expect(s.seen.resets).toBe(resets + 2);
     p.setDown(false);
     s.clock.advance(1_000);
-    expect(await s.sync.ensureFresh(p.api, s.waitUntil)).toBe(true);
+    expect(await s.sync.ensureFresh(() => p.api, s.waitUntil)).toBe(true);
   });
 
   it("tells a load that raced an event not to cache what it read", async () => {
     const p = plane();
     p.append("t0");
     const s = subject();
-    await s.sync.ensureFresh(p.api, s.waitUntil);
+    await s.sync.ensureFresh(() => p.api, s.waitUntil);
     const startedAt = s.sync.epoch;
     p.append("t1", ["https://a.example"]);
     s.clock.advance(CONSISTENCY_BOUND_MS);
-    await s.sync.ensureFresh(p.api, s.waitUntil);
+    await s.sync.ensureFresh(() => p.api, s.waitUntil);
     expect(s.sync.changedSince(startedAt, "t1", null)).toBe(true);
     expect(s.sync.changedSince(startedAt, null, "https://a.example")).toBe(true);
     expect(s.sync.changedSince(startedAt, "t2", "https://b.example")).toBe(false);

@@ -94,7 +94,7 @@ async function proxyForTenant(
   const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
 
   const token = bearerToken(request.headers.get("authorization") ?? undefined);
-  const fresh = await state.control.ensureFresh(controlPlane(env), waitUntil);
+  const fresh = await state.control.ensureFresh(() => controlPlane(env), waitUntil);
   const entry = await state.tenants.authenticate(token, {
     repo: new TenantRepo(env.DB, state.counters),
     fresh,

@@ -53,8 +53,12 @@ export const RETURNED_RESPONSE_HEADERS = [
   "x-ratelimit-reset",
 ] as const;
 
-/** Copies the listed headers, minus any that the Connection header names (hop-by-hop by definition). */
-function pick(from: Headers, names: readonly string[]): Headers {
+/**
+ * The allowed headers, minus any that the Connection header names (hop-by-hop by definition), as
+ * name/value pairs: one pass over the headers present (a handful) rather than a lookup per allowed
+ * name, and one conversion when the runtime builds the outgoing headers (cheaper than a Headers object).
+ */
+function pick(from: Headers, allowed: ReadonlySet<string>): [string, string][] {
   const connection = from.get("connection");
   // Compared, never passed to Headers: a client's Connection value need not be a valid header name.
   const hopByHop = connection
@@ -65,13 +69,15 @@ function pick(from: Headers, names: readonly string[]): Headers {
           .map((n) => n.trim()),
       )
     : null;
-  const out = new Headers();
-  for (const name of names) {
-    const value = from.get(name);
-    if (value !== null && !hopByHop?.has(name)) out.set(name, value);
+  const out: [string, string][] = [];
+  for (const [name, value] of from) {
+    if (allowed.has(name) && !hopByHop?.has(name)) out.push([name, value]);
   }
   return out;
 }
+
+const FORWARDED = new Set<string>(FORWARDED_REQUEST_HEADERS);
+const RETURNED = new Set<string>(RETURNED_RESPONSE_HEADERS);
 
 /** Request bodies are forwarded as sent and capped by size: a compressed one could expand past the cap upstream. */
 function assertIdentityEncoding(request: Request): void {
@@ -116,11 +122,13 @@ export interface ForwardOptions {
  */
 export async function forward(request: Request, url: URL, opts: ForwardOptions): Promise<Response> {
   assertIdentityEncoding(request);
-  const headers = pick(request.headers, FORWARDED_REQUEST_HEADERS);
-  headers.set("authorization", `Bearer ${opts.apiKey}`);
-  headers.set("x-request-id", opts.requestId);
-  // The client's own preference: a client that sent none must not receive a compressed answer.
-  headers.set("accept-encoding", request.headers.get("accept-encoding") ?? "identity");
+  const headers = pick(request.headers, FORWARDED);
+  headers.push(
+    ["authorization", `Bearer ${opts.apiKey}`],
+    ["x-request-id", opts.requestId],
+    // The client's own preference: a client that sent none must not receive a compressed answer.
+    ["accept-encoding", request.headers.get("accept-encoding") ?? "identity"],
+  );
   const body = await boundedBody(request, opts.maxBodyBytes);
   let upstream: Response;
   try {
@@ -136,6 +144,6 @@ export async function forward(request: Request, url: URL, opts: ForwardOptions):
   return new Response(upstream.body, {
     status: upstream.status,
     statusText: upstream.statusText,
-    headers: pick(upstream.headers, RETURNED_RESPONSE_HEADERS),
+    headers: pick(upstream.headers, RETURNED),
   });
 }
