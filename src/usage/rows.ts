@@ -34,8 +34,20 @@ export function addInto(a: UsageRow, b: Pick<UsageRow, "sends" | "costCents" | "
   }
 }
 
+export interface UtcDay {
+  date: string;
+  startsAt: number;
+  endsAt: number;
+}
+
+/** The last day asked for: every send asks, and formatting a date each time cost ~8 µs a request. */
+let lastDay: UtcDay = { date: "1970-01-01", startsAt: 0, endsAt: 86_400_000 };
+
 /** The UTC date of a time, and when that day ends. */
-export function utcDay(now: number): { date: string; endsAt: number } {
+export function utcDay(now: number): UtcDay {
+  if (now >= lastDay.startsAt && now < lastDay.endsAt) return lastDay;
   const start = Math.floor(now / 86_400_000) * 86_400_000;
-  return { date: new Date(start).toISOString().slice(0, 10), endsAt: start + 86_400_000 };
+  const day = { date: new Date(start).toISOString().slice(0, 10), startsAt: start, endsAt: start + 86_400_000 };
+  lastDay = day;
+  return day;
 }
