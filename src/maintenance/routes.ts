@@ -37,7 +37,7 @@ const KeysSchema = z
       .number()
       .int()
       .openapi({ description: "Sealed before KEK ids existed, or under a key no longer configured" }),
-    remaining: z.number().int().openapi({ description: "Stored keys a re-seal still has to move" }),
+    remaining: z.number().int().openapi({ description: "Stored keys and webhook secrets a re-seal still has to move" }),
   })
   .openapi("SealedKeys");
 

@@ -34,7 +34,7 @@ export function presentJob(
   };
 }
 
-/** Where stored keys stand against the configured KEKs: what a re-seal still has to move. */
+/** Where stored keys and webhook secrets stand against the configured KEKs: what a re-seal still has to move. */
 export async function sealedKeyCounts(env: Env, counters: Counters) {
   const ring = keyringOf(env);
   const currentPrefix = await sealedPrefix(ring.current);

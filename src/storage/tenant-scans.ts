@@ -63,14 +63,18 @@ export class TenantScans {
     return this.db.batch(statements);
   }
 
-  /** How many stored keys each KEK sealed, by ciphertext prefix (`prefixLength` characters of "v2.<kek id>."); "legacy" counts the older format. */
+  /**
+   * How many stored secrets (tenants' keys and webhook endpoints' secrets) each KEK sealed, by ciphertext
+   * prefix (`prefixLength` characters of "v2.<kek id>."); "legacy" counts the older format.
+   */
   async sealedByPrefix(prefixLength: number): Promise<Map<string, number>> {
     this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(
-        `SELECT CASE WHEN key_ciphertext LIKE 'v2.%' THEN substr(key_ciphertext, 1, ?) ELSE 'legacy' END AS prefix,
-                COUNT(*) AS n
-         FROM tenants WHERE key_ciphertext IS NOT NULL GROUP BY prefix`,
+        `SELECT CASE WHEN sealed LIKE 'v2.%' THEN substr(sealed, 1, ?) ELSE 'legacy' END AS prefix, COUNT(*) AS n
+         FROM (SELECT key_ciphertext AS sealed FROM tenants WHERE key_ciphertext IS NOT NULL
+               UNION ALL SELECT secret_ciphertext FROM webhooks)
+         GROUP BY prefix`,
       )
       .bind(prefixLength)
       .all<{ prefix: string; n: number }>();

@@ -105,6 +105,27 @@ export class WebhookRepo {
     );
   }
 
+  /** Endpoints (deleted ones too: their deliveries may still be retried) whose secret is not sealed under `prefix`. */
+  async sealedOutside(prefix: string, opts: { after: string; limit: number }) {
+    const { results } = await this.counted(
+      this.db
+        .prepare(
+          `SELECT id, secret_ciphertext FROM webhooks
+           WHERE substr(secret_ciphertext, 1, ?1) != ?2 AND id > ?3 ORDER BY id LIMIT ?4`,
+        )
+        .bind(prefix.length, prefix, opts.after, opts.limit)
+        .all<{ id: string; secret_ciphertext: string }>(),
+    );
+    return results.map((r) => ({ id: r.id, sealed: r.secret_ciphertext }));
+  }
+
+  /** Replaces a sealed secret only if it is still the one that was read. */
+  replaceSealedStatement(id: string, from: string, to: string): D1PreparedStatement {
+    return this.db
+      .prepare("UPDATE webhooks SET secret_ciphertext = ? WHERE id = ? AND secret_ciphertext = ?")
+      .bind(to, id, from);
+  }
+
   async get(id: string): Promise<WebhookRecord | null> {
     const row = await this.counted(this.db.prepare("SELECT * FROM webhooks WHERE id = ?").bind(id).first<WebhookRow>());
     return row ? webhookOf(row) : null;

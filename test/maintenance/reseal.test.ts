@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { base64ToBytes, bytesToBase64Url } from "../../src/lib/encoding";
 import { kekId } from "../../src/storage/key-vault";
@@ -23,6 +24,8 @@ interface Onboarded {
   idp: TestIdp;
 }
 const tenants: Onboarded[] = [];
+/** A webhook endpoint registered under key A: its signing secret is sealed like the keys. */
+let webhook: { id: string; secret: string };
 
 /** The format stored before KEK ids existed (what a deployment from before this change holds). */
 async function legacySeal(kek: string, tenantId: string, plaintext: string) {
@@ -76,7 +79,26 @@ beforeAll(async () => {
   await env.DB.prepare("UPDATE tenants SET key_ciphertext = ? WHERE id = ?")
     .bind(await legacySeal(A, legacy.id, plaintext.apiKey.key), legacy.id)
     .run();
+  const registered = await admin("POST", "/webhooks", {
+    body: { url: "https://zavu.sandbox/__sandbox/hooks/reseal", events: ["tenant.status.changed"] },
+  });
+  expect(registered.status, registered.text).toBe(201);
+  webhook = registered.body.webhook;
 });
+
+const storedWebhookSecret = async () =>
+  (await env.DB.prepare("SELECT secret_ciphertext FROM webhooks WHERE id = ?")
+    .bind(webhook.id)
+    .first<string>("secret_ciphertext"))!;
+
+/** A test event through the given deployment, verified with the secret shown at registration. */
+async function pingVerifies(d: ReturnType<typeof deployment>): Promise<boolean> {
+  const res = await d.admin("POST", `/webhooks/${webhook.id}/test`);
+  if (res.status !== 200 || res.body.delivery.status !== "delivered") return false;
+  const hook = (await sandbox.hooks("reseal")).find((h) => h.headers["webhook-id"] === res.body.delivery.eventId);
+  if (!hook) return false;
+  return (new Webhook(webhook.secret).verify(hook.body, hook.headers) as { type: string }).type === "webhook.test";
+}
 
 describe("key-encryption-key rotation", () => {
   it("every stored key names the key that sealed it", async () => {
@@ -98,9 +120,9 @@ describe("key-encryption-key rotation", () => {
       currentKekId: idB,
       previousKekIds: [idA],
       sealedUnderCurrent: 0,
-      sealedUnderPrevious: 6,
+      sealedUnderPrevious: 7, // 6 keys and the webhook's secret
       sealedOtherwise: 1,
-      remaining: 7,
+      remaining: 8,
     });
 
     // Tenants send continuously from before the first batch to after the last (at most 200 sends).
@@ -116,19 +138,19 @@ describe("key-encryption-key rotation", () => {
       expect(first.status, first.text).toBe(200);
       expect(first.body.counts).toEqual({ resealed: 3, unreadable: 0, changedMeanwhile: 0 });
       expect(first.body.passComplete).toBe(false);
-      expect(first.body.keys.remaining).toBe(4);
+      expect(first.body.keys.remaining).toBe(5);
       expect(first.body.job).toMatchObject({ name: "reseal-keys", passInProgress: true, passCounts: { resealed: 3 } });
 
       const second = await rotated.admin("POST", "/maintenance/reseal", { limit: 2 });
       expect(second.body.counts.resealed).toBe(2);
-      expect(second.body.keys.remaining).toBe(2);
+      expect(second.body.keys.remaining).toBe(3);
 
       // The cron picks up the same pass where the admin calls left it.
       await rotated.scheduled();
       const status = await rotated.admin("GET", "/maintenance");
-      expect(status.body.keys).toMatchObject({ sealedUnderCurrent: 7, remaining: 0 });
+      expect(status.body.keys).toMatchObject({ sealedUnderCurrent: 8, remaining: 0 });
       const job = status.body.jobs.find((j: { name: string }) => j.name === "reseal-keys");
-      expect(job).toMatchObject({ passInProgress: false, passes: 1, lastPassCounts: { resealed: 7, unreadable: 0 } });
+      expect(job).toMatchObject({ passInProgress: false, passes: 1, lastPassCounts: { resealed: 8, unreadable: 0 } });
     } finally {
       sending = false;
       await traffic;
@@ -142,10 +164,13 @@ describe("key-encryption-key rotation", () => {
     expect(sends.every((r) => r.status === 202 && subIds.has(r.subAccountId!))).toBe(true);
 
     for (const row of await storedCiphertexts()) expect(row.key_ciphertext.startsWith(`v2.${idB}.`)).toBe(true);
+    expect((await storedWebhookSecret()).startsWith(`v2.${idB}.`)).toBe(true);
 
-    // KEY_ENCRYPTION_KEY_PREVIOUS removed (a new version: fresh isolates): every tenant still sends.
+    // KEY_ENCRYPTION_KEY_PREVIOUS removed (a new version: fresh isolates): every tenant still sends,
+    // and the webhook's deliveries still carry signatures its receiver verifies with the same secret.
     const final = deployment({ KEY_ENCRYPTION_KEY: B });
     for (const t of tenants) expect(await send(final, t)).toBe(202);
+    expect(await pingVerifies(final)).toBe(true);
   });
 
   it("a re-seal with nothing left to move says so, and changes nothing", async () => {

@@ -1,22 +1,61 @@
 import { audit } from "../../admin/deps";
 import { kekId, resealKey, sealedKekId, sealedPrefix } from "../../storage/key-vault";
 import { TenantScans } from "../../storage/tenant-scans";
-import type { MaintenanceJob } from "../job";
+import { WebhookRepo } from "../../storage/webhook-repo";
+import type { JobContext, MaintenanceJob } from "../job";
 
 const PAGE = 100;
 /** After a complete pass, look again this often (a Worker version still on the old key may have sealed since). */
 const RECHECK_MS = 60 * 60_000;
 
+/** Where sealed secrets live: tenants' sub-account keys, then webhook endpoints' signing secrets. */
+interface SealedStore {
+  /** The cursor's prefix for this store's part of a pass. */
+  name: "tenants" | "webhooks";
+  outside(prefix: string, opts: { after: string; limit: number }): Promise<{ id: string; sealed: string }[]>;
+  replaceSealedStatement(id: string, from: string, to: string): D1PreparedStatement;
+  /** The audit entry's tenant: a webhook secret belongs to the reseller, not to a tenant. */
+  tenantOf(id: string): string | null;
+}
+
+function stores(ctx: JobContext): SealedStore[] {
+  const tenants = new TenantScans(ctx.deps.db, ctx.deps.counters);
+  const webhooks = new WebhookRepo(ctx.deps.db, ctx.deps.counters);
+  return [
+    {
+      name: "tenants",
+      outside: (prefix, opts) => tenants.sealedOutside(prefix, opts),
+      replaceSealedStatement: (id, from, to) => tenants.replaceSealedStatement(id, from, to),
+      tenantOf: (id) => id,
+    },
+    {
+      name: "webhooks",
+      outside: (prefix, opts) => webhooks.sealedOutside(prefix, opts),
+      replaceSealedStatement: (id, from, to) => webhooks.replaceSealedStatement(id, from, to),
+      tenantOf: () => null,
+    },
+  ];
+}
+
+/** A cursor is "<store>:<last id>"; a bare id is a tenant id (a pass started before webhooks were re-sealed). */
+function parseCursor(cursor: string | null): { store: number; after: string } {
+  if (cursor === null) return { store: 0, after: "" };
+  const webhooks = "webhooks:";
+  if (cursor.startsWith(webhooks)) return { store: 1, after: cursor.slice(webhooks.length) };
+  return { store: 0, after: cursor.startsWith("tenants:") ? cursor.slice("tenants:".length) : cursor };
+}
+
 /**
- * Moves every stored key to the current KEY_ENCRYPTION_KEY: opens it with the key its ciphertext
- * names (KEY_ENCRYPTION_KEY_PREVIOUS during a rotation), seals it again, and writes it back only
- * if the row still holds what was read, so a rotation or repair in between is never overwritten.
- * The plaintext is the same key, so traffic is unaffected. A new pass starts as soon as the
+ * Moves every stored secret to the current KEY_ENCRYPTION_KEY: each tenant's sub-account key, then
+ * each webhook endpoint's signing secret. It opens one with the key its ciphertext names
+ * (KEY_ENCRYPTION_KEY_PREVIOUS during a rotation), seals it again, and writes it back only if the
+ * row still holds what was read, so a rotation or repair in between is never overwritten. The
+ * plaintext is the same, so traffic and signatures are unaffected. A new pass starts as soon as the
  * current key changes.
  */
 export const resealKeys: MaintenanceJob = {
   name: "reseal-keys",
-  description: "Re-seals every stored sub-account key under the current KEY_ENCRYPTION_KEY",
+  description: "Re-seals every stored sub-account key and webhook secret under the current KEY_ENCRYPTION_KEY",
   unitCost: 2, // a page read and its batched write
 
   async due(state, ctx) {
@@ -25,27 +64,38 @@ export const resealKeys: MaintenanceJob = {
   },
 
   async run(ctx, cursor) {
+    const all = stores(ctx);
     const scans = new TenantScans(ctx.deps.db, ctx.deps.counters);
     const prefix = await sealedPrefix(ctx.keyring.current);
     const memo = { kekId: await kekId(ctx.keyring.current) };
     const counts = { resealed: 0, unreadable: 0, changedMeanwhile: 0 };
-    let after = cursor ?? "";
+    let { store, after } = parseCursor(cursor);
     let done = 0;
 
     while (ctx.budget.allows(this.unitCost) && done < ctx.maxItems) {
-      const page = await scans.sealedOutside(prefix, { after, limit: Math.min(PAGE, ctx.maxItems - done) });
-      if (page.length === 0) return { cursor: null, counts, memo };
+      const current = all[store]!;
+      const page = await current.outside(prefix, { after, limit: Math.min(PAGE, ctx.maxItems - done) });
+      if (page.length === 0) {
+        if (store === all.length - 1) return { cursor: null, counts, memo };
+        store++;
+        after = "";
+        continue;
+      }
       const writes: D1PreparedStatement[] = [];
       const reseals: boolean[] = []; // per write: a re-seal (true) or an audit entry
       for (const { id, sealed } of page) {
         try {
           const resealed = await resealKey(ctx.keyring, id, sealed);
           if (!resealed) continue;
-          writes.push(scans.replaceSealedStatement(id, sealed, resealed));
+          writes.push(current.replaceSealedStatement(id, sealed, resealed));
           reseals.push(true);
         } catch {
           counts.unreadable++;
-          writes.push(audit(ctx.deps, "maintenance.reseal.unreadable", id, { sealedUnder: sealedKekId(sealed) }));
+          const detail = {
+            sealedUnder: sealedKekId(sealed),
+            ...(current.name === "webhooks" ? { webhookId: id } : {}),
+          };
+          writes.push(audit(ctx.deps, "maintenance.reseal.unreadable", current.tenantOf(id), detail));
           reseals.push(false);
         }
       }
@@ -57,6 +107,6 @@ export const resealKeys: MaintenanceJob = {
       done += page.length;
       after = page[page.length - 1]!.id;
     }
-    return { cursor: after, counts, memo };
+    return { cursor: `${all[store]!.name}:${after}`, counts, memo };
   },
 };
