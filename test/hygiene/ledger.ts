@@ -29,9 +29,9 @@ function secrets(): Secret[] {
   return l.secrets;
 }
 
-export function scanText(source: string, text: string): void {
+export function scanText(source: string, text: string, answer?: string): void {
   const l = ledger();
-  for (const secret of findSecrets(text, secrets())) l.hits.push({ secret, source, test: l.currentTest });
+  for (const secret of findSecrets(text, secrets(), answer)) l.hits.push({ secret, source, test: l.currentTest });
 }
 
 const BODY_SCAN_TIMEOUT_MS = 5_000;
@@ -77,7 +77,7 @@ export async function scanResponse(request: Request, response: Response): Promis
       bytes.set(c, at);
       at += c.byteLength;
     }
-    scanText(`body of ${label}`, new TextDecoder().decode(bytes));
+    scanText(`body of ${label}`, new TextDecoder().decode(bytes), label);
     return new Response(bytes, response);
   }
   l.unscanned++;

@@ -25,6 +25,14 @@ describe("secret hygiene: the scanner itself", () => {
     ).toEqual(["WEBHOOK_SECRET"]);
   });
 
+  it("finds a webhook signing secret anywhere but in the answer that registers its endpoint", () => {
+    const secrets = secretsFromBindings({});
+    const body = JSON.stringify({ webhook: { id: "whk_1", secret: `whsec_${"A".repeat(43)}=` } });
+    expect(findSecrets(body, secrets)).toEqual(["a webhook signing secret"]);
+    expect(findSecrets(body, secrets, "GET /admin/v1/webhooks -> 200")).toEqual(["a webhook signing secret"]);
+    expect(findSecrets(body, secrets, "POST /admin/v1/webhooks -> 201")).toEqual([]);
+  });
+
   it("finds a secret in an answer's body or headers, and hands the answer on unchanged", async () => {
     const mark = ledger().hits.length;
     const bodies = ledger().bodies;

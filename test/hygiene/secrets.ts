@@ -6,6 +6,8 @@ export interface Secret {
   name: string;
   /** The exact value, or a pattern for secrets the suite makes at run time. */
   match: string | RegExp;
+  /** The one answer allowed to carry it ("METHOD /path -> status"): where it is shown once, by design. */
+  shownOnlyBy?: string;
 }
 
 export interface Hit {
@@ -14,8 +16,18 @@ export interface Hit {
   test?: string;
 }
 
-/** Secrets made at run time: full sub-account keys (their 16-character prefixes are shown on purpose). */
-export const SECRET_PATTERNS: Secret[] = [{ name: "a sub-account key", match: /zv_(?:live|test)_sub_[a-z0-9]{20,}/ }];
+/**
+ * Secrets made at run time: full sub-account keys (their 16-character prefixes are shown on purpose),
+ * and webhook signing secrets (shown once, in the answer that registers the endpoint).
+ */
+export const SECRET_PATTERNS: Secret[] = [
+  { name: "a sub-account key", match: /zv_(?:live|test)_sub_[a-z0-9]{20,}/ },
+  {
+    name: "a webhook signing secret",
+    match: /whsec_[A-Za-z0-9+/]{43}=/,
+    shownOnlyBy: "POST /admin/v1/webhooks -> 201",
+  },
+];
 
 /** Bindings whose name says they are secret, and which are set (shorter values would match by chance). */
 const SECRET_NAME = /(?:SECRET|TOKEN|PASSWORD|PRIVATE|_KEY)$/;
@@ -35,9 +47,11 @@ export function secretsFromBindings(bindings: Record<string, unknown>): Secret[]
   return secrets;
 }
 
-export function findSecrets(text: string, secrets: Secret[]): string[] {
+/** The secrets `text` holds; `answer` ("METHOD /path -> status") names the gateway answer it is the body of. */
+export function findSecrets(text: string, secrets: Secret[], answer?: string): string[] {
   const found = new Set<string>();
-  for (const { name, match } of secrets) {
+  for (const { name, match, shownOnlyBy } of secrets) {
+    if (shownOnlyBy !== undefined && shownOnlyBy === answer) continue;
     if (typeof match === "string" ? text.includes(match) : match.test(text)) found.add(name);
   }
   return [...found];
