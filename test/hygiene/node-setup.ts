@@ -31,7 +31,9 @@ globalThis.fetch = async (input, init) => {
   const response = await originalFetch(input, init);
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   if (LOCAL.test(url)) {
-    const label = `${init?.method ?? (input instanceof Request ? input.method : "GET")} ${url} -> ${response.status}`;
+    const method = init?.method ?? (input instanceof Request ? input.method : "GET");
+    const label = `${method} ${url} -> ${response.status}`;
+    const answer = `${method} ${new URL(url).pathname} -> ${response.status}`; // what shownOnlyBy names
     const test = currentTest;
     for (const secret of findSecrets(JSON.stringify([...response.headers]), secrets)) {
       hits.push({ secret, source: `headers of ${label}`, test });
@@ -42,7 +44,9 @@ globalThis.fetch = async (input, init) => {
       .then(
         (text) => {
           bodies++;
-          for (const secret of findSecrets(text, secrets)) hits.push({ secret, source: `body of ${label}`, test });
+          for (const secret of findSecrets(text, secrets, answer)) {
+            hits.push({ secret, source: `body of ${label}`, test });
+          }
         },
         () => {
           unscanned++;
