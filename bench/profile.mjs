@@ -2,7 +2,7 @@
 // npm run bench:profile [-- --tenants 300 --duration 8 --top 40 --out profile.cpuprofile]
 // A V8 CPU profile of the gateway's hot path under the bench's load, taken through workerd's
 // inspector: the functions where the gateway's own CPU goes, by self time. Use it to find what a
-// bench regression is made of; the bench itself stays the figure of record.
+// bench regression is made of; the bench itself (the minified deploy bundle) stays the figure of record.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { eachOnce, runLoad } from "./lib/load.mjs";
@@ -76,7 +76,7 @@ function summarize(profile, requests) {
   return `by function (self time):\n${table(fns)}\n\nby file:\n${table(files)}`;
 }
 
-const bundle = await buildGateway();
+const bundle = await buildGateway({ minify: false }); // readable names; the same code as deployed, unminified
 const idps = await makeIdps();
 const rt = await startRuntime(bundle.script, idps.remoteJwks, { inspectorPort: INSPECTOR_PORT });
 try {

@@ -25,13 +25,21 @@ const KEK = Buffer.alloc(32, 7).toString("base64");
  */
 export const BENCH_PLAN = { requestsPerSecond: 1000, sendsPerMinute: 10000, dailySends: 100_000_000 };
 
-/** `wrangler deploy --dry-run --outdir`: the very bundle a deploy would upload. */
-export async function buildGateway() {
-  const result = spawnSync(resolve(root, "node_modules/.bin/wrangler"), ["deploy", "--dry-run", "--outdir", OUT], {
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    encoding: "utf8",
-  });
+/**
+ * `wrangler deploy --dry-run --outdir`: the very bundle a deploy would upload. `{ minify: false }`
+ * keeps identifiers as written, for a CPU profile whose function names can be read.
+ */
+export async function buildGateway({ minify } = {}) {
+  const flags = minify === undefined ? [] : [`--minify=${minify}`];
+  const result = spawnSync(
+    resolve(root, "node_modules/.bin/wrangler"),
+    ["deploy", "--dry-run", "--outdir", OUT, ...flags],
+    {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      encoding: "utf8",
+    },
+  );
   if (result.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${result.stdout}\n${result.stderr}`);
   const script = resolve(OUT, "index.js");
   const bytes = readFileSync(script);
