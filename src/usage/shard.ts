@@ -4,8 +4,12 @@ import { createCounters } from "../lib/counters";
 import { UsageRepo } from "../storage/usage-repo";
 import { addInto, type UsageRow } from "./rows";
 
-/** Counts wait this long in a shard before they are written to D1 together. */
-const FLUSH_DELAY_MS = 5_000;
+/**
+ * Counts wait this long in a shard before they are written to D1 together: rows written are one per
+ * tenant, day and channel seen in the window, so with 10,000 tenants sending ~1,400 requests a second
+ * a 5 s window wrote ~0.7 rows per request and a 60 s one ~0.12. Readers flush first, so none waits.
+ */
+const FLUSH_DELAY_MS = 60_000;
 /** Rows per D1 batch (each row is one or two statements). */
 const CHUNK = 100;
 /** Batch ids are remembered this long: an isolate retries a batch within seconds. */
