@@ -12,11 +12,17 @@ export interface Config {
   keyring: Keyring;
   /** ADMIN_TOKEN: one token, or two during a rotation; null when unset or shorter than 16 characters. */
   adminTokens: readonly string[] | null;
+  /** SEND_COST_ESTIMATE_CENTS: a send's assumed cost before any exact cost was seen; undefined = the default. */
+  sendCostEstimateCents: number | undefined;
+  /** USAGE_EXACT: read every send's answer for its exact cost, not only near a limit. */
+  usageExact: boolean;
+  /** TEAM_BALANCE_LOW_CENTS: the team.balance.low alert's threshold; null = no alert. */
+  teamBalanceLowCents: number | null;
 }
 
 const parsed = new WeakMap<Env, Config>();
 
-function positiveInt(raw: string | undefined, fallback: number): number {
+function positiveInt<T>(raw: string | undefined, fallback: T): number | T {
   const n = Number(raw);
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }
@@ -36,6 +42,9 @@ export function config(env: Env): Config {
       maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, 1_048_576),
       keyring: keyringOf(env),
       adminTokens: adminTokensOf(env.ADMIN_TOKEN),
+      sendCostEstimateCents: positiveInt(env.SEND_COST_ESTIMATE_CENTS, undefined),
+      usageExact: env.USAGE_EXACT === "true",
+      teamBalanceLowCents: positiveInt(env.TEAM_BALANCE_LOW_CENTS, null),
     };
     parsed.set(env, cfg);
   }

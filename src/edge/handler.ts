@@ -154,7 +154,7 @@ async function proxyForTenant(
     throw apiError("upstream_auth_failed");
   }
   if (!admission) return response;
-  const settled = await settleSend(response, admission, state.budgets, budgetCtx, env.USAGE_EXACT === "true");
+  const settled = await settleSend(response, admission, state.budgets, budgetCtx, cfg.usageExact);
   if (route.send) {
     trace.answer = settled.answer;
     const remember = (a: SendAnswer) => {

@@ -1,7 +1,9 @@
 import { alertSink } from "../alerts/emit";
 import { hourOf } from "../alerts/events";
+import { config } from "../config";
 import type { Env } from "../env";
 import type { ApiError } from "../errors";
+import { DEFAULT_ESTIMATE_CENTS } from "../spend/ledger-math";
 import type { IsolateState } from "../state";
 import { usageShard } from "../usage/shards";
 import type { SendAnswer } from "./spend";
@@ -22,25 +24,17 @@ export function recordUsage(
   const flush = { waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p), shard: (i: number) => usageShard(env, i) };
   const record = (a: SendAnswer | null) => {
     if (status >= 200 && status < 300)
-      state.usage.accepted(tenantId, a?.channel ?? null, a?.costCents ?? null, fallbackEstimate(env));
+      state.usage.accepted(
+        tenantId,
+        a?.channel ?? null,
+        a?.costCents ?? null,
+        config(env).sendCostEstimateCents ?? DEFAULT_ESTIMATE_CENTS,
+      );
     else state.usage.refused(tenantId, refusal ?? a?.code ?? `http_${status}`);
     state.usage.flushSoon(flush);
   };
   if (answer instanceof Promise) ctx.waitUntil(answer.then(record, () => record(null)));
   else record(answer);
-}
-
-const estimates = new WeakMap<Env, number>();
-
-/** SEND_COST_ESTIMATE_CENTS (default 5): what a send is assumed to cost before any exact cost was seen. */
-function fallbackEstimate(env: Env): number {
-  let cents = estimates.get(env);
-  if (cents === undefined) {
-    const n = Number(env.SEND_COST_ESTIMATE_CENTS);
-    cents = Number.isSafeInteger(n) && n > 0 ? n : 5;
-    estimates.set(env, cents);
-  }
-  return cents;
 }
 
 /** tenant.rate_limited: the tenant's first refusal by its plan in this hour (once per isolate here; once overall by the event's id). */

@@ -112,10 +112,9 @@ export class SpendLedger extends DurableObject<Env> {
     if (!subject || subject.kind === "quota") return;
     this.marks ??= this.ctx.storage.kv.get<AlertMarks>("alerts") ?? noMarks();
     const before = JSON.stringify(this.marks);
-    const low = Number(this.env.TEAM_BALANCE_LOW_CENTS);
     const events = dueAlerts(this.state!, subject, this.marks, {
       fallbackEstimate: this.fallbackEstimate(),
-      lowCents: Number.isSafeInteger(low) && low > 0 ? low : null,
+      lowCents: config(this.env).teamBalanceLowCents,
     });
     if (JSON.stringify(this.marks) !== before) this.ctx.storage.kv.put("alerts", this.marks);
     if (events.length === 0) return;
@@ -212,8 +211,7 @@ export class SpendLedger extends DurableObject<Env> {
   }
 
   private fallbackEstimate(): number | undefined {
-    const n = Number(this.env.SEND_COST_ESTIMATE_CENTS);
-    return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+    return config(this.env).sendCostEstimateCents;
   }
 
   /** Zavu is asked for money ledgers only: a quota's own count is the truth. */

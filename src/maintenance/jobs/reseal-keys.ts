@@ -18,8 +18,7 @@ interface SealedStore {
   tenantOf(id: string): string | null;
 }
 
-function stores(ctx: JobContext): SealedStore[] {
-  const tenants = new TenantScans(ctx.deps.db, ctx.deps.counters);
+function stores(ctx: JobContext, tenants: TenantScans): SealedStore[] {
   const webhooks = new WebhookRepo(ctx.deps.db, ctx.deps.counters);
   return [
     {
@@ -64,8 +63,8 @@ export const resealKeys: MaintenanceJob = {
   },
 
   async run(ctx, cursor) {
-    const all = stores(ctx);
     const scans = new TenantScans(ctx.deps.db, ctx.deps.counters);
+    const all = stores(ctx, scans);
     const prefix = await sealedPrefix(ctx.keyring.current);
     const memo = { kekId: await kekId(ctx.keyring.current) };
     const counts = { resealed: 0, unreadable: 0, changedMeanwhile: 0 };
