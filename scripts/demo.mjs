@@ -97,7 +97,7 @@ JWT (valid 1 hour):
 ${jwt}
 
 curl:
-curl -s ${gateway}/v1/messages -H "Authorization: Bearer ${jwt}" -H "Content-Type: application/json" -d '{"to":"+15551234567","text":"Hi"}'
+curl -s --compressed ${gateway}/v1/messages -H "Authorization: Bearer ${jwt}" -H "Content-Type: application/json" -d '{"to":"+15551234567","text":"Hi"}'
 
 SDK (npm install @zavudev/sdk):
 import Zavudev from "@zavudev/sdk";

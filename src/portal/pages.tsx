@@ -360,7 +360,7 @@ function Done(props: { view: PortalView }) {
 // apiKey: a token from your identity provider, as you just tested
 const zavu = new Zavudev({ apiKey: token, baseURL: "${gatewayUrl}" });
 const { message } = await zavu.messages.send({ to: "+15551234567", text: "Hello" });`;
-  const curl = `curl ${gatewayUrl}/v1/messages \\
+  const curl = `curl --compressed ${gatewayUrl}/v1/messages \\
   -H "Authorization: Bearer $TOKEN" \\
   -H "Content-Type: application/json" \\
   -d '{"to": "+15551234567", "text": "Hello"}'`;
