@@ -236,7 +236,8 @@ CREATE TABLE webhooks (
   events             TEXT NOT NULL,                 -- JSON array of event types
   secret_ciphertext  TEXT NOT NULL,
   created_at         INTEGER NOT NULL,              -- unix ms
-  deleted_at         INTEGER                        -- set by DELETE; its pending deliveries are cancelled
+  deleted_at         INTEGER,                       -- set by DELETE; its pending deliveries are cancelled
+  name               TEXT                           -- what the reseller calls it (visible characters, at most 200)
 );
 
 -- Events, once each: an event that must happen once (a threshold per limit, a tenant's first

@@ -7,6 +7,11 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
  */
 export const ERRORS = {
   invalid_request: { status: 400, message: "The request is not valid." },
+  invalid_identity: {
+    status: 400,
+    message:
+      "This identity would accept tokens made for other parties' apps: an issuer shared by many needs an audience.",
+  },
   unauthorized: { status: 401, message: "Missing or invalid credentials." },
   credit_limit_reached: { status: 402, message: "This tenant has reached its credit limit." },
   insufficient_balance: { status: 402, message: "The balance available to this tenant is exhausted." },

@@ -1,6 +1,7 @@
 import { CONSISTENCY_BOUND_MS, TENANT_CACHE_TTL_MS } from "../control/events";
 import { apiError } from "../errors";
 import { assertIdentityFree } from "../identity/register";
+import { requireName } from "../lib/visible-text";
 import { snapshotKey } from "../spend/spend-ledger";
 import { sealKey } from "../storage/key-vault";
 import {
@@ -106,6 +107,7 @@ async function statusChanged(deps: AdminDeps, tenantId: string, from: TenantStat
  * limit also reaches the tenant's spend ledger at once.
  */
 export async function updateTenant(deps: AdminDeps, id: string, changes: TenantChanges): Promise<TenantRecord> {
+  if (changes.name !== undefined) requireName(changes.name);
   const tenant = await loadTenant(deps, id);
   const subId = requireLive(tenant);
   if (changes.externalId && (await deps.repo.externalIdTaken(changes.externalId, id))) {
@@ -257,14 +259,24 @@ export async function deactivateTenant(deps: AdminDeps, id: string) {
     ({ keysRevoked } = await deps.zavu.deactivateSubAccount(tenant.subAccountId).catch(upstreamFailure));
   }
   const alerts = await statusChanged(deps, id, tenant.status, "deactivated");
+  // Its identity is given back, so the customer (or another tenant) can register it again after the hold.
+  const identity = tenant.identity;
   await commitChange(
     deps,
     [
       deps.repo.update(id, { status: "deactivated", key_ciphertext: null }),
-      audit(deps, "tenant.deactivate", id, { subAccountId: tenant.subAccountId, keysRevoked }),
+      ...(identity
+        ? deps.repo.releaseIdentityStatements(id, identity, TENANT_CACHE_TTL_MS + CONSISTENCY_BOUND_MS)
+        : []),
+      audit(deps, "tenant.deactivate", id, {
+        subAccountId: tenant.subAccountId,
+        keysRevoked,
+        releasedIdentity: identity ? { issuer: identity.issuer, claim: identity.claim } : null,
+      }),
       ...alerts,
     ],
-    [{ kind: "tenant.status", tenantId: id, issuers: [] }],
+    [{ kind: "tenant.status", tenantId: id, issuers: identity ? [identity.issuer] : [] }],
+    { releases: identity ? [{ tenantId: id, identity }] : [] },
   );
   await deps.alerts.kick().catch(() => undefined);
   return { tenant: await loadTenant(deps, id), keysRevoked };

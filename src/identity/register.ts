@@ -4,6 +4,7 @@ import { UrlFetchError } from "../lib/url-policy";
 import type { TenantRepo } from "../storage/tenant-repo";
 import type { IdentityConfig } from "../storage/tenants";
 import { checkJwks, DEFAULT_ALGORITHMS, fetchJwks, jwksUriProblem } from "./jwks";
+import { sharedIssuerProblem } from "./shared-issuers";
 
 export interface IdentityInput {
   issuer: string;
@@ -22,9 +23,17 @@ const at =
 
 /**
  * Turns what a reseller registers into a usable identity, or refuses it with 400:
- * keys must be public, asymmetric, and (for a jwksUri) fetchable right now from a public https host.
+ * keys must be public, asymmetric, and (for a jwksUri) fetchable right now from a public https host;
+ * an issuer shared by unrelated parties (Google, Microsoft's common endpoints, ...) must name an
+ * audience (400 invalid_identity). The portal's token test sets `reportSharedIssuer` to show that
+ * rule as a failed check instead; everything that stores an identity leaves it unset.
  */
-export async function prepareIdentity(input: IdentityInput, opts: { allowHttpJwks: boolean }): Promise<IdentityConfig> {
+export async function prepareIdentity(
+  input: IdentityInput,
+  opts: { allowHttpJwks: boolean; reportSharedIssuer?: boolean },
+): Promise<IdentityConfig> {
+  const shared = opts.reportSharedIssuer ? null : sharedIssuerProblem(input);
+  if (shared) throw apiError("invalid_identity", shared, [{ path: "identity.audience", message: shared }]);
   if ((input.jwksUri === undefined) === (input.jwks === undefined)) {
     throw invalid("identity needs exactly one of jwksUri or jwks.");
   }

@@ -1,3 +1,5 @@
+import { apiError } from "../errors";
+
 /**
  * Characters that render as nothing, or that steer how text is read rather than being read:
  * controls (C0, DEL, C1), format characters (zero-width, bidi embeddings and isolates, soft hyphen,
@@ -25,4 +27,28 @@ export function identifierProblem(text: string): string | null {
   if (hidden) return `must not contain control or invisible characters (found ${hidden})`;
   if (text.trim() !== text) return "must not start or end with a space";
   return null;
+}
+
+/** The longest name a person gives a tenant, an onboarding link or a webhook. */
+export const MAX_NAME_LENGTH = 200;
+
+/**
+ * Why `text` cannot be a name (a tenant's, an onboarding link's, a webhook's), or null when it can:
+ * 1 to 200 characters, all visible (no controls, no bidi overrides or other invisible characters,
+ * which could make a name read differently in the console or a CSV export), no space at either end.
+ */
+export function nameProblem(text: string): string | null {
+  const length = [...text].length;
+  if (length === 0 || length > MAX_NAME_LENGTH) return `must be 1 to ${MAX_NAME_LENGTH} characters`;
+  const hidden = invisibleCharacter(text);
+  if (hidden) return `must use visible characters only (found ${hidden})`;
+  if (text.trim() !== text) return "must not start or end with a space";
+  return null;
+}
+
+/** `text` when it is a valid name, else 400 invalid_request naming `field`: every path that stores a name calls it. */
+export function requireName(text: string, field = "name"): string {
+  const problem = nameProblem(text);
+  if (problem) throw apiError("invalid_request", `${field} ${problem}.`, [{ path: field, message: problem }]);
+  return text;
 }

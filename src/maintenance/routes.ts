@@ -50,6 +50,23 @@ const StatusSchema = z
         description: "Tenants still provisioning after 5 minutes (the finish-provisioning job retries them)",
       }),
     }),
+    identityRule: z.object({
+      openIdentities: z
+        .array(
+          z.object({
+            tenantId: z.string(),
+            name: z.string(),
+            status: z.string(),
+            issuer: z.string(),
+            claim: z.object({ name: z.string(), value: z.string() }).nullable(),
+            problem: z.string(),
+          }),
+        )
+        .openapi({
+          description:
+            "Identities (first 100) whose issuer is shared by unrelated parties but that name no audience: set one with PUT /tenants/{id}/identity",
+        }),
+    }),
     orphans: z.object({
       policy: z.enum(["report", "deactivate"]),
       items: z.array(

@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { SHARED_ISSUER_HOSTS, sharedIssuerProblem } from "../identity/shared-issuers";
 import type { Counters } from "../lib/counters";
 import type { IsolateState } from "../state";
 import { kekId, keyringOf, sealedPrefix } from "../storage/key-vault";
@@ -63,15 +64,13 @@ export async function maintenanceStatus(env: Env, state: IsolateState) {
   const now = state.clock.now();
   const settings = maintenanceSettings(env);
   const repo = new MaintenanceRepo(env.DB, state.counters);
-  const [states, keys, stuck, orphans] = await Promise.all([
+  const scans = new TenantScans(env.DB, state.counters);
+  const [states, keys, stuck, orphans, noAudience] = await Promise.all([
     repo.states(),
     sealedKeyCounts(env, state.counters),
-    new TenantScans(env.DB, state.counters).provisioning({
-      after: "",
-      createdBefore: now - settings.provisioningGraceMs,
-      limit: 50,
-    }),
+    scans.provisioning({ after: "", createdBefore: now - settings.provisioningGraceMs, limit: 50 }),
     repo.listOrphans(100),
+    scans.withoutAudienceAt(SHARED_ISSUER_HOSTS, 100),
   ]);
   return {
     jobs: JOBS.map((job) =>
@@ -84,6 +83,13 @@ export async function maintenanceStatus(env: Env, state: IsolateState) {
     ),
     keys,
     provisioning: { stuck: stuck.map((t) => ({ tenantId: t.id, createdAt: iso(t.createdAt)! })) },
+    // Registered before shared issuers had to name an audience: each accepts tokens made for other
+    // parties' apps until an operator sets its audience (PUT /admin/v1/tenants/{id}/identity).
+    identityRule: {
+      openIdentities: noAudience
+        .filter((i) => sharedIssuerProblem(i) !== null)
+        .map((i) => ({ ...i, problem: sharedIssuerProblem(i)! })),
+    },
     orphans: {
       policy: settings.orphanPolicy,
       items: orphans.map((o) => ({

@@ -8,6 +8,7 @@ import {
   type JWTPayload,
 } from "jose";
 import { DEFAULT_ALGORITHMS } from "../identity/jwks";
+import { sharedIssuerProblem } from "../identity/shared-issuers";
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_LENGTH, TokenRejected, verifyToken } from "../identity/verify";
 import type { Counters } from "../lib/counters";
 import type { IdentityConfig } from "../storage/tenants";
@@ -18,6 +19,8 @@ export interface Check {
   name: CheckName;
   ok: boolean;
   reason?: string;
+  /** Passed, but with a risk the customer should weigh (e.g. no audience on its own issuer). */
+  warning?: boolean;
 }
 
 export interface TokenReport {
@@ -69,8 +72,17 @@ function claimChecks(payload: JWTPayload, identity: IdentityConfig, now: number)
   );
 
   const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  if (!identity.audience) {
-    checks.push({ name: "audience", ok: true, reason: "No audience configured: any audience is accepted." });
+  const shared = sharedIssuerProblem(identity);
+  if (shared) {
+    checks.push({ name: "audience", ok: false, reason: shared });
+  } else if (!identity.audience) {
+    checks.push({
+      name: "audience",
+      ok: true,
+      warning: true,
+      reason:
+        "No audience configured: every token this issuer signs is accepted, whatever app it was made for. Set the audience if your tokens carry one.",
+    });
   } else if (aud.some((a) => identity.audience!.includes(a))) {
     checks.push({ name: "audience", ok: true });
   } else {

@@ -7,6 +7,7 @@ import type { Env } from "../env";
 import { ApiError, apiError } from "../errors";
 import { DiscoveryError, discoverIssuer, type IssuerKeys, loadIssuerKeys } from "../identity/discovery";
 import { type IdentityInput, prepareIdentity } from "../identity/register";
+import { requireName } from "../lib/visible-text";
 import type { IsolateState } from "../state";
 import { type LinkRecord, LinkRepo } from "../storage/onboarding-links";
 import { type IdentityConfig, type TenantRecord, writeRefusal } from "../storage/tenants";
@@ -118,8 +119,17 @@ async function keysFor(identity: IdentityConfig, allowHttp: boolean): Promise<Is
   }
 }
 
-async function runTest(open: OpenLink, identityInput: IdentityInput, token: string): Promise<TokenReport> {
-  const identity = await prepareIdentity(identityInput, { allowHttpJwks: open.deps.allowHttpJwks });
+/**
+ * Checks a token against the identity the customer typed. A test (`reportSharedIssuer`) shows a
+ * shared issuer without an audience as a failed check; an activation refuses it (invalid_identity).
+ */
+async function runTest(
+  open: OpenLink,
+  identityInput: IdentityInput,
+  token: string,
+  opts: { reportSharedIssuer?: boolean } = {},
+): Promise<TokenReport> {
+  const identity = await prepareIdentity(identityInput, { allowHttpJwks: open.deps.allowHttpJwks, ...opts });
   const report = await checkToken(
     token,
     identity,
@@ -141,7 +151,7 @@ async function runTest(open: OpenLink, identityInput: IdentityInput, token: stri
 export async function testConnection(open: OpenLink, input: { identity: IdentityInput; token: string }) {
   requirePending(open);
   return attempt(open, async () => {
-    const report = await runTest(open, input.identity, input.token);
+    const report = await runTest(open, input.identity, input.token, { reportSharedIssuer: true });
     return { value: report, ok: report.ok };
   });
 }
@@ -197,6 +207,7 @@ async function activateNew(open: OpenLink, input: { name?: string; identity: Ide
   const { link, deps } = open;
   const name = input.name?.trim() || link.name;
   if (!name) throw apiError("invalid_request", "name: give your organization's name.");
+  requireName(name);
   try {
     return await createTenant(
       deps,

@@ -313,8 +313,9 @@ function Result(props: { view: PortalView }) {
       </h2>
       <ul class="checks">
         {report.checks.map((c) => (
-          <li class={c.ok ? "pass" : "fail"}>
-            <span class="mark">{c.ok ? "✓ Passed" : "✗ Failed"}</span> <strong>{c.name}</strong>
+          <li class={c.ok ? (c.warning ? "warn" : "pass") : "fail"}>
+            <span class="mark">{c.ok ? (c.warning ? "! Warning" : "✓ Passed") : "✗ Failed"}</span>{" "}
+            <strong>{c.name}</strong>
             {c.reason ? <span> — {c.reason}</span> : null}
           </li>
         ))}

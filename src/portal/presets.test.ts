@@ -30,7 +30,14 @@ describe("provider presets", () => {
     expect(build("entra", { tenant: "72F988BF-86F1-41AF-91AB-2D7CD011DB47" }).issuer).toBe(
       "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0",
     );
-    expect(build("google", {}).issuer).toBe("https://accounts.google.com");
+    expect(build("google", { clientId: "123456789012-abc123.apps.googleusercontent.com" })).toMatchObject({
+      issuer: "https://accounts.google.com",
+      audience: "123456789012-abc123.apps.googleusercontent.com",
+    });
+    // Google signs for every app under one issuer: without the client ID there is no identity to build.
+    const missing = build("google", {});
+    expect(missing.issuer).toBeUndefined();
+    expect(missing.problems).toEqual({ clientId: "OAuth client ID is required" });
     expect(build("cognito", { pool: "eu-west-1_AbCdEf123" }).issuer).toBe(
       "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123",
     );

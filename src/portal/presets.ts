@@ -127,9 +127,23 @@ export const PRESETS: Preset[] = [
   {
     id: "google",
     label: "Google",
-    fields: [],
+    // Google signs ID tokens for every app and account under one issuer: the client ID is what
+    // makes them yours (src/identity/shared-issuers.ts), so it is asked for, not left optional.
+    fields: [
+      {
+        name: "clientId",
+        label: "OAuth client ID",
+        hint: "Google Cloud console → APIs & Services → Credentials → your OAuth 2.0 client → Client ID.",
+        placeholder: "123456789012-abc123def456.apps.googleusercontent.com",
+        parse: matching(
+          /^[0-9]{1,30}-[a-z0-9]{1,64}\.apps\.googleusercontent\.com$/,
+          "the client ID looks like 123456789012-abc123.apps.googleusercontent.com",
+        ),
+      },
+    ],
     issuer: () => "https://accounts.google.com",
-    audienceHint: "Your OAuth 2.0 client ID (Google Cloud console → APIs & Services → Credentials).",
+    audienceHint: "Your OAuth 2.0 client ID: Google's tokens carry it as aud.",
+    audience: (v) => v.clientId!,
     claimSuggestion: "hd",
   },
   {

@@ -284,19 +284,32 @@ export class TenantRepo {
     ];
     const released =
       previous && (previous.issuer !== next.issuer || (previous.claim?.value ?? "") !== (next.claim?.value ?? ""));
-    if (released) {
-      statements.push(
-        this.db.prepare("DELETE FROM identity_releases WHERE hold_until < ?").bind(now - 24 * 3600_000),
-        this.db
-          .prepare(
-            `INSERT INTO identity_releases (issuer, claim_value, tenant_id, released_at, hold_until) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (issuer, claim_value, tenant_id) DO UPDATE SET released_at = excluded.released_at,
-               hold_until = excluded.hold_until`,
-          )
-          .bind(previous.issuer, previous.claim?.value ?? "", id, now, now + holdMs),
-      );
-    }
+    if (released) statements.push(...this.releaseStatements(id, previous, now, holdMs));
     return statements;
+  }
+
+  /**
+   * A deactivated tenant gives its identity back: the row goes, and the identity is held for
+   * `holdMs` (shortened once published) before another tenant may take it.
+   */
+  releaseIdentityStatements(id: string, identity: IdentityConfig, holdMs: number): D1PreparedStatement[] {
+    return [
+      this.db.prepare("DELETE FROM tenant_identities WHERE tenant_id = ?").bind(id),
+      ...this.releaseStatements(id, identity, Date.now(), holdMs),
+    ];
+  }
+
+  private releaseStatements(id: string, identity: IdentityConfig, now: number, holdMs: number) {
+    return [
+      this.db.prepare("DELETE FROM identity_releases WHERE hold_until < ?").bind(now - 24 * 3600_000),
+      this.db
+        .prepare(
+          `INSERT INTO identity_releases (issuer, claim_value, tenant_id, released_at, hold_until) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (issuer, claim_value, tenant_id) DO UPDATE SET released_at = excluded.released_at,
+             hold_until = excluded.hold_until`,
+        )
+        .bind(identity.issuer, identity.claim?.value ?? "", id, now, now + holdMs),
+    ];
   }
 
   /** Once the release is published, the hold shortens to the quarantine after publication. */

@@ -36,6 +36,31 @@ export class TenantScans {
     return results.map((r) => ({ id: r.id, createdAt: r.created_at }));
   }
 
+  /**
+   * Identities with no audience whose issuer names one of `hosts` (a coarse filter; the caller
+   * applies the exact rule), of tenants not deactivated: at most `limit`.
+   */
+  async withoutAudienceAt(hosts: readonly string[], limit: number) {
+    this.counters.d1Queries++;
+    const { results } = await this.db
+      .prepare(
+        `SELECT t.id, t.name, t.status, i.issuer, i.claim_name, i.claim_value FROM tenant_identities i
+         JOIN tenants t ON t.id = i.tenant_id
+         WHERE i.audience IS NULL AND t.status != 'deactivated'
+           AND (${hosts.map(() => "instr(lower(i.issuer), ?) > 0").join(" OR ")})
+         ORDER BY t.id LIMIT ?`,
+      )
+      .bind(...hosts, limit)
+      .all<{ id: string; name: string; status: string; issuer: string; claim_name: string; claim_value: string }>();
+    return results.map((r) => ({
+      tenantId: r.id,
+      name: r.name,
+      status: r.status,
+      issuer: r.issuer,
+      claim: r.claim_name ? { name: r.claim_name, value: r.claim_value } : null,
+    }));
+  }
+
   /** Stored keys whose ciphertext does not start with `prefix` (i.e. not sealed under that KEK). */
   async sealedOutside(prefix: string, opts: { after: string; limit: number }) {
     this.counters.d1Queries++;

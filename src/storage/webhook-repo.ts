@@ -4,6 +4,8 @@ export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled";
 
 export interface WebhookRecord {
   id: string;
+  /** What the reseller calls it ("Billing system"); null when it gave none. */
+  name: string | null;
   url: string;
   events: string[];
   secretCiphertext: string;
@@ -35,6 +37,7 @@ export interface DueDelivery extends DeliveryRecord {
 
 interface WebhookRow {
   id: string;
+  name: string | null;
   url: string;
   events: string;
   secret_ciphertext: string;
@@ -59,6 +62,7 @@ interface DeliveryRow {
 
 const webhookOf = (r: WebhookRow): WebhookRecord => ({
   id: r.id,
+  name: r.name,
   url: r.url,
   events: JSON.parse(r.events) as string[],
   secretCiphertext: r.secret_ciphertext,
@@ -99,8 +103,10 @@ export class WebhookRepo {
   async insert(w: Omit<WebhookRecord, "deletedAt">): Promise<void> {
     await this.counted(
       this.db
-        .prepare("INSERT INTO webhooks (id, url, events, secret_ciphertext, created_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(w.id, w.url, JSON.stringify(w.events), w.secretCiphertext, w.createdAt)
+        .prepare(
+          "INSERT INTO webhooks (id, name, url, events, secret_ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(w.id, w.name, w.url, JSON.stringify(w.events), w.secretCiphertext, w.createdAt)
         .run(),
     );
   }

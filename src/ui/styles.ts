@@ -57,6 +57,7 @@ meter { width: 8rem; height: 1rem; }
 .checks .mark { font-weight: 700; display: inline-block; min-width: 5.5rem; }
 .checks .pass .mark { color: var(--ok); }
 .checks .fail .mark { color: var(--bad); }
+.checks .warn .mark { color: var(--warn); }
 pre, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem; }
 pre { background: #0f172a; color: #e2e8f0; padding: .9rem; border-radius: 8px; overflow-x: auto; white-space: pre-wrap; word-break: break-all; }
 .steps { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; list-style: none; padding: 0; margin: 0 0 1.25rem; color: var(--muted); font-size: .9rem; }

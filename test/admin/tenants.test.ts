@@ -141,7 +141,7 @@ describe("admin: lifecycle", () => {
     expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.keyPrefix).toBe(rotated.body.keyPrefix);
   });
 
-  it("DELETE deactivates upstream, erases the ciphertext, keeps the record; the edge refuses at once", async () => {
+  it("DELETE deactivates upstream, erases the ciphertext, gives the identity back, keeps the record; the edge refuses at once", async () => {
     const { tenant, idp } = await createTenant();
     const client = gatewayClient(await idp.token());
     await client.balance.retrieve();
@@ -150,8 +150,14 @@ describe("admin: lifecycle", () => {
     expect(res.body).toMatchObject({ tenant: { id: tenant.id, status: "deactivated" }, keysRevoked: 1 });
     const row = await env.DB.prepare("SELECT status, key_ciphertext FROM tenants WHERE id = ?").bind(tenant.id).first();
     expect(row).toEqual({ status: "deactivated", key_ciphertext: null });
-    await expectApiError(client.balance.retrieve(), 403, "tenant_deactivated");
-    await expectApiError(client.messages.send({ to: "+15551234567" }), 403, "tenant_deactivated");
+    expect(res.body.tenant.identity).toBeNull();
+    const held = await env.DB.prepare("SELECT issuer, tenant_id FROM identity_releases WHERE tenant_id = ?")
+      .bind(tenant.id)
+      .all();
+    expect(held.results).toEqual([{ issuer: tenant.identity.issuer, tenant_id: tenant.id }]);
+    // Its tokens name no tenant any more (the identity is free to be registered again after the hold).
+    await expectApiError(client.balance.retrieve(), 401, "unauthorized");
+    await expectApiError(client.messages.send({ to: "+15551234567" }), 401, "unauthorized");
     expect((await admin("DELETE", `/tenants/${tenant.id}`)).body.keysRevoked).toBe(0);
     expect((await admin("PATCH", `/tenants/${tenant.id}`, { body: { name: "x" } })).status).toBe(409);
     expect((await admin("POST", `/tenants/${tenant.id}/rotate-key`)).status).toBe(409);

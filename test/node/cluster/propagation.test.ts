@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONSISTENCY_BOUND_MS } from "../../../src/control/events";
 import {
   admin,
   type Cluster,
@@ -18,6 +17,11 @@ beforeAll(async () => {
 });
 afterAll(() => cluster?.stop());
 
+/**
+ * The bound the README promises, as a number: the tests must not follow src/control/events.ts if it
+ * is raised (BOUND_MS). Idle isolates are where it bites (see the idle-isolate test).
+ */
+const BOUND_MS = 5_000;
 /** The test's own allowance for scheduling on a busy 2-core machine, on top of the bound. */
 const SLACK_MS = 750;
 
@@ -70,11 +74,11 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     ).toBe(200);
     // Meanwhile the spend ledgers refresh from Zavu: nothing they do can bring the tenant back.
     await admin(cluster.gateways[2]!, "GET", "/team");
-    const afterSuspend = await probe(cluster.gateways, async () => token, suspendedAt + CONSISTENCY_BOUND_MS + 2_500);
+    const afterSuspend = await probe(cluster.gateways, async () => token, suspendedAt + BOUND_MS + 2_500);
     // Zavu refuses the suspended sub-account itself (sub_account_inactive): only the gateway's own refusal counts.
     const suspendLag = lastOld(afterSuspend, suspendedAt, (p) => p.code !== "tenant_suspended");
-    for (const lag of suspendLag) expect(lag).toBeLessThanOrEqual(CONSISTENCY_BOUND_MS + SLACK_MS);
-    const late = afterSuspend.filter((p) => p.startedAt > suspendedAt + CONSISTENCY_BOUND_MS + SLACK_MS);
+    for (const lag of suspendLag) expect(lag).toBeLessThanOrEqual(BOUND_MS + SLACK_MS);
+    const late = afterSuspend.filter((p) => p.startedAt > suspendedAt + BOUND_MS + SLACK_MS);
     expect(late.length).toBeGreaterThan(0);
     expect(late.every((p) => p.status === 403 && p.code === "tenant_suspended")).toBe(true);
 
@@ -82,20 +86,14 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     expect(
       (await admin(cluster.gateways[2]!, "PATCH", `/tenants/${tenant.id}`, { body: { status: "active" } })).status,
     ).toBe(200);
-    const afterReactivate = await probe(
-      cluster.gateways,
-      async () => token,
-      reactivatedAt + CONSISTENCY_BOUND_MS + 2_500,
-    );
+    const afterReactivate = await probe(cluster.gateways, async () => token, reactivatedAt + BOUND_MS + 2_500);
     const reactivateLag = lastOld(afterReactivate, reactivatedAt, (p) => p.status !== 202);
-    for (const lag of reactivateLag) expect(lag).toBeLessThanOrEqual(CONSISTENCY_BOUND_MS + SLACK_MS);
-    expect(
-      afterReactivate
-        .filter((p) => p.startedAt > reactivatedAt + CONSISTENCY_BOUND_MS + SLACK_MS)
-        .every((p) => p.status === 202),
-    ).toBe(true);
+    for (const lag of reactivateLag) expect(lag).toBeLessThanOrEqual(BOUND_MS + SLACK_MS);
+    const lateReactivated = afterReactivate.filter((p) => p.startedAt > reactivatedAt + BOUND_MS + SLACK_MS);
+    expect(lateReactivated.length).toBeGreaterThan(0);
+    expect(lateReactivated.every((p) => p.status === 202)).toBe(true);
     console.log(
-      `[cluster] suspension seen by the 3 isolates after ${suspendLag.join("/")} ms; reactivation after ${reactivateLag.join("/")} ms (bound ${CONSISTENCY_BOUND_MS} ms)`,
+      `[cluster] suspension seen by the 3 isolates after ${suspendLag.join("/")} ms; reactivation after ${reactivateLag.join("/")} ms (bound ${BOUND_MS} ms)`,
     );
   });
 
@@ -106,10 +104,12 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
     const at = Date.now();
     expect((await admin(cluster.gateways[0]!, "DELETE", `/tenants/${tenant.id}`)).status).toBe(200);
-    const probes = await probe(cluster.gateways, async () => token, at + CONSISTENCY_BOUND_MS + 2_000);
+    const probes = await probe(cluster.gateways, async () => token, at + BOUND_MS + 2_000);
     expect(probes.filter((p) => p.status === 202)).toEqual([]); // Zavu revoked the keys at once
-    const late = probes.filter((p) => p.startedAt > at + CONSISTENCY_BOUND_MS + SLACK_MS);
-    expect(late.every((p) => p.status === 403 && p.code === "tenant_deactivated")).toBe(true);
+    const late = probes.filter((p) => p.startedAt > at + BOUND_MS + SLACK_MS);
+    expect(late.length).toBeGreaterThan(0);
+    // The tenant gave its identity back: its tokens now name no tenant at all.
+    expect(late.every((p) => p.status === 401 && p.code === "unauthorized")).toBe(true);
   });
 
   it("key rotation through one isolate: no request fails in any isolate, and all use the new key afterwards", async () => {
@@ -119,7 +119,7 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
     const started = Date.now();
     const rotation = admin(cluster.gateways[1]!, "POST", `/tenants/${tenant.id}/rotate-key`);
-    const probes = await probe(cluster.gateways, async () => token, started + CONSISTENCY_BOUND_MS + 1_500);
+    const probes = await probe(cluster.gateways, async () => token, started + BOUND_MS + 1_500);
     const rotated = await rotation;
     expect(rotated.status).toBe(200);
     expect(rotated.body.previousKeyRevoked).toBe(true);
@@ -128,5 +128,56 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
     const keys = (await sandboxLog(cluster)).filter((r) => r.path === "/v1/messages").map((r) => r.keyId);
     expect(keys).toEqual([rotated.body.keyId, rotated.body.keyId, rotated.body.keyId]);
+  });
+
+  it("an idle isolate (no request, no background sync since before the change) honours it on its next request", async () => {
+    const idp = await NodeIdp.create();
+    const tenant = await createTenant(cluster.gateways[0]!, { issuer: idp.issuer, jwks: idp.jwks() });
+    const token = await idp.token();
+    const idle = cluster.gateways[2]!;
+    expect((await send(idle, token)).status).toBe(202); // the idle isolate caches the tenant active
+    await sleep(500); // any background sync that request started has ended: the idle view predates the change
+    const suspendedAt = Date.now();
+    expect(
+      (await admin(cluster.gateways[0]!, "PATCH", `/tenants/${tenant.id}`, { body: { status: "inactive" } })).status,
+    ).toBe(200);
+    // Only the other isolates work meanwhile; the idle one sees nothing until the bound has passed.
+    await probe(cluster.gateways.slice(0, 2), async () => token, suspendedAt + BOUND_MS + SLACK_MS);
+    const first = await send(idle, token);
+    expect(first).toMatchObject({ status: 403, code: "tenant_suspended" });
+    console.log(
+      `[cluster] idle isolate: first request ${Date.now() - suspendedAt} ms after the suspension was refused`,
+    );
+  });
+
+  it("a deactivated tenant gives its identity back: a new tenant takes it after the hold, and its tokens reach only the new one", async () => {
+    const idp = await NodeIdp.create();
+    const identity = { issuer: idp.issuer, jwks: idp.jwks() };
+    const old = await createTenant(cluster.gateways[0]!, identity);
+    const token = await idp.token();
+    for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202); // every isolate maps it to old
+
+    const deactivatedAt = Date.now();
+    expect((await admin(cluster.gateways[0]!, "DELETE", `/tenants/${old.id}`)).status).toBe(200);
+    // At once, through another isolate: the create waits out the hold (no isolate may still route to old), then succeeds.
+    const again = await admin(cluster.gateways[1]!, "POST", "/tenants", { body: { name: "Returning", identity } });
+    const heldFor = Date.now() - deactivatedAt;
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(heldFor).toBeGreaterThanOrEqual(BOUND_MS);
+    expect(heldFor).toBeLessThan(BOUND_MS + 5_000);
+
+    await sandboxControl(cluster, "DELETE", "/requests");
+    for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
+    const reached = (await sandboxLog(cluster)).filter((r) => r.path === "/v1/messages").map((r) => r.subAccountId);
+    expect(reached).toEqual([
+      again.body.tenant.subAccountId,
+      again.body.tenant.subAccountId,
+      again.body.tenant.subAccountId,
+    ]);
+    const oldNow = await admin(cluster.gateways[2]!, "GET", `/tenants/${old.id}`);
+    expect(oldNow.body.tenant).toMatchObject({ status: "deactivated", identity: null });
+    console.log(
+      `[cluster] identity given back by a deactivated tenant: registered again ${heldFor} ms after the deactivation`,
+    );
   });
 });

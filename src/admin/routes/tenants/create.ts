@@ -14,6 +14,7 @@ const route = createRoute({
     201: json(S.TenantEnvelope, "The active tenant"),
     ...errors(
       "invalid_request",
+      "invalid_identity",
       "unauthorized",
       "conflict",
       "invalid_state",

@@ -12,7 +12,15 @@ const route = createRoute({
   request: { params: S.IdParam, body: json(S.IdentityInputSchema) },
   responses: {
     200: json(S.TenantEnvelope, "The tenant with its new identity"),
-    ...errors("invalid_request", "unauthorized", "not_found", "conflict", "invalid_state", "idempotency_in_progress"),
+    ...errors(
+      "invalid_request",
+      "invalid_identity",
+      "unauthorized",
+      "not_found",
+      "conflict",
+      "invalid_state",
+      "idempotency_in_progress",
+    ),
   },
 });
 

@@ -15,6 +15,7 @@ const route = createRoute({
     201: json(S.TenantEnvelope, "The imported tenant"),
     ...errors(
       "invalid_request",
+      "invalid_identity",
       "unauthorized",
       "conflict",
       "invalid_state",
