@@ -1,6 +1,7 @@
 import { apiError } from "../errors";
 import { bytesToBase64Url, sha256Base64Url } from "../lib/encoding";
 import { sortableId } from "../lib/ids";
+import { requireName } from "../lib/visible-text";
 import { type LinkRecord, LinkRepo, type LinkStatus } from "../storage/onboarding-links";
 import { type AdminDeps, audit } from "./deps";
 import { loadTenant } from "./lifecycle";
@@ -53,6 +54,7 @@ export async function createOnboardingLink(
   input: CreateLinkInput,
   origin: string,
 ): Promise<{ link: LinkRecord; url: string }> {
+  if (input.name !== undefined) requireName(input.name);
   const repo = new LinkRepo(deps.db, deps.counters);
   if (input.tenantId) {
     const extra = (["name", "externalId", "creditLimit", "metadata"] as const).filter((k) => input[k] !== undefined);

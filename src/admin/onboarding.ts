@@ -1,5 +1,6 @@
 import { ApiError, apiError } from "../errors";
 import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../identity/register";
+import { requireName } from "../lib/visible-text";
 import { sealKey } from "../storage/key-vault";
 import { newTenantId, type PlanOverrides, type TenantRecord } from "../storage/tenants";
 import { type AdminDeps, audit } from "./deps";
@@ -29,7 +30,8 @@ export interface ImportTenantInput {
 }
 
 /** What a new tenant (created or imported) must satisfy: a usable identity nobody else holds, a free externalId. */
-async function checkNewTenant(deps: AdminDeps, input: { identity: IdentityInput; externalId?: string }) {
+async function checkNewTenant(deps: AdminDeps, input: { name?: string; identity: IdentityInput; externalId?: string }) {
+  if (input.name !== undefined) requireName(input.name);
   const identity = await prepareIdentity(input.identity, { allowHttpJwks: deps.allowHttpJwks });
   await assertIdentityFree(deps.repo, identity);
   if (input.externalId && (await deps.repo.externalIdTaken(input.externalId))) {
@@ -104,7 +106,7 @@ export async function importTenant(deps: AdminDeps, input: ImportTenantInput): P
         ...deps.repo.insertStatements(
           {
             id,
-            name: input.name ?? subAccount.name,
+            name: requireName(input.name ?? subAccount.name),
             externalId: input.externalId ?? null,
             status: subAccount.status === "inactive" ? "inactive" : "active",
             creditLimit: subAccount.creditLimit ?? null,

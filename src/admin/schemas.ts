@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ALERT_TYPES } from "../alerts/events";
 import { DEFAULT_ALGORITHMS, MAX_JWKS_URI_LENGTH } from "../identity/jwks";
-import { identifierProblem } from "../lib/visible-text";
+import { identifierProblem, MAX_NAME_LENGTH, nameProblem } from "../lib/visible-text";
 import { type PlanLimit, planValueProblem, REQUESTS_PER_SECOND, SENDS_PER_MINUTE } from "../limits/plan";
 
 export const ErrorSchema = z
@@ -30,6 +30,17 @@ const Identifier = (max: number) =>
       const problem = identifierProblem(value);
       if (problem) ctx.addIssue({ code: "custom", message: problem });
     });
+
+/** A tenant's, link's or webhook's name: visible characters only (the services check it too, for every other path). */
+export const Name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_NAME_LENGTH)
+  .superRefine((value, ctx) => {
+    const problem = nameProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 const Claim = z.object({
   name: z.string().regex(/^[A-Za-z0-9_:/.-]{1,100}$/, "claim.name may use letters, digits and _ : / . - (at most 100)"),
@@ -128,7 +139,7 @@ export const TenantEnvelope = z.object({ tenant: TenantSchema }).openapi("Tenant
 
 export const CreateTenantSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: Name,
     externalId: z.string().min(1).max(200).optional(),
     creditLimit: Cents.optional().openapi({ description: "Cents; 0 or omitted = no cap" }),
     metadata: Metadata.optional(),
@@ -146,7 +157,7 @@ export const ImportTenantSchema = z
       .min(8)
       .max(500)
       .openapi({ description: "The sub-account's key; stored encrypted, never shown again" }),
-    name: z.string().trim().min(1).max(200).optional(),
+    name: Name.optional(),
     externalId: z.string().min(1).max(200).optional(),
     metadata: Metadata.optional(),
     plan: PlanInputSchema.optional(),
@@ -157,7 +168,7 @@ export const ImportTenantSchema = z
 
 export const UpdateTenantSchema = z
   .object({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: Name.optional(),
     externalId: z.string().min(1).max(200).nullable().optional(),
     creditLimit: Cents.nullable().optional().openapi({ description: "Cents; null or 0 removes the cap" }),
     metadata: Metadata.nullable().optional(),
@@ -255,6 +266,7 @@ export const WebhookEventType = z.enum(ALERT_TYPES);
 
 export const CreateWebhookSchema = z
   .object({
+    name: Name.optional().openapi({ example: "Billing system" }),
     url: z.string().min(1).max(2048).openapi({ example: "https://billing.example.com/hooks/zavu" }),
     events: z.array(WebhookEventType).min(1).max(ALERT_TYPES.length),
   })
@@ -264,6 +276,7 @@ export const CreateWebhookSchema = z
 export const WebhookSchema = z
   .object({
     id: z.string().openapi({ example: "whk_01jd5x7k2m9q3r8s4t6v0w1y2z" }),
+    name: z.string().nullable(),
     url: z.string(),
     events: z.array(z.string()),
     secret: z

@@ -4,6 +4,7 @@ import { apiError } from "../errors";
 import type { Counters } from "../lib/counters";
 import { sortableId } from "../lib/ids";
 import { urlProblem } from "../lib/url-policy";
+import { requireName } from "../lib/visible-text";
 import { sealKey } from "../storage/key-vault";
 import { type DeliveryRecord, type WebhookRecord, WebhookRepo } from "../storage/webhook-repo";
 import { attempt } from "./deliver";
@@ -20,8 +21,9 @@ export const MAX_WEBHOOKS = 20;
 export async function registerWebhook(
   env: Env,
   counters: Counters,
-  input: { url: string; events: string[] },
+  input: { name?: string; url: string; events: string[] },
 ): Promise<{ webhook: WebhookRecord; secret: string }> {
+  if (input.name !== undefined) requireName(input.name);
   const problem = urlProblem(input.url, { allowHttpLoopback: config(env).allowHttpJwks });
   if (problem) throw apiError("invalid_request", `url ${problem}.`, [{ path: "url", message: problem }]);
   const repo = new WebhookRepo(env.DB, counters);
@@ -32,6 +34,7 @@ export async function registerWebhook(
   const secret = newSecret();
   const webhook = {
     id,
+    name: input.name ?? null,
     url: input.url,
     events: [...new Set(input.events)],
     secretCiphertext: await sealKey(config(env).keyring, id, secret),

@@ -1,4 +1,5 @@
 import { apiError } from "../errors";
+import { nameProblem } from "../lib/visible-text";
 
 /** A form's text fields (files and repeated names ignored). */
 export function fields(body: Record<string, unknown>): Record<string, string> {
@@ -39,6 +40,7 @@ export function hoursFrom(raw: string | undefined): number {
 }
 
 export function nameFrom(raw: string | undefined, label = "Name"): string {
-  if (!raw || raw.length > 200) throw apiError("invalid_request", `${label}: 1 to 200 characters.`);
-  return raw;
+  const problem = nameProblem(raw ?? "");
+  if (problem) throw apiError("invalid_request", `${label} ${problem}.`);
+  return raw!;
 }

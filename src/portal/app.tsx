@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { IdentityInputSchema } from "../admin/schemas";
+import { IdentityInputSchema, Name } from "../admin/schemas";
 import type { AppVariables } from "../app-types";
 import type { Env } from "../env";
 import { ApiError, apiError, errorResponse, toErrorResponse } from "../errors";
@@ -30,7 +30,7 @@ async function jsonBody(c: Context): Promise<unknown> {
 
 const Discover = z.object({ issuer: z.string().min(1).max(500), jwksUri: z.string().max(400).optional() }).strict();
 const Test = z.object({ identity: IdentityInputSchema, token: z.string().min(1).max(16_384) }).strict();
-const Complete = Test.extend({ name: z.string().trim().min(1).max(200).optional() }).strict();
+const Complete = Test.extend({ name: Name.optional() }).strict();
 
 /** The gateway's public address, for the customer's snippets. */
 const gatewayUrl = (c: Context) => new URL(c.req.url).origin;

@@ -68,7 +68,14 @@ describe("webhook endpoints", () => {
     expect(webhook.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const listed = (await admin("GET", "/webhooks")).body.items;
     expect(listed).toEqual([
-      { id: webhook.id, url: webhook.url, events: webhook.events, createdAt: expect.any(String), deletedAt: null },
+      {
+        id: webhook.id,
+        name: null,
+        url: webhook.url,
+        events: webhook.events,
+        createdAt: expect.any(String),
+        deletedAt: null,
+      },
     ]);
     const stored = await env.DB.prepare("SELECT secret_ciphertext FROM webhooks WHERE id = ?")
       .bind(webhook.id)

@@ -8,19 +8,14 @@ import {
   revokeOnboardingLink,
 } from "../onboarding-links";
 import { decodeCursor, encodeCursor } from "../present";
+import * as S from "../schemas";
 import { type AdminEnv, errors, json } from "./common";
 
 const LINK_STATUSES = ["pending", "completed", "expired", "revoked"] as const;
 
 const CreateLinkSchema = z
   .object({
-    name: z
-      .string()
-      .trim()
-      .min(1)
-      .max(200)
-      .optional()
-      .openapi({ description: "Prefilled; the customer may change it" }),
+    name: S.Name.optional().openapi({ description: "Prefilled; the customer may change it" }),
     externalId: z.string().min(1).max(200).optional(),
     creditLimit: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional().openapi({
       description: "Cents; 0 or omitted = no cap",

@@ -22,6 +22,7 @@ export function registerCreateWebhook(app: OpenAPIHono<AdminEnv>) {
     await c.var.admin.repo.batch([
       audit(c.var.admin, "webhook.create", null, {
         webhookId: webhook.id,
+        name: webhook.name,
         url: webhook.url,
         events: webhook.events,
       }),

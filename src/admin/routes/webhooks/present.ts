@@ -6,6 +6,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export function presentWebhook(w: WebhookRecord, secret?: string) {
   return {
     id: w.id,
+    name: w.name,
     url: w.url,
     events: w.events,
     ...(secret ? { secret } : {}),
