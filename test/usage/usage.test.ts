@@ -5,6 +5,7 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { parse } from "csv-parse/sync";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runMaintenance } from "../../src/maintenance/runner";
 import { createIsolateState } from "../../src/state";
@@ -43,6 +44,17 @@ async function send(token: string, body: Record<string, unknown>, fetcher = gate
   return res.status;
 }
 
+/** A refused send's status and code: the gateway's own code, where Zavu would refuse with another. */
+async function refusal(token: string, body: Record<string, unknown>) {
+  const res = await gatewayFetch("/v1/messages", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const { code } = (await res.json()) as { code: string };
+  return { status: res.status, code };
+}
+
 async function usage(tenantId: string): Promise<Item[]> {
   const res = await admin("GET", `/tenants/${tenantId}/usage`);
   expect(res.status, res.text).toBe(200);
@@ -79,12 +91,19 @@ describe("usage records", () => {
       expect(await send(a.token, { ...m, text: `a${i}` })).toBe(202);
       expect(await send(b.token, { ...MIX[(i + 1) % MIX.length]!, text: `b${i}` })).toBe(202);
     }
-    expect(await send(a.token, { channel: "sms", to: "not a number" })).toBe(400); // Zavu refuses (invalid_request)
+    expect(await refusal(a.token, { channel: "sms", to: "not a number" })).toEqual({
+      status: 400,
+      code: "invalid_request", // Zavu's own refusal, passed through
+    });
     expect(await send(a.token, { channel: "sms", to: "+15550000001" })).toBe(202); // 13
     expect(await send(a.token, { channel: "sms", to: "+15550000002" })).toBe(202); // 14: the quota
-    expect(await send(a.token, { channel: "sms", to: "+15550000003" })).toBe(429); // daily_quota_exceeded
+    expect(await refusal(a.token, { channel: "sms", to: "+15550000003" })).toEqual({
+      status: 429,
+      code: "daily_quota_exceeded",
+    });
     await admin("PATCH", `/tenants/${b.id}`, { body: { status: "inactive" } });
-    expect(await send(b.token, MIX[0]!)).toBe(403); // tenant_suspended
+    // The gateway's own refusal: Zavu would answer 403 sub_account_inactive for the same send.
+    expect(await refusal(b.token, MIX[0]!)).toEqual({ status: 403, code: "tenant_suspended" });
 
     for (const t of [a, b]) {
       const items = await usage(t.id);
@@ -136,7 +155,7 @@ describe("usage records", () => {
   it("every tenant's month, one row per tenant and channel: JSON, and CSV that opens in any spreadsheet", async () => {
     const tricky = await onboard({
       creditLimit: 1_000_000,
-      name: '=HYPERLINK("http://evil.example","x"), "quoted"\nnext line',
+      name: '=HYPERLINK("http://evil.example","x"), "quoted"; Acme;=1+1',
       externalId: "+ext,1",
     });
     const plain = await onboard({ creditLimit: 1_000_000, name: "Zoë Ltd" });
@@ -166,7 +185,8 @@ describe("usage records", () => {
     expect([...bytes.slice(0, 3)]).toEqual([0xef, 0xbb, 0xbf]); // UTF-8 BOM: Excel reads "Zoë" right
     const text = new TextDecoder().decode(bytes.slice(3));
     expect(text.endsWith("\r\n")).toBe(true);
-    const rows = parseCsv(text);
+    // Read by a CSV library as a spreadsheet would: the BOM, CRLF and quotes as RFC 4180 has them.
+    const rows: string[][] = parse(text, { relax_column_count: false });
     const header = rows[0]!;
     expect(header).toEqual([
       "tenant_id",
@@ -181,10 +201,16 @@ describe("usage records", () => {
       "cost_usd",
       "estimated",
     ]);
+    expect(rows.length).toBeGreaterThan(2);
     expect(rows.slice(1).every((r) => r.length === header.length)).toBe(true);
+    // Where the list separator is ";" (most of Europe), no cell starts a formula either: every ";" is inside quotes.
+    const bySemicolon: string[][] = parse(text, { delimiter: ";", relax_column_count: true, relax_quotes: true });
+    const cells = bySemicolon.flat();
+    expect(cells.length).toBeGreaterThan(rows.length);
+    expect(cells.filter((cell) => /^[=+\-@]/.test(cell))).toEqual([]);
     const trickyRow = rows.find((r) => r[0] === tricky.id && r[4] === "sms")!;
-    // The name survives quoting (comma, quotes, newline) and cannot run as a formula.
-    expect(trickyRow[1]).toBe(`'=HYPERLINK("http://evil.example","x"), "quoted"\nnext line`);
+    // The name survives quoting (comma, quotes, semicolons) and cannot run as a formula.
+    expect(trickyRow[1]).toBe(`'=HYPERLINK("http://evil.example","x"), "quoted"; Acme;'=1+1`);
     expect(trickyRow[2]).toBe("'+ext,1");
     expect(trickyRow.slice(3)).toEqual([month, "sms", "1", "0", "", "1", "0.01", "false"]);
     expect(rows.find((r) => r[0] === plain.id)).toEqual([
@@ -284,36 +310,3 @@ describe("nothing counted is lost", () => {
     expect(total(await usage(t.id), "sends")).toBe(1);
   });
 });
-
-/** A strict RFC 4180 reader: what a spreadsheet does with the file. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') {
-      if (field !== "") throw new Error(`stray quote at ${i}`);
-      quoted = true;
-    } else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else if (ch === "\n" || ch === "\r") throw new Error(`bare line break at ${i}`);
-    else field += ch;
-  }
-  if (quoted || field !== "" || row.length > 0) throw new Error("unterminated record");
-  return rows;
-}
