@@ -99,7 +99,7 @@ async function proxyForTenant(
     repo: new TenantRepo(env.DB, state.counters),
     fresh,
     control: state.control,
-    remote: { kv: env.CACHE, waitUntil },
+    remote: { kv: env.CACHE, waitUntil, allowHttpLoopback: cfg.allowHttpJwks },
     hits: trace.cache,
   });
   const { tenant } = entry;

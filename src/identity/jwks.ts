@@ -162,7 +162,8 @@ export function jwksUriProblem(uri: string, allowHttpLoopback: boolean): string 
  */
 export async function fetchJwks(
   uri: string,
-  opts: UrlPolicyOptions & { timeoutMs?: number } = { allowHttpLoopback: true },
+  // Required, so no caller can fall back on the development rules: each passes the deployment's ALLOW_HTTP_JWKS.
+  opts: UrlPolicyOptions & { allowHttpLoopback: boolean; timeoutMs?: number },
 ): Promise<unknown> {
   const bytes = await fetchBounded(uri, {
     ...opts,

@@ -22,6 +22,8 @@ interface RemoteState {
 export interface RemoteDeps {
   kv: KVNamespace;
   waitUntil: (p: Promise<unknown>) => void;
+  /** The deployment's URL policy (ALLOW_HTTP_JWKS): a refresh obeys it as registration did. */
+  allowHttpLoopback: boolean;
 }
 
 const kvKey = (uri: string) => `jwks:${uri}`;
@@ -85,7 +87,7 @@ export class JwksCache {
     this.counters.jwksFetches++;
     const now = this.clock.now();
     try {
-      const jwks = usableJwks(await fetchJwks(uri));
+      const jwks = usableJwks(await fetchJwks(uri, { allowHttpLoopback: deps.allowHttpLoopback }));
       const state: RemoteState = { jwks, fetchedAt: now, keySet: this.localSet(jwks), lastAttemptAt: now };
       this.remote.set(uri, state);
       this.counters.kvWrites++;

@@ -49,6 +49,9 @@ export default {
     // A host whose connections fail, as when Zavu is unreachable.
     if (host === "down.sandbox") throw new Error("simulated connection refused (expected: upstream_unavailable test)");
     if (host === "idp.test" || host === "idp2.test") return env.IDP.fetch(request);
+    // A key set on plain http at loopback, as only development may use: served by the test IdP, so a
+    // test sees whether the gateway fetched it (test/edge/jwks-policy.test.ts).
+    if (request.url.startsWith("http://127.0.0.1:")) return env.IDP.fetch(request);
     return Response.json({ code: "no_network", message: `tests have no route to ${host}` }, { status: 502 });
   },
 };
