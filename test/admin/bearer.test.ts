@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN } from "../helpers/admin";
+import { ADMIN_TOKEN, ADMIN_TOKEN_NEXT } from "../helpers/admin";
 import { gatewayFetch } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
 import { sandbox } from "../helpers/sandbox";
@@ -38,6 +38,33 @@ describe("one Bearer rule for /v1 and /admin/v1", () => {
     if (!accepted) {
       expect(await adminRes.json()).toMatchObject({ code: "unauthorized", message: expect.stringMatching(/Bearer/) });
       expect(await edgeRes.json()).toMatchObject({ code: "unauthorized", message: expect.stringMatching(/Bearer/) });
+    }
+  });
+});
+
+describe("the admin token is compared whole", () => {
+  const prefixes = [...ADMIN_TOKEN].map((_, i) => ADMIN_TOKEN.slice(0, i + 1)).slice(0, -1);
+  const near: Array<[string, string[]]> = [
+    ["every strict prefix of it, down to one character", prefixes],
+    ["the token with one more character", [`${ADMIN_TOKEN}x`, `${ADMIN_TOKEN_NEXT}x`]],
+    ["the token with its last character changed", [`${ADMIN_TOKEN.slice(0, -1)}c`]],
+    ["the token in another case", [ADMIN_TOKEN.toUpperCase()]],
+    ["both rotation tokens joined", [`${ADMIN_TOKEN},${ADMIN_TOKEN_NEXT}`]],
+  ];
+  it.each(near)("%s: 401", async (_name, candidates) => {
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const candidate of candidates) {
+      const res = await gatewayFetch("/admin/v1/tenants?limit=1", {
+        headers: { authorization: `Bearer ${candidate}` },
+      });
+      expect(res.status, candidate).toBe(401);
+      expect(await res.json()).toEqual({ code: "unauthorized", message: "The admin token is not valid." });
+    }
+    // ...while both configured tokens work, so the 401s above are about the variants.
+    for (const token of [ADMIN_TOKEN, ADMIN_TOKEN_NEXT]) {
+      const res = await gatewayFetch("/admin/v1/tenants?limit=1", { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      await res.body?.cancel();
     }
   });
 });
