@@ -65,6 +65,24 @@ describe("console: the page and its guard", () => {
     expect(ok.status).toBe(200);
     expect(ok.html).toContain("Team balance");
   });
+
+  it("answers an unknown path with JSON that does not repeat the path", async () => {
+    for (const path of [
+      "/console/f/<form action=/console/f/x><button>Continue</button></form>",
+      "/console/f/%3Cmeta%20http-equiv=refresh%20content=0;url=http://127.0.0.1:9/%3E",
+      "/console/f/overview/<img src=x>?<b>query</b>",
+      "/admin/v1/<script>alert(1)</script>",
+      "/onboard/some/<i>thing</i>",
+      "/<svg onload=alert(1)>",
+    ]) {
+      const res = await gatewayFetch(path, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const body = await res.text();
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toMatch(/^application\/json/);
+      expect(body, path).not.toMatch(/<|%3C|Continue|meta|img|query|script|thing|svg/i);
+      expect(JSON.parse(body), path).toEqual({ code: "not_found", message: "No route for GET at this path." });
+    }
+  });
 });
 
 describe("console: tenants", () => {
