@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createConsoleApp } from "../../src/console/app";
+import { ACTIONS, PAGES } from "../../src/console/client";
 import { ADMIN_TOKEN, admin, tenantBody } from "../helpers/admin";
 import { expectApiError, gatewayClient, gatewayFetch } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
@@ -64,6 +66,17 @@ describe("console: the page and its guard", () => {
     const ok = await fragment("/overview");
     expect(ok.status).toBe(200);
     expect(ok.html).toContain("Team balance");
+  });
+
+  it("its script knows every fragment and action the console serves (and fetches nothing else: test/node/browser)", () => {
+    const routes = createConsoleApp().routes.filter((r) => r.path.startsWith("/f/") && r.method !== "ALL");
+    expect(routes).not.toHaveLength(0);
+    for (const { method, path } of routes) {
+      const sample = path
+        .slice("/f".length)
+        .replace(":id", path.startsWith("/f/links/") ? `lnk_${"0".repeat(26)}` : `tnt_${"0".repeat(26)}`);
+      expect(method === "GET" ? PAGES.test(sample) : ACTIONS.test(sample), `${method} ${path}`).toBe(true);
+    }
   });
 
   it("answers an unknown path with JSON that does not repeat the path", async () => {
