@@ -40,7 +40,8 @@ export function createApp(state: IsolateState): GatewayApp {
   app.route("/onboard", createPortalApp());
   app.route("/console", createConsoleApp());
 
-  app.notFound((c) => errorResponse(apiError("not_found", `No route for ${c.req.method} ${c.req.path}.`)));
+  // The path is not repeated: a crafted link puts what it likes in it, and some clients render answers.
+  app.notFound((c) => errorResponse(apiError("not_found", `No route for ${c.req.method} at this path.`)));
   app.onError((err, c) => {
     if (err instanceof HTTPException && err.status < 500) {
       // Hono's own refusals (e.g. malformed JSON in a validated body): all of them the client's doing.

@@ -1,23 +1,52 @@
+/** The fragments the script may fetch (paths under /console/f): app.tsx's GET routes. */
+export const PAGES = /^\/(overview|tenants|links|tenants\/tnt_[0-9a-z]{26})$/;
+/** The actions a fragment's form may post to (paths under /console/f): app.tsx's POST routes. */
+export const ACTIONS =
+  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|tenants\/tnt_[0-9a-z]{26}\/(update|status|rotate-key|deactivate|setup-link))$/;
+
 /**
  * The console's only script (run under the page's nonce). It keeps the admin token in this
  * tab's sessionStorage, sends it as a Bearer header when fetching server-rendered fragments
  * from /console/f/..., and swaps them into the page: links change the #route, forms post
  * through fetch. No cookie exists, so no other site can make the browser act as the admin.
- * The fragments are HTML from this same origin, put in through a Trusted Types policy: the
- * page's CSP refuses every other way of turning strings into markup.
+ * A link can still be crafted, so nothing in it is trusted: the #route must name one of the
+ * fragments above (else the console shows its own "not found", asking nothing), forms post
+ * only to the actions above, and only text/html answers from /console/f/ become markup,
+ * through a Trusted Types policy that checks where they came from (the page's CSP refuses
+ * every other way of turning strings into markup). The console's own messages are text.
  */
 export const CONSOLE_SCRIPT = `(() => {
   "use strict";
   const KEY = "zavu-console-admin-token";
+  const FRAGMENTS = "/console/f";
+  const PAGES = ${PAGES};
+  const ACTIONS = ${ACTIONS};
   const view = document.getElementById("view");
   const signin = document.getElementById("signin");
   const signinError = document.getElementById("signin-error");
   const chrome = document.querySelectorAll("[data-signed-in]");
-  const policy = window.trustedTypes
-    ? trustedTypes.createPolicy("console-fragments", { createHTML: (html) => html })
-    : { createHTML: (html) => html };
+  const rules = {
+    createHTML(html, url) {
+      const from = URL.parse(url);
+      if (!from || from.origin !== location.origin || !from.pathname.startsWith(FRAGMENTS + "/")) {
+        throw new TypeError("Only the console's fragments are rendered.");
+      }
+      return html;
+    },
+  };
+  const policy = window.trustedTypes ? trustedTypes.createPolicy("console-fragments", rules) : rules;
   const token = () => sessionStorage.getItem(KEY);
-  const route = () => (location.hash.startsWith("#/") ? location.hash.slice(1) : "/overview");
+
+  // The fragment the #route names, its query re-serialised (it can never reach the path); null if none.
+  function route() {
+    if (!location.hash.startsWith("#/")) return "/overview";
+    const hash = location.hash.slice(1);
+    const at = hash.indexOf("?");
+    const path = at < 0 ? hash : hash.slice(0, at);
+    if (!PAGES.test(path)) return null;
+    const query = at < 0 ? "" : new URLSearchParams(hash.slice(at + 1)).toString();
+    return query ? path + "?" + query : path;
+  }
 
   function signedIn(yes, message) {
     signin.hidden = yes;
@@ -28,19 +57,40 @@ export const CONSOLE_SCRIPT = `(() => {
     if (!yes) document.getElementById("token").focus();
   }
 
-  function render(html) {
-    const template = document.createElement("template");
-    template.innerHTML = policy.createHTML(html);
-    view.replaceChildren(template.content);
+  function show(content) {
+    view.replaceChildren(content);
     const titled = view.querySelector("[data-title]");
     document.title = (titled ? titled.dataset.title + " · " : "") + "Zavu gateway console";
-    const section = "/" + route().split(/[/?]/)[1];
+    const section = (route() || "").split(/[/?]/)[1];
     for (const a of document.querySelectorAll("nav a")) {
-      if (a.getAttribute("href") === "#" + section) a.setAttribute("aria-current", "page");
+      if (section && a.getAttribute("href") === "#/" + section) a.setAttribute("aria-current", "page");
       else a.removeAttribute("aria-current");
     }
     const focus = view.querySelector("[data-focus]") || view.querySelector("h1");
     if (focus) focus.focus();
+  }
+
+  function render(html, url) {
+    const template = document.createElement("template");
+    template.innerHTML = policy.createHTML(html, url);
+    show(template.content);
+  }
+
+  // The console's own messages: fixed text, built without markup.
+  function problem(title, text) {
+    const section = document.createElement("section");
+    section.dataset.title = title;
+    const heading = document.createElement("h1");
+    heading.tabIndex = -1;
+    heading.textContent = title;
+    const alert = document.createElement("p");
+    alert.className = "alert";
+    alert.setAttribute("role", "alert");
+    alert.tabIndex = -1;
+    alert.dataset.focus = "";
+    alert.textContent = text;
+    section.append(heading, alert);
+    show(section);
   }
 
   async function load(path, init) {
@@ -49,22 +99,33 @@ export const CONSOLE_SCRIPT = `(() => {
     view.setAttribute("aria-busy", "true");
     let res;
     try {
-      res = await fetch("/console/f" + path, {
+      res = await fetch(FRAGMENTS + path, {
         ...init,
         headers: { authorization: "Bearer " + secret },
         credentials: "omit",
         cache: "no-store",
+        redirect: "error", // the gateway never redirects a fragment; a same-origin redirect would keep the token
       });
     } catch {
       view.removeAttribute("aria-busy");
-      return render('<p class="alert" role="alert" data-focus tabindex="-1">The gateway could not be reached.</p>');
+      return problem("Problem", "The gateway could not be reached.");
     }
     view.removeAttribute("aria-busy");
     if (res.status === 401) {
       sessionStorage.removeItem(KEY);
       return signedIn(false, "That admin token was not accepted. Sign in again.");
     }
-    render(await res.text());
+    const type = (res.headers.get("content-type") || "").split(";")[0].trim().toLowerCase();
+    if (type !== "text/html") {
+      return problem("Problem", "The gateway's answer could not be shown (HTTP " + res.status + ").");
+    }
+    render(await res.text(), res.url);
+  }
+
+  function open() {
+    const path = route();
+    if (path) load(path);
+    else problem("Not found", "The console has no page at this address.");
   }
 
   signin.addEventListener("submit", (event) => {
@@ -73,7 +134,7 @@ export const CONSOLE_SCRIPT = `(() => {
     sessionStorage.setItem(KEY, field.value.trim());
     field.value = "";
     signedIn(true);
-    load(route());
+    open();
   });
 
   document.getElementById("signout").addEventListener("click", () => {
@@ -82,7 +143,7 @@ export const CONSOLE_SCRIPT = `(() => {
     signedIn(false, "Signed out.");
   });
 
-  window.addEventListener("hashchange", () => load(route()));
+  window.addEventListener("hashchange", open);
 
   view.addEventListener("submit", (event) => {
     const form = event.target;
@@ -92,11 +153,17 @@ export const CONSOLE_SCRIPT = `(() => {
       for (const [k, v] of [...data]) if (!v) data.delete(k);
       const query = data.toString();
       const next = "#" + form.dataset.route + (query ? "?" + query : "");
-      if (location.hash === next) load(route());
+      if (location.hash === next) open();
       else location.hash = next;
       return;
     }
-    load(form.getAttribute("action").replace(/^\\/console\\/f/, ""), { method: "POST", body: data });
+    // Resolved as the browser would resolve it, so "..", other origins and escapes are seen here.
+    const action = new URL(form.getAttribute("action") || "", location.href);
+    const path = action.pathname.slice(FRAGMENTS.length);
+    if (action.origin !== location.origin || !action.pathname.startsWith(FRAGMENTS + "/") || !ACTIONS.test(path)) {
+      return problem("Problem", "This form does not go to the console; it was not sent.");
+    }
+    load(path, { method: "POST", body: data });
   });
 
   view.addEventListener("click", (event) => {
@@ -111,6 +178,6 @@ export const CONSOLE_SCRIPT = `(() => {
 
   if (token()) {
     signedIn(true);
-    load(route());
+    open();
   } else signedIn(false);
 })();`;

@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createConsoleApp } from "../../src/console/app";
+import { ACTIONS, PAGES } from "../../src/console/client";
 import { ADMIN_TOKEN, admin, tenantBody } from "../helpers/admin";
 import { expectApiError, gatewayClient, gatewayFetch } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
@@ -64,6 +66,35 @@ describe("console: the page and its guard", () => {
     const ok = await fragment("/overview");
     expect(ok.status).toBe(200);
     expect(ok.html).toContain("Team balance");
+  });
+
+  it("its script knows every fragment and action the console serves (and fetches nothing else: test/node/browser)", () => {
+    const routes = createConsoleApp().routes.filter((r) => r.path.startsWith("/f/") && r.method !== "ALL");
+    expect(routes).not.toHaveLength(0);
+    for (const { method, path } of routes) {
+      const sample = path
+        .slice("/f".length)
+        .replace(":id", path.startsWith("/f/links/") ? `lnk_${"0".repeat(26)}` : `tnt_${"0".repeat(26)}`);
+      expect(method === "GET" ? PAGES.test(sample) : ACTIONS.test(sample), `${method} ${path}`).toBe(true);
+    }
+  });
+
+  it("answers an unknown path with JSON that does not repeat the path", async () => {
+    for (const path of [
+      "/console/f/<form action=/console/f/x><button>Continue</button></form>",
+      "/console/f/%3Cmeta%20http-equiv=refresh%20content=0;url=http://127.0.0.1:9/%3E",
+      "/console/f/overview/<img src=x>?<b>query</b>",
+      "/admin/v1/<script>alert(1)</script>",
+      "/onboard/some/<i>thing</i>",
+      "/<svg onload=alert(1)>",
+    ]) {
+      const res = await gatewayFetch(path, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const body = await res.text();
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toMatch(/^application\/json/);
+      expect(body, path).not.toMatch(/<|%3C|Continue|meta|img|query|script|thing|svg/i);
+      expect(JSON.parse(body), path).toEqual({ code: "not_found", message: "No route for GET at this path." });
+    }
   });
 });
 
