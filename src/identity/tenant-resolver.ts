@@ -71,6 +71,13 @@ export class TenantResolver {
   private registry: Set<string> | null = null;
   private registryLoad: Promise<void> | null = null;
   private readonly dirtyIssuers = new Set<string>();
+  /**
+   * Issuers D1 said no tenant holds, since no event named them: asked again only once an event does
+   * (a registration of one publishes it, so this is as fresh as every other cache here). Without it,
+   * the apps of a deactivated tenant, whose identity was given back, would spend the lookups below
+   * and keep a tenant created moments ago in another isolate waiting for its event.
+   */
+  private readonly unregistered: BoundedCache<string, true>;
   private lookups = UNKNOWN_LOOKUP_BURST;
   private readonly issuerChecks = new Map<string, Promise<boolean>>();
   private lookupsAt = 0;
@@ -82,6 +89,7 @@ export class TenantResolver {
   ) {
     this.tenants = new BoundedCache({ maxEntries: 10_000, ttlMs: TENANT_CACHE_TTL_MS, clock });
     this.issuers = new BoundedCache({ maxEntries: 10_000, ttlMs: TENANT_CACHE_TTL_MS, clock });
+    this.unregistered = new BoundedCache({ maxEntries: 10_000, ttlMs: TENANT_CACHE_TTL_MS, clock });
     this.verified = new BoundedCache({
       maxEntries: 20_000,
       ttlMs: TENANT_CACHE_TTL_MS,
@@ -159,7 +167,10 @@ export class TenantResolver {
     const found = await ctx.repo.findForToken(issuer, JSON.stringify(payload));
     const cacheable = ctx.fresh && !ctx.control.changedSince(startEpoch, found.tenant?.id ?? null, issuer);
     if (!found.tenant) {
-      if (cacheable && !found.issuerKnown) this.forgetIssuer(issuer, false);
+      if (cacheable && !found.issuerKnown) {
+        this.forgetIssuer(issuer, false);
+        this.unregistered.set(issuer, true);
+      }
       if (cacheable && found.issuerKnown) {
         const index = this.indexFor(issuer, found.claimName);
         if (index.misses.size >= MAX_MISSES_PER_ISSUER) index.misses.clear();
@@ -188,6 +199,7 @@ export class TenantResolver {
    * at once while a flood of garbage costs at most UNKNOWN_LOOKUPS_PER_SECOND queries a second.
    */
   private registeredSince(issuer: string, ctx: ResolveContext): Promise<boolean> {
+    if (this.unregistered.get(issuer)) return Promise.resolve(false);
     let pending = this.issuerChecks.get(issuer);
     if (!pending) {
       if (this.issuerChecks.size >= 100 || !this.spareLookup()) return Promise.resolve(false);
@@ -195,7 +207,10 @@ export class TenantResolver {
       pending = ctx.repo
         .issuerRegistered(issuer)
         .then((registered) => {
-          if (registered && !ctx.control.changedSince(startEpoch, null, issuer)) this.registry?.add(issuer);
+          if (!ctx.control.changedSince(startEpoch, null, issuer)) {
+            if (registered) this.registry?.add(issuer);
+            else this.unregistered.set(issuer, true);
+          }
           return registered;
         })
         .finally(() => this.issuerChecks.delete(issuer));
@@ -243,6 +258,7 @@ export class TenantResolver {
   private forgetIssuer(issuer: string, dirty: boolean): void {
     this.issuers.delete(issuer);
     if (dirty) {
+      this.unregistered.delete(issuer);
       this.dirtyIssuers.add(issuer);
       // Bounded: past this many, reading the registry again is cheaper than checking each one in D1.
       if (this.dirtyIssuers.size > 10_000) this.reset();
@@ -264,6 +280,7 @@ export class TenantResolver {
   reset(): void {
     this.tenants.clear();
     this.issuers.clear();
+    this.unregistered.clear();
     this.verified.clear();
     this.registry = null;
     this.dirtyIssuers.clear();
@@ -279,6 +296,7 @@ export class TenantResolver {
       verifiedTokens: this.verified.stats(),
       tenants: this.tenants.stats(),
       issuers: this.issuers.stats(),
+      unregistered: this.unregistered.stats(),
       registry: { size: this.registry?.size ?? 0, dirty: this.dirtyIssuers.size, loaded: this.registry !== null },
     };
   }

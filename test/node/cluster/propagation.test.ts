@@ -159,21 +159,33 @@ describe("security-relevant changes reach every isolate within the bound", () =>
 
     const deactivatedAt = Date.now();
     expect((await admin(cluster.gateways[0]!, "DELETE", `/tenants/${old.id}`)).status).toBe(200);
-    // At once, through another isolate: the create waits out the hold (no isolate may still route to old), then succeeds.
-    const again = await admin(cluster.gateways[1]!, "POST", "/tenants", { body: { name: "Returning", identity } });
+    // At once, through another isolate: the create waits out the hold (no isolate may still route to old), then
+    // succeeds. Meanwhile the old tenant's apps keep sending: every isolate learns the issuer names no tenant.
+    const creating = admin(cluster.gateways[1]!, "POST", "/tenants", { body: { name: "Returning", identity } });
+    const meanwhile = await probe(cluster.gateways, async () => token, deactivatedAt + BOUND_MS + SLACK_MS);
+    const again = await creating;
     const heldFor = Date.now() - deactivatedAt;
     expect(again.status, JSON.stringify(again.body)).toBe(201);
     expect(heldFor).toBeGreaterThanOrEqual(BOUND_MS);
     expect(heldFor).toBeLessThan(BOUND_MS + 5_000);
+    expect(meanwhile.length).toBeGreaterThan(0);
+    expect(meanwhile.filter((p) => p.status === 202)).toEqual([]); // no key left to send with
 
+    // Within the bound of the new tenant's creation, every isolate routes the identity to it.
     await sandboxControl(cluster, "DELETE", "/requests");
-    for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
-    const reached = (await sandboxLog(cluster)).filter((r) => r.path === "/v1/messages").map((r) => r.subAccountId);
-    expect(reached).toEqual([
-      again.body.tenant.subAccountId,
-      again.body.tenant.subAccountId,
-      again.body.tenant.subAccountId,
-    ]);
+    const createdAt = Date.now();
+    const after = await probe(cluster.gateways, async () => token, createdAt + BOUND_MS + SLACK_MS + 500);
+    const late = after.filter((p) => p.startedAt > createdAt + BOUND_MS + SLACK_MS);
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.every((p) => p.status === 202)).toBe(true);
+    const messages = (await sandboxLog(cluster)).filter((r) => r.path === "/v1/messages");
+    expect(new Set(messages.map((r) => r.subAccountId))).toEqual(new Set([again.body.tenant.subAccountId]));
+
+    // The old tenant's traffic did not use up the isolates' lookups of new issuers: another new tenant works at once.
+    const fresh = await NodeIdp.create();
+    await createTenant(cluster.gateways[0]!, { issuer: fresh.issuer, jwks: fresh.jwks() });
+    const freshToken = await fresh.token();
+    for (const g of cluster.gateways) expect((await send(g, freshToken)).status).toBe(202);
     const oldNow = await admin(cluster.gateways[2]!, "GET", `/tenants/${old.id}`);
     expect(oldNow.body.tenant).toMatchObject({ status: "deactivated", identity: null });
     console.log(
