@@ -1,0 +1,1 @@
+export declare function servedAdminDocument(script: string): Promise<Record<string, unknown>>;
