@@ -1,6 +1,12 @@
+import { readFileSync } from "node:fs";
 import { compileErrors, validate } from "@readme/openapi-parser";
 import { beforeAll, expect, it } from "vitest";
-import { servedAdminDocument } from "../../../scripts/lib/admin-openapi.mjs";
+import {
+  ADMIN_CLIENT_SCHEMA,
+  adminClientTypes,
+  GENERATE_COMMAND,
+  servedAdminDocument,
+} from "../../../scripts/lib/admin-openapi.mjs";
 import { GATEWAY_SCRIPT } from "../harness/build";
 
 // The document served at /admin/v1/openapi.json by the very bundle `wrangler deploy` uploads.
@@ -17,4 +23,17 @@ it("/admin/v1/openapi.json is a valid OpenAPI 3.1 document (strict validation)",
   expect(result.valid ? "" : compileErrors(result)).toBe("");
   expect(result.warnings).toEqual([]);
   expect(result.specification).toBe("OpenAPI");
+});
+
+it("the committed typed admin client (clients/admin/src/schema.d.ts) is what the served document generates", async () => {
+  const generated = await adminClientTypes(document);
+  const committed = readFileSync(ADMIN_CLIENT_SCHEMA, "utf8");
+  const [g, c] = [generated.split("\n"), committed.split("\n")];
+  let n = 0;
+  while (n < g.length && g[n] === c[n]) n++;
+  expect(
+    generated === committed,
+    `clients/admin/src/schema.d.ts is stale against /admin/v1/openapi.json: run \`${GENERATE_COMMAND}\` and commit it ` +
+      `(line ${n + 1}: committed ${JSON.stringify(c[n] ?? null)}, generated ${JSON.stringify(g[n] ?? null)})`,
+  ).toBe(true);
 });
