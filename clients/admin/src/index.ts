@@ -54,13 +54,14 @@ export function createAdminClient(options: AdminClientOptions): AdminClient {
 /** An error answer of the admin API: its HTTP status and its `{code, message, details?}`. */
 export class AdminApiError extends Error {
   override readonly name = "AdminApiError";
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  constructor(status: number, code: string, message: string, details?: unknown) {
     super(`${status} ${code}: ${message}`);
+    this.status = status;
+    this.code = code;
+    this.details = details;
   }
 }
 
