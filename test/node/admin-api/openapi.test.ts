@@ -25,6 +25,13 @@ it("/admin/v1/openapi.json is a valid OpenAPI 3.1 document (strict validation)",
   expect(result.specification).toBe("OpenAPI");
 });
 
+it("the Worker bundle holds none of the typed client (it is for callers of the admin API, never the gateway)", () => {
+  const bundle = readFileSync(GATEWAY_SCRIPT, "utf8"); // minified, names kept
+  // The client's own names, and an option only openapi-fetch reads.
+  const found = ["createAdminClient", "AdminApiError", "requestInitExt"].filter((name) => bundle.includes(name));
+  expect(found, "the Worker bundle imports clients/admin or openapi-fetch").toEqual([]);
+});
+
 it("the committed typed admin client (clients/admin/src/schema.d.ts) is what the served document generates", async () => {
   const generated = await adminClientTypes(document);
   const committed = readFileSync(ADMIN_CLIENT_SCHEMA, "utf8");
