@@ -5,9 +5,10 @@
 // through a stand-in for the Rate Limiting binding (bench/workers/ratelimit.mjs says what it costs).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { unwrap } from "@zavu-gateway/admin-client";
 import { eachOnce, percentile, runLoad } from "./lib/load.mjs";
 import {
-  ADMIN_TOKEN,
+  adminClient,
   BENCH_PLAN,
   buildGateway,
   makeIdps,
@@ -38,24 +39,20 @@ const COLD = quick ? 20 : 50;
 const log = (...a) => console.error("[bench]", ...a);
 
 async function stats(gateway) {
-  const res = await fetch(`${gateway}/admin/v1/stats`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-  return res.json();
+  return unwrap(adminClient(gateway).GET("/stats"));
 }
 
 async function adminListing(gateway, cursorAfterId) {
+  const admin = adminClient(gateway);
   const times = { firstPage: [], deepPage: [] };
   const cursor = Buffer.from(cursorAfterId).toString("base64").replace(/=+$/, "");
   for (let i = 0; i < 20; i++) {
     for (const [name, query] of [
-      ["firstPage", "limit=100"],
-      ["deepPage", `limit=100&cursor=${cursor}`],
+      ["firstPage", { limit: 100 }],
+      ["deepPage", { limit: 100, cursor }],
     ]) {
       const started = performance.now();
-      const res = await fetch(`${gateway}/admin/v1/tenants?${query}`, {
-        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-      });
-      const body = await res.json();
-      if (!Array.isArray(body.items)) throw new Error(`listing failed: ${JSON.stringify(body)}`);
+      await unwrap(admin.GET("/tenants", { params: { query } }));
       times[name].push(performance.now() - started);
     }
   }
@@ -116,7 +113,7 @@ async function session(script, idps, n, { withBare, cold }) {
  * which is what a budget that close to its end means: only admitted sends are timed.
  */
 async function spendZones(rt, idps, farToken) {
-  const strictToken = await provisionStrictTenant(rt.mf, idps);
+  const strictToken = await provisionStrictTenant(rt.gateway, idps);
   const sends = quick ? 100 : 300;
   const measure = async (token) => {
     const latencies = [];

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-// npm run demo (with `npm run dev` running): onboards a demo tenant through the admin API with
-// a locally generated signing key, sends one message through the gateway to the sandbox, and
-// prints a ready JWT, a curl line and an SDK snippet; then the console's URL and an onboarding
-// link, with what to paste in the portal to complete it.
+// npm run demo (with `npm run dev` running): onboards a demo tenant through the admin API (the typed
+// client, clients/admin) with a locally generated signing key, sends one message through the gateway
+// to the sandbox, and prints a ready JWT, a curl line and an SDK snippet; then the console's URL and
+// an onboarding link, with what to paste in the portal to complete it.
+import { createAdminClient, unwrap } from "@zavu-gateway/admin-client";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 const root = resolve(import.meta.dirname, "..");
@@ -19,6 +20,7 @@ function adminToken() {
   throw new Error("No ADMIN_TOKEN in .dev.vars: start the gateway with `npm run dev` first.");
 }
 
+/** A customer's call with its JWT (the SDK would do; plain fetch keeps the demo's output short). */
 async function call(method, path, { token, body } = {}) {
   const res = await fetch(`${gateway}${path}`, {
     method,
@@ -35,19 +37,22 @@ const issuer = `https://demo-idp.example/${suffix}`;
 const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
 const publicJwk = { ...(await exportJWK(publicKey)), kid: `demo-${suffix}`, alg: "ES256", use: "sig" };
 
+const admin = createAdminClient({ baseUrl: gateway, token: adminToken(), actor: "npm run demo" });
+
 let tenant;
 try {
-  ({ tenant } = await call("POST", "/admin/v1/tenants", {
-    token: adminToken(),
-    body: {
-      name: `Demo customer ${suffix}`,
-      externalId: `demo-${suffix}`,
-      creditLimit: 10_000,
-      identity: { issuer, audience: "zavu-gateway", jwks: { keys: [publicJwk] } },
-    },
-  }));
+  ({ tenant } = await unwrap(
+    admin.POST("/tenants", {
+      body: {
+        name: `Demo customer ${suffix}`,
+        externalId: `demo-${suffix}`,
+        creditLimit: 10_000,
+        identity: { issuer, audience: "zavu-gateway", jwks: { keys: [publicJwk] } },
+      },
+    }),
+  ));
 } catch (err) {
-  console.error(`Could not reach the gateway at ${gateway}: ${err.message}\nIs \`npm run dev\` running?`);
+  console.error(`Could not onboard the demo customer at ${gateway}: ${err.message}\nIs \`npm run dev\` running?`);
   process.exit(1);
 }
 
@@ -79,10 +84,11 @@ const prospectToken = await new SignJWT({ sub: "prospect-admin" })
   .setIssuedAt()
   .setExpirationTime("1h")
   .sign(prospect.privateKey);
-const { link } = await call("POST", "/admin/v1/onboarding-links", {
-  token: adminToken(),
-  body: { name: `Prospect ${suffix}`, externalId: `prospect-${suffix}`, creditLimit: 5_000, expiresInHours: 24 },
-});
+const { link } = await unwrap(
+  admin.POST("/onboarding-links", {
+    body: { name: `Prospect ${suffix}`, externalId: `prospect-${suffix}`, creditLimit: 5_000, expiresInHours: 24 },
+  }),
+);
 
 const sent = await call("POST", "/v1/messages", {
   token: jwt,

@@ -23,6 +23,26 @@ const BALANCE = JSON.stringify({
   isSubAccount: true,
 });
 
+/**
+ * The strict-zone tenant's sub-account, as the main key reads it when the bench adopts it through
+ * the admin API (POST /admin/v1/tenants/import): its record and its one live key.
+ */
+const STRICT_SUB_ACCOUNT = JSON.stringify({
+  subAccount: {
+    id: "sa_strict",
+    name: "Bench strict",
+    status: "active",
+    totalSpent: 0,
+    creditLimit: 1_000_000_000,
+    externalId: null,
+    metadata: null,
+    createdAt: "2026-01-01T00:00:00.000Z",
+  },
+});
+const STRICT_KEYS = JSON.stringify({
+  items: [{ id: "key_strict", name: "bench", environment: "live", keyPrefix: "zv_live_sub_str", createdAt: 0 }],
+});
+
 /** Sends of the strict-zone tenant so far: its reported limit stays 12 cents ahead of them. */
 let strictSends = 0;
 
@@ -31,6 +51,10 @@ export default {
     const url = new URL(request.url);
     if (url.hostname === "idp.bench") return new Response(env.JWKS, { headers: JSON_HEADERS });
     if (request.body) await request.arrayBuffer();
+    if (url.pathname === "/v1/sub-accounts/sa_strict")
+      return new Response(STRICT_SUB_ACCOUNT, { headers: JSON_HEADERS });
+    if (url.pathname === "/v1/sub-accounts/sa_strict/api-keys")
+      return new Response(STRICT_KEYS, { headers: JSON_HEADERS });
     if (url.pathname === "/v1/sub-accounts/sa_strict/balance") {
       const figures = { balance: 100_000_000, currency: "usd", creditLimit: strictSends + 12, totalSpent: strictSends };
       return new Response(JSON.stringify(figures), { headers: JSON_HEADERS });

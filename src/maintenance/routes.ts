@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { type AdminEnv, errors, json } from "../admin/routes/common";
+import { type AdminEnv, errors, json, jsonBody } from "../admin/routes/common";
 import { apiError } from "../errors";
 import { MaintenanceRepo } from "../storage/maintenance-repo";
 import { resealKeys } from "./jobs/reseal-keys";
@@ -112,7 +112,7 @@ const reseal = createRoute({
   method: "post",
   path: "/maintenance/reseal",
   summary: "Re-seal a batch of stored keys under the current KEY_ENCRYPTION_KEY (call until keys.remaining is 0)",
-  request: { body: { ...json(ResealBody), required: false } },
+  request: { body: { ...jsonBody(ResealBody), required: false } },
   responses: {
     200: json(ResealResult, "What this batch did and what remains"),
     ...errors("invalid_request", "unauthorized", "maintenance_busy"),

@@ -26,7 +26,7 @@ describe("admin: onboarding", () => {
       identity: { issuer: idp.issuer, jwksUri: null, audience: null, algorithms: null, claim: null },
     });
     expect(tenant.id).toMatch(/^tnt_[0-9a-z]{26}$/);
-    const upstream = (await main.subAccounts.retrieve(tenant.subAccountId)).subAccount;
+    const upstream = (await main.subAccounts.retrieve(tenant.subAccountId!)).subAccount;
     expect(upstream).toMatchObject({ externalId: tenant.id, creditLimit: 5000, name: "Acme Corp" });
     const row = await env.DB.prepare("SELECT key_ciphertext FROM tenants WHERE id = ?")
       .bind(tenant.id)

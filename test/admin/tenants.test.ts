@@ -14,7 +14,7 @@ describe("admin: reading tenants", () => {
   it("lists with keyset pagination and filters by status and externalId", async () => {
     const made = [];
     for (let n = 0; n < 3; n++) made.push((await createTenant({ externalId: `page-${n}` })).tenant);
-    await admin("PATCH", `/tenants/${made[1].id}`, { body: { status: "inactive" } });
+    await admin("PATCH", `/tenants/${made[1]!.id}`, { body: { status: "inactive" } });
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -30,10 +30,10 @@ describe("admin: reading tenants", () => {
     for (const t of made) expect(seen).toContain(t.id);
     expect([...seen].sort()).toEqual(seen); // chronological ids, ascending
     const inactive = await admin("GET", "/tenants?status=inactive&limit=100");
-    expect(inactive.body.items.map((t: { id: string }) => t.id)).toContain(made[1].id);
+    expect(inactive.body.items.map((t: { id: string }) => t.id)).toContain(made[1]!.id);
     expect(inactive.body.items.every((t: { status: string }) => t.status === "inactive")).toBe(true);
     const byExt = await admin("GET", "/tenants?externalId=page-2");
-    expect(byExt.body.items.map((t: { id: string }) => t.id)).toEqual([made[2].id]);
+    expect(byExt.body.items.map((t: { id: string }) => t.id)).toEqual([made[2]!.id]);
     expect((await admin("GET", "/tenants?limit=0")).status).toBe(400);
     expect((await admin("GET", "/tenants?status=weird")).status).toBe(400);
   });
@@ -79,7 +79,7 @@ describe("admin: lifecycle", () => {
       metadata: { tier: 2 },
       status: "inactive",
     });
-    expect((await main.subAccounts.retrieve(tenant.subAccountId)).subAccount).toMatchObject({
+    expect((await main.subAccounts.retrieve(tenant.subAccountId!)).subAccount).toMatchObject({
       name: "Renamed",
       creditLimit: null,
       status: "inactive",
@@ -136,7 +136,7 @@ describe("admin: lifecycle", () => {
     await sandbox.clearRequests();
     await client.balance.retrieve();
     expect((await sandbox.requests())[0]?.keyId).toBe(rotated.body.keyId);
-    const keys = (await main.subAccounts.apiKeys.list(tenant.subAccountId)).items;
+    const keys = (await main.subAccounts.apiKeys.list(tenant.subAccountId!)).items;
     expect(keys.filter((k) => !k.revokedAt).map((k) => k.id)).toEqual([rotated.body.keyId]);
     expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.keyPrefix).toBe(rotated.body.keyPrefix);
   });
@@ -154,7 +154,7 @@ describe("admin: lifecycle", () => {
     const held = await env.DB.prepare("SELECT issuer, tenant_id FROM identity_releases WHERE tenant_id = ?")
       .bind(tenant.id)
       .all();
-    expect(held.results).toEqual([{ issuer: tenant.identity.issuer, tenant_id: tenant.id }]);
+    expect(held.results).toEqual([{ issuer: tenant.identity!.issuer, tenant_id: tenant.id }]);
     // Its tokens name no tenant any more (the identity is free to be registered again after the hold).
     await expectApiError(client.balance.retrieve(), 401, "unauthorized");
     await expectApiError(client.messages.send({ to: "+15551234567" }), 401, "unauthorized");

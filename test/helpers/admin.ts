@@ -1,4 +1,11 @@
-import { gatewayFetch } from "./gateway";
+import {
+  type CreateTenant,
+  createAdminClient,
+  type IdentityInput,
+  type Tenant,
+  unwrap,
+} from "@zavu-gateway/admin-client";
+import { GATEWAY_URL, gatewayFetch, gatewayRequest } from "./gateway";
 import { TestIdp } from "./idp";
 
 export const ADMIN_TOKEN = "test-admin-token-a";
@@ -11,7 +18,20 @@ export interface AdminResult<T = any> {
   text: string;
 }
 
-/** Calls the admin API of the gateway under test. */
+/**
+ * The typed admin client (clients/admin) against this file's gateway: what well-formed calls use.
+ * `admin()` below sends anything at all, for the tests that probe bad input on purpose.
+ */
+export function adminClient(opts: { token?: string; actor?: string } = {}) {
+  return createAdminClient({
+    baseUrl: GATEWAY_URL,
+    token: opts.token ?? ADMIN_TOKEN,
+    actor: opts.actor,
+    fetch: gatewayRequest,
+  });
+}
+
+/** Calls the admin API of the gateway under test, with any method, path and body. */
 export async function admin<T = any>(
   method: string,
   path: string,
@@ -45,12 +65,16 @@ export function newIdp(alg: "ES256" | "RS256" | "EdDSA" = "ES256") {
   return TestIdp.create(`https://${crypto.randomUUID()}.idp.example`, alg);
 }
 
-/** Onboards a tenant through the admin API (inline JWKS); returns it and its identity provider. */
-export async function createTenant(extra: Record<string, unknown> = {}, identityExtra: Record<string, unknown> = {}) {
+/** Onboards a tenant through the typed admin client (inline JWKS); returns it and its identity provider. */
+export async function createTenant(
+  extra: Partial<CreateTenant> = {},
+  identityExtra: Partial<IdentityInput> = {},
+): Promise<{ tenant: Tenant; idp: TestIdp }> {
   const idp = await newIdp();
-  const res = await admin("POST", "/tenants", {
-    body: tenantBody({ issuer: idp.issuer, jwks: idp.jwks(), ...identityExtra }, extra),
-  });
-  if (res.status !== 201) throw new Error(`create tenant: ${res.status} ${res.text}`);
-  return { tenant: res.body.tenant, idp };
+  const { tenant } = await unwrap(
+    adminClient().POST("/tenants", {
+      body: { name: "Acme Corp", identity: { issuer: idp.issuer, jwks: idp.jwks(), ...identityExtra }, ...extra },
+    }),
+  );
+  return { tenant, idp };
 }

@@ -53,10 +53,11 @@ export async function gatewayFetch(path: string, init?: RequestInit): Promise<Re
 }
 
 /**
+ * A request straight into this file's gateway, as a `fetch` for clients (the typed admin client, the SDK).
  * Every answer is scanned for the gateway's secrets (test/hygiene/) before a test sees it. A HEAD
  * answer loses its body, as the runtime's HTTP layer drops it in front of a deployed Worker.
  */
-async function gatewayRequest(request: Request): Promise<Response> {
+export async function gatewayRequest(request: Request): Promise<Response> {
   const ctx = createExecutionContext();
   const response = await gateway.fetch(request, env, ctx);
   await waitOnExecutionContext(ctx);

@@ -7,8 +7,17 @@ import { ErrorSchema } from "../schemas";
 
 export type AdminEnv = { Bindings: Env; Variables: AppVariables & { admin: AdminDeps; actor?: string } };
 
-export function json<T extends z.ZodType>(schema: T, description = "") {
-  return { content: { "application/json": { schema } }, description, required: true };
+/** An OpenAPI response with a JSON body. */
+export function json<T extends z.ZodType>(schema: T, description: string) {
+  return { content: { "application/json": { schema } }, description };
+}
+
+/**
+ * A JSON request body. `required: true` belongs to request bodies only (OpenAPI has no such field on a
+ * response), and @hono/zod-openapi validates a required body whatever its content type says.
+ */
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { content: { "application/json": { schema } }, required: true };
 }
 
 /** OpenAPI error responses for the given codes, grouped by status, described from the one error table. */

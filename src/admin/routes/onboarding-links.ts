@@ -9,7 +9,7 @@ import {
 } from "../onboarding-links";
 import { decodeCursor, encodeCursor } from "../present";
 import * as S from "../schemas";
-import { type AdminEnv, errors, json } from "./common";
+import { type AdminEnv, errors, json, jsonBody } from "./common";
 
 const LINK_STATUSES = ["pending", "completed", "expired", "revoked"] as const;
 
@@ -71,7 +71,7 @@ const create = createRoute({
   method: "post",
   path: "/onboarding-links",
   summary: "Create a single-use link to the customer's onboarding portal (new customer, or a tenant's new identity)",
-  request: { body: json(CreateLinkSchema) },
+  request: { body: jsonBody(CreateLinkSchema) },
   responses: {
     201: json(LinkEnvelope, "The link, with its URL (shown this once)"),
     ...errors("invalid_request", "unauthorized", "not_found", "conflict", "invalid_state"),
@@ -92,6 +92,7 @@ const list = createRoute({
   responses: {
     200: json(
       z.object({ items: z.array(LinkSchema), nextCursor: z.string().nullable() }).openapi("OnboardingLinkList"),
+      "A page of links, newest first",
     ),
     ...errors("invalid_request", "unauthorized"),
   },

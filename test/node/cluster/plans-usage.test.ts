@@ -1,6 +1,17 @@
+import { type CreateTenant, unwrap } from "@zavu-gateway/admin-client";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { admin, type Cluster, sandboxControl, sandboxLog, send, sleep, startCluster } from "../harness/cluster";
+import {
+  admin,
+  adminClient,
+  type Cluster,
+  createTenant,
+  sandboxControl,
+  sandboxLog,
+  send,
+  sleep,
+  startCluster,
+} from "../harness/cluster";
 import { NodeIdp } from "../harness/idp";
 
 let cluster: Cluster;
@@ -13,13 +24,10 @@ beforeEach(async () => {
   await sandboxControl(cluster, "POST", "/reset");
 });
 
-async function onboard(extra: Record<string, unknown> = {}) {
+async function onboard(extra: Partial<CreateTenant> = {}) {
   const idp = await NodeIdp.create();
-  const res = await admin(cluster.gateways[0]!, "POST", "/tenants", {
-    body: { name: `T ${Math.random()}`, identity: { issuer: idp.issuer, jwks: idp.jwks() }, ...extra },
-  });
-  if (res.status !== 201) throw new Error(`create tenant: ${res.status} ${JSON.stringify(res.body)}`);
-  return { ...(res.body.tenant as { id: string; subAccountId: string }), token: await idp.token() };
+  const tenant = await createTenant(cluster.gateways[0]!, { issuer: idp.issuer, jwks: idp.jwks() }, extra);
+  return { ...tenant, subAccountId: tenant.subAccountId!, token: await idp.token() };
 }
 
 const upstreamSends = async (subAccountId: string) =>
@@ -104,15 +112,8 @@ describe("usage records across isolates", () => {
   ];
 
   async function usage(tenantId: string) {
-    const res = await admin(cluster.gateways[2]!, "GET", `/tenants/${tenantId}/usage`);
-    expect(res.status).toBe(200);
-    return res.body.items as Array<{
-      channel: string;
-      sends: number;
-      costCents: number;
-      estimated: boolean;
-      refusals: Record<string, number>;
-    }>;
+    const read = adminClient(cluster.gateways[2]!).GET("/tenants/{id}/usage", { params: { path: { id: tenantId } } });
+    return (await unwrap(read)).items;
   }
 
   async function charged(subAccountId: string) {
@@ -169,7 +170,9 @@ describe("usage records across isolates", () => {
     expect(after.reduce((n, i) => n + i.costCents, 0)).toBe(zavu);
     expect(after.reduce((n, i) => n + i.sends, 0)).toBe(18);
     expect(after.every((i) => !i.estimated)).toBe(true);
-    const { reconciliations } = (await admin(cluster.gateways[0]!, "GET", `/tenants/${t.id}/usage`)).body;
+    const { reconciliations } = await unwrap(
+      adminClient(cluster.gateways[0]!).GET("/tenants/{id}/usage", { params: { path: { id: t.id } } }),
+    );
     expect(reconciliations[0]).toMatchObject({
       zavuCents: zavu,
       driftCents: zavu - before.reduce((n, i) => n + i.costCents, 0),

@@ -1,6 +1,8 @@
+import { unwrap } from "@zavu-gateway/admin-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   admin,
+  adminClient,
   type Cluster,
   createTenant,
   sandboxControl,
@@ -69,11 +71,13 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202); // every isolate caches it active
 
     const suspendedAt = Date.now();
-    expect(
-      (await admin(cluster.gateways[1]!, "PATCH", `/tenants/${tenant.id}`, { body: { status: "inactive" } })).status,
-    ).toBe(200);
+    const suspended = await adminClient(cluster.gateways[1]!).PATCH("/tenants/{id}", {
+      params: { path: { id: tenant.id } },
+      body: { status: "inactive" },
+    });
+    expect(suspended.response.status).toBe(200);
     // Meanwhile the spend ledgers refresh from Zavu: nothing they do can bring the tenant back.
-    await admin(cluster.gateways[2]!, "GET", "/team");
+    await adminClient(cluster.gateways[2]!).GET("/team");
     const afterSuspend = await probe(cluster.gateways, async () => token, suspendedAt + BOUND_MS + 2_500);
     // Zavu refuses the suspended sub-account itself (sub_account_inactive): only the gateway's own refusal counts.
     const suspendLag = lastOld(afterSuspend, suspendedAt, (p) => p.code !== "tenant_suspended");
@@ -83,9 +87,11 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     expect(late.every((p) => p.status === 403 && p.code === "tenant_suspended")).toBe(true);
 
     const reactivatedAt = Date.now();
-    expect(
-      (await admin(cluster.gateways[2]!, "PATCH", `/tenants/${tenant.id}`, { body: { status: "active" } })).status,
-    ).toBe(200);
+    const reactivated = await adminClient(cluster.gateways[2]!).PATCH("/tenants/{id}", {
+      params: { path: { id: tenant.id } },
+      body: { status: "active" },
+    });
+    expect(reactivated.response.status).toBe(200);
     const afterReactivate = await probe(cluster.gateways, async () => token, reactivatedAt + BOUND_MS + 2_500);
     const reactivateLag = lastOld(afterReactivate, reactivatedAt, (p) => p.status !== 202);
     for (const lag of reactivateLag) expect(lag).toBeLessThanOrEqual(BOUND_MS + SLACK_MS);
@@ -103,7 +109,10 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     const token = await idp.token();
     for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
     const at = Date.now();
-    expect((await admin(cluster.gateways[0]!, "DELETE", `/tenants/${tenant.id}`)).status).toBe(200);
+    const deactivated = await adminClient(cluster.gateways[0]!).DELETE("/tenants/{id}", {
+      params: { path: { id: tenant.id } },
+    });
+    expect(deactivated.response.status).toBe(200);
     const probes = await probe(cluster.gateways, async () => token, at + BOUND_MS + 2_000);
     expect(probes.filter((p) => p.status === 202)).toEqual([]); // Zavu revoked the keys at once
     const late = probes.filter((p) => p.startedAt > at + BOUND_MS + SLACK_MS);
@@ -118,16 +127,17 @@ describe("security-relevant changes reach every isolate within the bound", () =>
     const token = await idp.token();
     for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
     const started = Date.now();
-    const rotation = admin(cluster.gateways[1]!, "POST", `/tenants/${tenant.id}/rotate-key`);
+    const rotation = adminClient(cluster.gateways[1]!).POST("/tenants/{id}/rotate-key", {
+      params: { path: { id: tenant.id } },
+    });
     const probes = await probe(cluster.gateways, async () => token, started + BOUND_MS + 1_500);
-    const rotated = await rotation;
-    expect(rotated.status).toBe(200);
-    expect(rotated.body.previousKeyRevoked).toBe(true);
+    const rotated = await unwrap(rotation);
+    expect(rotated.previousKeyRevoked).toBe(true);
     expect(probes.filter((p) => p.status !== 202)).toEqual([]); // zero downtime across isolates
     await sandboxControl(cluster, "DELETE", "/requests");
     for (const g of cluster.gateways) expect((await send(g, token)).status).toBe(202);
     const keys = (await sandboxLog(cluster)).filter((r) => r.path === "/v1/messages").map((r) => r.keyId);
-    expect(keys).toEqual([rotated.body.keyId, rotated.body.keyId, rotated.body.keyId]);
+    expect(keys).toEqual([rotated.keyId, rotated.keyId, rotated.keyId]);
   });
 
   it("an idle isolate (no request, no background sync since before the change) honours it on its next request", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { admin, type Cluster, customer, startCluster, stats } from "../harness/cluster";
+import { adminClient, type Cluster, customer, startCluster, stats } from "../harness/cluster";
 import { NodeIdp } from "../harness/idp";
 
 let cluster: Cluster;
@@ -11,12 +11,13 @@ afterAll(() => cluster?.stop());
 it("runs three gateway isolates, each with its own memory, over one D1, one KV and one sandbox", async () => {
   const idp = await NodeIdp.create();
   const [a, b, c] = cluster.gateways as [string, string, string];
-  const created = await admin(a, "POST", "/tenants", {
+  const created = await adminClient(a).POST("/tenants", {
     body: { name: "Shared", identity: { issuer: idp.issuer, jwks: idp.jwks() } },
   });
-  expect(created.status).toBe(201);
+  expect(created.response.status).toBe(201);
   // Written through isolate a, read through b: one database.
-  expect((await admin(b, "GET", `/tenants/${created.body.tenant.id}`)).body.tenant.name).toBe("Shared");
+  const read = await adminClient(b).GET("/tenants/{id}", { params: { path: { id: created.data!.tenant.id } } });
+  expect(read.data?.tenant.name).toBe("Shared");
   // Sent through c: the sandbox (one team) sees it.
   const { message } = await customer(c, await idp.token()).messages.send({ to: "+15551234567" });
   expect(message.status).toBe("queued");

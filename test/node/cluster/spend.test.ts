@@ -65,7 +65,7 @@ describe("money holds across isolates (Zavu told not to enforce anything)", () =
         { creditLimit: limit },
       );
       const result = await flood(await idp.token());
-      const spent = await totalSpent(tenant.subAccountId);
+      const spent = await totalSpent(tenant.subAccountId!);
       // It did spend its limit (without costs in the answers, estimates stand until Zavu's totals arrive) ...
       expect(spent).toBeGreaterThanOrEqual(limit - (costAtAccept ? 10 : 20) * PRICE);
       expect(spent).toBeLessThanOrEqual(limit + 3 * PRICE); // ... and not more than one send per isolate beyond

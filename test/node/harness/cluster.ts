@@ -3,6 +3,14 @@
 // own module state (caches, counters), as isolates do in production, and its own loopback URL.
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import {
+  type CreateTenant,
+  createAdminClient,
+  type IdentityInput,
+  type IsolateStats,
+  type Tenant,
+  unwrap,
+} from "@zavu-gateway/admin-client";
 import Zavudev from "@zavudev/sdk";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { rateLimitBindings } from "../../../scripts/lib/ratelimits.mjs";
@@ -134,7 +142,15 @@ function durableObjects(owner: boolean) {
   };
 }
 
-/** Calls one gateway isolate's admin API. */
+/**
+ * The typed admin client (clients/admin) against one gateway isolate: what well-formed calls use.
+ * `admin()` below sends anything at all, for the tests that probe bad input on purpose.
+ */
+export function adminClient(gateway: string, actor?: string) {
+  return createAdminClient({ baseUrl: gateway, token: ADMIN_TOKEN, actor });
+}
+
+/** Calls one gateway isolate's admin API, with any method, path and body. */
 export async function admin<T = any>(
   gateway: string,
   method: string,
@@ -190,20 +206,19 @@ export async function publish(cluster: Cluster, path: string, jwks: unknown, sta
   return `https://idp.test${path}`;
 }
 
-/** One isolate's work counters (GET /admin/v1/stats on that isolate). */
-export async function stats(gateway: string): Promise<{ counters: Record<string, number>; [k: string]: unknown }> {
-  return (await admin(gateway, "GET", "/stats")).body;
+/** One isolate's work counters, caches and views (GET /admin/v1/stats on that isolate). */
+export async function stats(gateway: string): Promise<IsolateStats> {
+  return unwrap(adminClient(gateway).GET("/stats"));
 }
 
 /** Creates a tenant through one isolate's admin API (inline JWKS); returns the tenant. */
 export async function createTenant(
   gateway: string,
-  identity: Record<string, unknown>,
-  extra: Record<string, unknown> = {},
-): Promise<{ id: string; subAccountId: string; status: string }> {
-  const res = await admin(gateway, "POST", "/tenants", { body: { name: `T ${Math.random()}`, identity, ...extra } });
-  if (res.status !== 201) throw new Error(`create tenant: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.tenant;
+  identity: IdentityInput,
+  extra: Partial<CreateTenant> = {},
+): Promise<Tenant> {
+  const created = adminClient(gateway).POST("/tenants", { body: { name: `T ${Math.random()}`, identity, ...extra } });
+  return (await unwrap(created)).tenant;
 }
 
 /** One send through one isolate with a raw fetch (status and code, never throws). */

@@ -3,13 +3,13 @@ import { idempotent } from "../../idempotency";
 import { createTenant, provisionWithAlerts } from "../../onboarding";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, errors, json, jsonBody } from "../common";
 
 const route = createRoute({
   method: "post",
   path: "/tenants",
   summary: "Onboard a customer: create its Zavu sub-account, store its key encrypted, register its identity provider",
-  request: { body: json(S.CreateTenantSchema) },
+  request: { body: jsonBody(S.CreateTenantSchema) },
   responses: {
     201: json(S.TenantEnvelope, "The active tenant"),
     ...errors(

@@ -3,13 +3,13 @@ import { prepareIdentity } from "../../../identity/register";
 import { currentTotalSpent, replaceIdentity } from "../../lifecycle";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, errors, json, jsonBody } from "../common";
 
 const route = createRoute({
   method: "put",
   path: "/tenants/{id}/identity",
   summary: "Replace how the tenant's identity provider signs its JWTs",
-  request: { params: S.IdParam, body: json(S.IdentityInputSchema) },
+  request: { params: S.IdParam, body: jsonBody(S.IdentityInputSchema) },
   responses: {
     200: json(S.TenantEnvelope, "The tenant with its new identity"),
     ...errors(

@@ -4,13 +4,13 @@ import { currentTotalSpent } from "../../lifecycle";
 import { importTenant } from "../../onboarding";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, errors, json, jsonBody } from "../common";
 
 const route = createRoute({
   method: "post",
   path: "/tenants/import",
   summary: "Adopt an existing Zavu sub-account (id and key)",
-  request: { body: json(S.ImportTenantSchema) },
+  request: { body: jsonBody(S.ImportTenantSchema) },
   responses: {
     201: json(S.TenantEnvelope, "The imported tenant"),
     ...errors(

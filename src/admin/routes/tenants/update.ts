@@ -2,13 +2,13 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { currentTotalSpent, updateTenant } from "../../lifecycle";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, errors, json, jsonBody } from "../common";
 
 const route = createRoute({
   method: "patch",
   path: "/tenants/{id}",
   summary: "Change name, externalId, creditLimit, metadata or status (mirrored to Zavu)",
-  request: { params: S.IdParam, body: json(S.UpdateTenantSchema) },
+  request: { params: S.IdParam, body: jsonBody(S.UpdateTenantSchema) },
   responses: {
     200: json(S.TenantEnvelope, "The updated tenant"),
     ...errors(

@@ -2,14 +2,14 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { registerWebhook } from "../../../alerts/webhooks";
 import { audit } from "../../deps";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, errors, json, jsonBody } from "../common";
 import { presentWebhook } from "./present";
 
 const route = createRoute({
   method: "post",
   path: "/webhooks",
   summary: "Register a webhook endpoint for alerts; its signing secret (whsec_…) is in this answer only",
-  request: { body: json(S.CreateWebhookSchema) },
+  request: { body: jsonBody(S.CreateWebhookSchema) },
   responses: {
     201: json(z.object({ webhook: S.WebhookSchema }).openapi("WebhookCreated"), "The webhook, with its secret"),
     ...errors("invalid_request", "unauthorized", "conflict"),
