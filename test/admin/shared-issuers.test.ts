@@ -73,7 +73,7 @@ describe("a shared issuer without an audience is refused: 400 invalid_identity, 
     const { tenant } = await createTenant();
     const res = await admin("PUT", `/tenants/${tenant.id}/identity`, { body: { issuer: GOOGLE, jwks: google.jwks() } });
     expectInvalidIdentity(res, GOOGLE);
-    expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.identity!.issuer).toBe(tenant.identity.issuer);
+    expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.identity.issuer).toBe(tenant.identity!.issuer);
   });
 
   it("with an audience, the same issuer registers, and only tokens made for that audience pass", async () => {
@@ -157,7 +157,7 @@ describe("the portal: a failed check in the test, a refusal at activation", () =
       token: await google.token({ aud: "x" }),
     });
     expectInvalidIdentity(res, GOOGLE);
-    expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.identity!.issuer).toBe(tenant.identity.issuer);
+    expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.identity.issuer).toBe(tenant.identity!.issuer);
   });
 });
 
