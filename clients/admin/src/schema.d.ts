@@ -80,7 +80,7 @@ export interface paths {
                         "application/json": components["schemas"]["TenantResponse"];
                     };
                 };
-                /** @description `invalid_request`: The request is not valid. */
+                /** @description `invalid_request`: The request is not valid. `invalid_identity`: This identity would accept tokens made for other parties' apps: an issuer shared by many needs an audience. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -451,7 +451,7 @@ export interface paths {
                         "application/json": components["schemas"]["TenantResponse"];
                     };
                 };
-                /** @description `invalid_request`: The request is not valid. */
+                /** @description `invalid_request`: The request is not valid. `invalid_identity`: This identity would accept tokens made for other parties' apps: an issuer shared by many needs an audience. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -537,7 +537,7 @@ export interface paths {
                         "application/json": components["schemas"]["TenantResponse"];
                     };
                 };
-                /** @description `invalid_request`: The request is not valid. */
+                /** @description `invalid_request`: The request is not valid. `invalid_identity`: This identity would accept tokens made for other parties' apps: an issuer shared by many needs an audience. */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -2037,6 +2037,7 @@ export interface components {
         Webhook: {
             /** @example whk_01jd5x7k2m9q3r8s4t6v0w1y2z */
             id: string;
+            name: string | null;
             url: string;
             events: string[];
             /** @description whsec_…: only in the answer that created the webhook (Standard Webhooks signing key) */
@@ -2045,6 +2046,8 @@ export interface components {
             deletedAt: string | null;
         };
         CreateWebhook: {
+            /** @example Billing system */
+            name?: string;
             /** @example https://billing.example.com/hooks/zavu */
             url: string;
             events: ("tenant.credit.threshold" | "team.balance.low" | "tenant.rate_limited" | "tenant.provisioning.incomplete" | "tenant.status.changed")[];
@@ -2086,6 +2089,20 @@ export interface components {
                 stuck: {
                     tenantId: string;
                     createdAt: string;
+                }[];
+            };
+            identityRule: {
+                /** @description Identities (first 100) whose issuer is shared by unrelated parties but that name no audience: set one with PUT /tenants/{id}/identity */
+                openIdentities: {
+                    tenantId: string;
+                    name: string;
+                    status: string;
+                    issuer: string;
+                    claim: {
+                        name: string;
+                        value: string;
+                    } | null;
+                    problem: string;
                 }[];
             };
             orphans: {
