@@ -162,6 +162,13 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
  * no isolate can still route its tokens here: the quarantine after the change is published.
  */
 export async function replaceIdentity(deps: AdminDeps, id: string, identity: IdentityConfig): Promise<TenantRecord> {
+  await loadTenant(deps, id);
+  return underLock(deps, id, "Another change to this tenant's identity or status is in progress.", () =>
+    replaceIdentityLocked(deps, id, identity),
+  );
+}
+
+async function replaceIdentityLocked(deps: AdminDeps, id: string, identity: IdentityConfig): Promise<TenantRecord> {
   const tenant = await loadTenant(deps, id);
   if (tenant.status === "deactivated") throw apiError("invalid_state", "This tenant has been deactivated.");
   await assertIdentityFree(deps.repo, identity, id);
@@ -205,13 +212,10 @@ export async function listKeys(deps: AdminDeps, id: string) {
  * its key), so no live key is left that nobody holds.
  */
 export async function rotateKey(deps: AdminDeps, id: string) {
-  const tenant = await loadTenant(deps, id);
-  const subId = requireLive(tenant);
-  const owner = `${deps.requestId}:${crypto.randomUUID()}`;
-  if (!(await deps.repo.tryLock(id, owner, OPERATION_LOCK_MS))) {
-    throw apiError("operation_in_progress", "Another rotation of this tenant's key is in progress.");
-  }
-  try {
+  requireLive(await loadTenant(deps, id));
+  return underLock(deps, id, "Another rotation of this tenant's key is in progress.", async () => {
+    const tenant = await loadTenant(deps, id);
+    const subId = requireLive(tenant);
     const { apiKey } = await deps.zavu.createApiKey(subId, "gateway").catch(upstreamFailure);
     let prefix: string;
     let published: { at: number };
@@ -245,6 +249,19 @@ export async function rotateKey(deps: AdminDeps, id: string) {
       }
     }
     return { keyId: apiKey.id, keyPrefix: prefix, previousKeyRevoked };
+  });
+}
+
+/**
+ * Runs `run` holding the tenant's operation lock (the one provisioning holds), so rotation, identity
+ * replacement and deactivation of one tenant never interleave: each reads the tenant after it has the
+ * lock. 409 operation_in_progress while another holds it.
+ */
+async function underLock<T>(deps: AdminDeps, id: string, busy: string, run: () => Promise<T>): Promise<T> {
+  const owner = `${deps.requestId}:${crypto.randomUUID()}`;
+  if (!(await deps.repo.tryLock(id, owner, OPERATION_LOCK_MS))) throw apiError("operation_in_progress", busy);
+  try {
+    return await run();
   } finally {
     await deps.repo.batch([deps.repo.unlockStatement(id, owner)]).catch(() => undefined);
   }
@@ -252,6 +269,14 @@ export async function rotateKey(deps: AdminDeps, id: string) {
 
 /** Deactivates upstream, erases the ciphertext, keeps the record. Repeating it is harmless. */
 export async function deactivateTenant(deps: AdminDeps, id: string) {
+  const first = await loadTenant(deps, id);
+  if (first.status === "deactivated") return { tenant: first, keysRevoked: 0 };
+  return underLock(deps, id, "Another operation on this tenant is in progress; retry shortly.", () =>
+    deactivateLocked(deps, id),
+  );
+}
+
+async function deactivateLocked(deps: AdminDeps, id: string) {
   const tenant = await loadTenant(deps, id);
   if (tenant.status === "deactivated") return { tenant, keysRevoked: 0 };
   let keysRevoked = 0;

@@ -1,7 +1,7 @@
 import { apiError } from "../errors";
 import { bytesToBase64Url, sha256Base64Url } from "../lib/encoding";
 import { sortableId } from "../lib/ids";
-import { requireName } from "../lib/visible-text";
+import { identifierProblem, requireName } from "../lib/visible-text";
 import { type LinkRecord, LinkRepo, type LinkStatus } from "../storage/onboarding-links";
 import { type AdminDeps, audit } from "./deps";
 import { loadTenant } from "./lifecycle";
@@ -55,6 +55,9 @@ export async function createOnboardingLink(
   origin: string,
 ): Promise<{ link: LinkRecord; url: string }> {
   if (input.name !== undefined) requireName(input.name);
+  const idProblem = input.externalId === undefined ? null : identifierProblem(input.externalId);
+  if (idProblem)
+    throw apiError("invalid_request", `externalId ${idProblem}.`, [{ path: "externalId", message: idProblem }]);
   const repo = new LinkRepo(deps.db, deps.counters);
   if (input.tenantId) {
     const extra = (["name", "externalId", "creditLimit", "metadata"] as const).filter((k) => input[k] !== undefined);

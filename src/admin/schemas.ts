@@ -34,13 +34,14 @@ const Identifier = (max: number) =>
 /** A tenant's, link's or webhook's name: visible characters only (the services check it too, for every other path). */
 export const Name = z
   .string()
-  .trim()
-  .min(1)
   .max(MAX_NAME_LENGTH)
   .superRefine((value, ctx) => {
     const problem = nameProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
+
+/** A reseller's own id for a tenant: visible characters only, as an identifier is. */
+export const ExternalId = Identifier(200);
 
 const Claim = z.object({
   name: z.string().regex(/^[A-Za-z0-9_:/.-]{1,100}$/, "claim.name may use letters, digits and _ : / . - (at most 100)"),
@@ -140,7 +141,7 @@ export const TenantEnvelope = z.object({ tenant: TenantSchema }).openapi("Tenant
 export const CreateTenantSchema = z
   .object({
     name: Name,
-    externalId: z.string().min(1).max(200).optional(),
+    externalId: ExternalId.optional(),
     creditLimit: Cents.optional().openapi({ description: "Cents; 0 or omitted = no cap" }),
     metadata: Metadata.optional(),
     plan: PlanInputSchema.optional(),
@@ -158,7 +159,7 @@ export const ImportTenantSchema = z
       .max(500)
       .openapi({ description: "The sub-account's key; stored encrypted, never shown again" }),
     name: Name.optional(),
-    externalId: z.string().min(1).max(200).optional(),
+    externalId: ExternalId.optional(),
     metadata: Metadata.optional(),
     plan: PlanInputSchema.optional(),
     identity: IdentityInputSchema,
@@ -169,7 +170,7 @@ export const ImportTenantSchema = z
 export const UpdateTenantSchema = z
   .object({
     name: Name.optional(),
-    externalId: z.string().min(1).max(200).nullable().optional(),
+    externalId: ExternalId.nullable().optional(),
     creditLimit: Cents.nullable().optional().openapi({ description: "Cents; null or 0 removes the cap" }),
     metadata: Metadata.nullable().optional(),
     status: z.enum(["active", "inactive"]).optional(),

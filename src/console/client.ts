@@ -27,7 +27,10 @@ export const CONSOLE_SCRIPT = `(() => {
   const chrome = document.querySelectorAll("[data-signed-in]");
   const rules = {
     createHTML(html, url) {
-      const from = URL.parse(url);
+      let from = null;
+      try {
+        from = new URL(url); // not URL.parse: browsers before 2024 lack it, and every page would fail
+      } catch {}
       if (!from || from.origin !== location.origin || !from.pathname.startsWith(FRAGMENTS + "/")) {
         throw new TypeError("Only the console's fragments are rendered.");
       }
@@ -156,6 +159,10 @@ export const CONSOLE_SCRIPT = `(() => {
       if (location.hash === next) open();
       else location.hash = next;
       return;
+    }
+    // A button's formaction would override the form's action: no console form uses one.
+    if (event.submitter && event.submitter.hasAttribute("formaction")) {
+      return problem("Problem", "This form does not go to the console; it was not sent.");
     }
     // Resolved as the browser would resolve it, so "..", other origins and escapes are seen here.
     const action = new URL(form.getAttribute("action") || "", location.href);

@@ -33,7 +33,9 @@ export async function prepareIdentity(
   opts: { allowHttpJwks: boolean; reportSharedIssuer?: boolean },
 ): Promise<IdentityConfig> {
   const shared = opts.reportSharedIssuer ? null : sharedIssuerProblem(input);
-  if (shared) throw apiError("invalid_identity", shared, [{ path: "identity.audience", message: shared }]);
+  if (shared) {
+    throw apiError("invalid_identity", shared.message, [{ path: `identity.${shared.check}`, message: shared.message }]);
+  }
   if ((input.jwksUri === undefined) === (input.jwks === undefined)) {
     throw invalid("identity needs exactly one of jwksUri or jwks.");
   }

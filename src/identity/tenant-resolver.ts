@@ -42,6 +42,8 @@ const MAX_MISSES_PER_ISSUER = 1_000;
 /** D1 lookups of issuers the registry does not list: this many a second per isolate, in bursts of UNKNOWN_LOOKUP_BURST. */
 const UNKNOWN_LOOKUPS_PER_SECOND = 1;
 const UNKNOWN_LOOKUP_BURST = 3;
+/** An issuer D1 said nobody holds is asked again after this long even without an event (a delayed publication). */
+const UNREGISTERED_TTL_MS = 30_000;
 
 const unauthorized = (message: string) => apiError("unauthorized", message);
 
@@ -72,8 +74,8 @@ export class TenantResolver {
   private registryLoad: Promise<void> | null = null;
   private readonly dirtyIssuers = new Set<string>();
   /**
-   * Issuers D1 said no tenant holds, since no event named them: asked again only once an event does
-   * (a registration of one publishes it, so this is as fresh as every other cache here). Without it,
+   * Issuers D1 said no tenant holds, since no event named them: asked again once an event does (a
+   * registration publishes one), or after 30 s when a registration's publication was delayed. Without it,
    * the apps of a deactivated tenant, whose identity was given back, would spend the lookups below
    * and keep a tenant created moments ago in another isolate waiting for its event.
    */
@@ -89,7 +91,7 @@ export class TenantResolver {
   ) {
     this.tenants = new BoundedCache({ maxEntries: 10_000, ttlMs: TENANT_CACHE_TTL_MS, clock });
     this.issuers = new BoundedCache({ maxEntries: 10_000, ttlMs: TENANT_CACHE_TTL_MS, clock });
-    this.unregistered = new BoundedCache({ maxEntries: 10_000, ttlMs: TENANT_CACHE_TTL_MS, clock });
+    this.unregistered = new BoundedCache({ maxEntries: 10_000, ttlMs: UNREGISTERED_TTL_MS, clock });
     this.verified = new BoundedCache({
       maxEntries: 20_000,
       ttlMs: TENANT_CACHE_TTL_MS,

@@ -38,8 +38,8 @@ export const MAX_NAME_LENGTH = 200;
  * which could make a name read differently in the console or a CSV export), no space at either end.
  */
 export function nameProblem(text: string): string | null {
-  const length = [...text].length;
-  if (length === 0 || length > MAX_NAME_LENGTH) return `must be 1 to ${MAX_NAME_LENGTH} characters`;
+  // UTF-16 units, as Zavu counts a sub-account's name (an emoji is two).
+  if (text.length === 0 || text.length > MAX_NAME_LENGTH) return `must be 1 to ${MAX_NAME_LENGTH} characters`;
   const hidden = invisibleCharacter(text);
   if (hidden) return `must use visible characters only (found ${hidden})`;
   if (text.trim() !== text) return "must not start or end with a space";

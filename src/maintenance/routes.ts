@@ -64,8 +64,11 @@ const StatusSchema = z
         )
         .openapi({
           description:
-            "Identities (first 100) whose issuer is shared by unrelated parties but that name no audience: set one with PUT /tenants/{id}/identity",
+            "Identities (first 100) whose issuer is shared by unrelated parties but that name no audience (or, where the asker picks the audience, no pinning claim): fix each with PUT /tenants/{id}/identity",
         }),
+      complete: z
+        .boolean()
+        .openapi({ description: "false when there may be more than those listed (100 found, or 10,000 read)" }),
     }),
     orphans: z.object({
       policy: z.enum(["report", "deactivate"]),

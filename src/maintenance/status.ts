@@ -59,18 +59,44 @@ export async function sealedKeyCounts(env: Env, counters: Counters) {
   };
 }
 
+/** Pages read to list open identities: 20 × 500 identities on shared hosts, then it says it stopped. */
+const IDENTITY_PAGES = 20;
+
+/**
+ * Identities registered before shared issuers needed an audience (and, for some, a pinning claim) that
+ * break that rule: each accepts tokens made for other parties' apps until an operator fixes it with
+ * PUT /admin/v1/tenants/{id}/identity. The first 100, read past every identity that is fine.
+ */
+async function openIdentities(scans: TenantScans) {
+  const found = [];
+  let after = "";
+  for (let page = 0; page < IDENTITY_PAGES; page++) {
+    const rows = await scans.identitiesAt(SHARED_ISSUER_HOSTS, { after, limit: 500 });
+    for (const row of rows) {
+      const problem = sharedIssuerProblem(row);
+      if (!problem) continue;
+      if (found.length === 100) return { openIdentities: found, complete: false };
+      const { tenantId, name, status, issuer, claim } = row;
+      found.push({ tenantId, name, status, issuer, claim, problem: problem.message });
+    }
+    if (rows.length < 500) return { openIdentities: found, complete: true };
+    after = rows[rows.length - 1]!.tenantId;
+  }
+  return { openIdentities: found, complete: false };
+}
+
 /** GET /admin/v1/maintenance: every job's progress, the key re-seal position, stuck tenants, orphans. */
 export async function maintenanceStatus(env: Env, state: IsolateState) {
   const now = state.clock.now();
   const settings = maintenanceSettings(env);
   const repo = new MaintenanceRepo(env.DB, state.counters);
   const scans = new TenantScans(env.DB, state.counters);
-  const [states, keys, stuck, orphans, noAudience] = await Promise.all([
+  const [states, keys, stuck, orphans, identityRule] = await Promise.all([
     repo.states(),
     sealedKeyCounts(env, state.counters),
     scans.provisioning({ after: "", createdBefore: now - settings.provisioningGraceMs, limit: 50 }),
     repo.listOrphans(100),
-    scans.withoutAudienceAt(SHARED_ISSUER_HOSTS, 100),
+    openIdentities(scans),
   ]);
   return {
     jobs: JOBS.map((job) =>
@@ -85,11 +111,7 @@ export async function maintenanceStatus(env: Env, state: IsolateState) {
     provisioning: { stuck: stuck.map((t) => ({ tenantId: t.id, createdAt: iso(t.createdAt)! })) },
     // Registered before shared issuers had to name an audience: each accepts tokens made for other
     // parties' apps until an operator sets its audience (PUT /admin/v1/tenants/{id}/identity).
-    identityRule: {
-      openIdentities: noAudience
-        .filter((i) => sharedIssuerProblem(i) !== null)
-        .map((i) => ({ ...i, problem: sharedIssuerProblem(i)! })),
-    },
+    identityRule,
     orphans: {
       policy: settings.orphanPolicy,
       items: orphans.map((o) => ({

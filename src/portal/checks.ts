@@ -73,8 +73,8 @@ function claimChecks(payload: JWTPayload, identity: IdentityConfig, now: number)
 
   const aud = payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   const shared = sharedIssuerProblem(identity);
-  if (shared) {
-    checks.push({ name: "audience", ok: false, reason: shared });
+  if (shared?.check === "audience") {
+    checks.push({ name: "audience", ok: false, reason: shared.message });
   } else if (!identity.audience) {
     checks.push({
       name: "audience",
@@ -114,7 +114,9 @@ function claimChecks(payload: JWTPayload, identity: IdentityConfig, now: number)
     checks.push({ name: "expiry", ok: true, reason: `Valid until ${new Date(payload.exp * 1000).toISOString()}.` });
   }
 
-  if (!identity.claim) {
+  if (shared?.check === "claim") {
+    checks.push({ name: "claim", ok: false, reason: shared.message });
+  } else if (!identity.claim) {
     checks.push({ name: "claim", ok: true, reason: "No claim configured." });
   } else {
     const actual = payload[identity.claim.name];

@@ -33,6 +33,7 @@ describe("provider presets", () => {
     expect(build("google", { clientId: "123456789012-abc123.apps.googleusercontent.com" })).toMatchObject({
       issuer: "https://accounts.google.com",
       audience: "123456789012-abc123.apps.googleusercontent.com",
+      claim: { name: "azp", value: "123456789012-abc123.apps.googleusercontent.com" },
     });
     // Google signs for every app under one issuer: without the client ID there is no identity to build.
     const missing = build("google", {});

@@ -22,6 +22,8 @@ export interface Preset {
   /** What the audience is at this provider, and a default when it follows from the fields. */
   audienceHint: string;
   audience?: (v: Record<string, string>) => string;
+  /** A claim the identity must match, when it follows from the fields (a shared issuer needs one). */
+  claim?: (v: Record<string, string>) => { name: string; value: string };
   /** The claim that names one organization when several share the issuer. */
   claimSuggestion?: string;
   note?: string;
@@ -144,7 +146,9 @@ export const PRESETS: Preset[] = [
     issuer: () => "https://accounts.google.com",
     audienceHint: "Your OAuth 2.0 client ID: Google's tokens carry it as aud.",
     audience: (v) => v.clientId!,
-    claimSuggestion: "hd",
+    // A service account can mint a Google ID token for any audience; azp (the client that asked) it cannot.
+    claim: (v) => ({ name: "azp", value: v.clientId! }),
+    claimSuggestion: "azp",
   },
   {
     id: "cognito",
@@ -276,6 +280,7 @@ export interface PresetResult {
   issuer?: string;
   jwksUri?: string;
   audience?: string;
+  claim?: { name: string; value: string };
   values: Record<string, string>;
   problems: Record<string, string>;
 }
@@ -304,5 +309,6 @@ export function applyPreset(preset: Preset, raw: Record<string, string | undefin
     issuer: preset.issuer(values),
     jwksUri: preset.jwksUri?.(values),
     audience: preset.audience?.(values) || undefined,
+    claim: preset.claim?.(values),
   };
 }

@@ -51,6 +51,10 @@ async function discoverStep(view: PortalView, open: OpenLink): Promise<Rendered>
   form.jwksUri = found.jwksUri;
   form.algorithms = found.algorithms.join(",");
   if (!form.audience && applied.audience) form.audience = applied.audience;
+  if (!form.claimName && applied.claim) {
+    form.claimName = applied.claim.name;
+    form.claimValue = applied.claim.value;
+  }
   view.discovered = found.keys;
   view.stage = "keys";
   return page(view);

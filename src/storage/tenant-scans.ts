@@ -37,26 +37,35 @@ export class TenantScans {
   }
 
   /**
-   * Identities with no audience whose issuer names one of `hosts` (a coarse filter; the caller
-   * applies the exact rule), of tenants not deactivated: at most `limit`.
+   * Identities of tenants not deactivated whose issuer names one of `hosts` (a coarse filter; the
+   * caller applies the exact rule), a keyset page by tenant id after `after`.
    */
-  async withoutAudienceAt(hosts: readonly string[], limit: number) {
+  async identitiesAt(hosts: readonly string[], opts: { after: string; limit: number }) {
     this.counters.d1Queries++;
     const { results } = await this.db
       .prepare(
-        `SELECT t.id, t.name, t.status, i.issuer, i.claim_name, i.claim_value FROM tenant_identities i
+        `SELECT t.id, t.name, t.status, i.issuer, i.audience, i.claim_name, i.claim_value FROM tenant_identities i
          JOIN tenants t ON t.id = i.tenant_id
-         WHERE i.audience IS NULL AND t.status != 'deactivated'
+         WHERE t.status != 'deactivated' AND t.id > ?
            AND (${hosts.map(() => "instr(lower(i.issuer), ?) > 0").join(" OR ")})
          ORDER BY t.id LIMIT ?`,
       )
-      .bind(...hosts, limit)
-      .all<{ id: string; name: string; status: string; issuer: string; claim_name: string; claim_value: string }>();
+      .bind(opts.after, ...hosts, opts.limit)
+      .all<{
+        id: string;
+        name: string;
+        status: string;
+        issuer: string;
+        audience: string | null;
+        claim_name: string;
+        claim_value: string;
+      }>();
     return results.map((r) => ({
       tenantId: r.id,
       name: r.name,
       status: r.status,
       issuer: r.issuer,
+      audience: r.audience === null ? null : (JSON.parse(r.audience) as string[]),
       claim: r.claim_name ? { name: r.claim_name, value: r.claim_value } : null,
     }));
   }

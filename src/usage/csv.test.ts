@@ -27,3 +27,15 @@ it("defuses a formula after spaces or quotes, in full-width form, and after a ';
     cells(toCsv(["n"], [["  =1+1"], ['"=1+1"'], ["\uFF1D1+1"], ["\nx"], ["Acme;=1+1"], ['Acme; "@SUM(A1)"'], ["a;b"]])),
   ).toEqual(["'  =1+1", `"'""=1+1"""`, "'\uFF1D1+1", `"'\nx"`, `"Acme;'=1+1"`, `"Acme;' ""@SUM(A1)"""`, `"a;b"`]);
 });
+
+it("defuses a formula after a line break inside a value: a ';' spreadsheet starts a row there", () => {
+  expect(
+    toCsv(
+      ["id", "name"],
+      [
+        ["tnt_1", "Acme\n=1+1;"],
+        ["tnt_2", "a\r\n@x"],
+      ],
+    ),
+  ).toBe('\uFEFFid,name\r\ntnt_1,"Acme\n\'=1+1;"\r\ntnt_2,"a\r\n\'@x"\r\n');
+});

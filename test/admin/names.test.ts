@@ -7,7 +7,7 @@ import { ADMIN_TOKEN, admin, createTenant, tenantBody } from "../helpers/admin";
 import { gatewayFetch } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
 import { createLink, portal } from "../helpers/portal";
-import { sandbox } from "../helpers/sandbox";
+import { MAIN_KEY, sandbox, zavu } from "../helpers/sandbox";
 
 beforeAll(async () => {
   await sandbox.reset();
@@ -96,5 +96,46 @@ describe("the portal and the console", () => {
     expect(form.status).toBe(400);
     expect(await form.text()).toMatch(/Name must (use visible characters only|be 1 to 200 characters)/);
     expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.name).toBe("Console Plain");
+  });
+});
+
+describe("every other path that stores a name", () => {
+  it("the API does not trim silently: a name with a space or a no-break space at its end is refused", async () => {
+    for (const name of ["Acme ", "Acme\u00A0", "\u3000Acme"]) {
+      expectRefused(await admin("POST", "/tenants", { body: tenantBody((await newIdentity()).identity, { name }) }));
+    }
+    // Counted as Zavu counts a sub-account's name (UTF-16 units): 100 emoji are 200.
+    const emoji = "\u{1F600}".repeat(100);
+    const res = await admin("POST", "/tenants", { body: tenantBody((await newIdentity()).identity, { name: emoji }) });
+    expect(res.status, res.text).toBe(201);
+  });
+
+  it("an import without a name, of a sub-account whose name Zavu holds with a line break, is refused", async () => {
+    const { subAccount } = await zavu(MAIN_KEY).subAccounts.create({ name: "Legacy\nName" });
+    const res = await admin("POST", "/tenants/import", {
+      body: { subAccountId: subAccount.id, apiKey: subAccount.apiKey!, identity: (await newIdentity()).identity },
+    });
+    expectRefused(res);
+    const named = await admin("POST", "/tenants/import", {
+      body: {
+        subAccountId: subAccount.id,
+        apiKey: subAccount.apiKey!,
+        name: "Legacy Name",
+        identity: (await newIdentity()).identity,
+      },
+    });
+    expect(named.status, named.text).toBe(201);
+  });
+
+  it("the console's link form refuses a bidi override in the customer's name, and creates no link", async () => {
+    const before = (await admin("GET", "/onboarding-links?limit=100")).body.items.length;
+    const res = await gatewayFetch("/console/f/links", {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ name: "Acme\u202Eevil", expiresInHours: "72" }).toString(),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/Customer name must use visible characters only/);
+    expect((await admin("GET", "/onboarding-links?limit=100")).body.items.length).toBe(before);
   });
 });

@@ -12,6 +12,7 @@ import { insertTenant } from "../helpers/tenants";
 
 const GOOGLE = "https://accounts.google.com";
 const MICROSOFT_COMMON = "https://login.microsoftonline.com/common/v2.0";
+const CLIENT_ID = "123-app.apps.googleusercontent.com";
 
 let google: TestIdp;
 let microsoft: TestIdp;
@@ -76,19 +77,57 @@ describe("a shared issuer without an audience is refused: 400 invalid_identity, 
     expect((await admin("GET", `/tenants/${tenant.id}`)).body.tenant.identity.issuer).toBe(tenant.identity!.issuer);
   });
 
-  it("with an audience, the same issuer registers, and only tokens made for that audience pass", async () => {
+  it("Google with an audience alone is refused too: a service account can mint a token for any audience", async () => {
     const res = await admin("POST", "/tenants", {
-      body: tenantBody({ issuer: GOOGLE, audience: "123-app.apps.googleusercontent.com", jwks: google.jwks() }),
+      body: tenantBody({ issuer: GOOGLE, audience: CLIENT_ID, jwks: google.jwks() }),
     });
-    expect(res.status, res.text).toBe(201);
-    const balance = async (aud: string) => {
-      const token = await google.token({ aud });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: "invalid_identity" });
+    expect(res.body.message).toMatch(/also needs a claim that only your tokens carry: one of azp, hd, email, sub/);
+    expect(res.body.details).toEqual([{ path: "identity.claim", message: res.body.message }]);
+  });
+
+  it("GitHub Actions with an audience alone, or pinned by a repository name, is refused; pinned by an id it registers", async () => {
+    const actions = await TestIdp.create("https://token.actions.githubusercontent.com", "RS256");
+    const identity = { issuer: actions.issuer, audience: "https://gateway.example", jwks: actions.jwks() };
+    for (const claim of [undefined, { name: "repository_owner", value: "acme" }]) {
+      const res = await admin("POST", "/tenants", { body: tenantBody({ ...identity, ...(claim ? { claim } : {}) }) });
+      expect({ status: res.status, code: res.body.code }, res.text).toEqual({ status: 400, code: "invalid_identity" });
+    }
+    const ok = await admin("POST", "/tenants", {
+      body: tenantBody({ ...identity, claim: { name: "repository_owner_id", value: "4242" } }),
+    });
+    expect(ok.status, ok.text).toBe(201);
+    // Another owner's workflow asking for the same audience gets nowhere.
+    const status = async (owner: string) => {
+      const token = await actions.token({ aud: "https://gateway.example", repository_owner_id: owner });
       const r = await gatewayFetch("/v1/balance", { headers: { authorization: `Bearer ${token}` } });
       await r.body?.cancel();
       return r.status;
     };
-    expect(await balance("123-app.apps.googleusercontent.com")).toBe(200);
-    expect(await balance("someone-elses-app.apps.googleusercontent.com")).toBe(401);
+    expect(await status("4242")).toBe(200);
+    expect(await status("666")).toBe(401);
+  });
+
+  it("with an audience and a pinning claim, Google registers, and only tokens made for that client and audience pass", async () => {
+    const res = await admin("POST", "/tenants", {
+      body: tenantBody({
+        issuer: GOOGLE,
+        audience: CLIENT_ID,
+        claim: { name: "azp", value: CLIENT_ID },
+        jwks: google.jwks(),
+      }),
+    });
+    expect(res.status, res.text).toBe(201);
+    const balance = async (claims: Record<string, string>) => {
+      const token = await google.token(claims);
+      const r = await gatewayFetch("/v1/balance", { headers: { authorization: `Bearer ${token}` } });
+      await r.body?.cancel();
+      return r.status;
+    };
+    expect(await balance({ aud: CLIENT_ID, azp: CLIENT_ID })).toBe(200);
+    expect(await balance({ aud: "someone-elses-app.apps.googleusercontent.com", azp: CLIENT_ID })).toBe(401);
+    // What a service account's ID token looks like: any audience it asked for, its own id as azp.
+    expect(await balance({ aud: CLIENT_ID, azp: "104857600000000000000" })).toBe(401);
     await admin("DELETE", `/tenants/${res.body.tenant.id}`);
   });
 });
@@ -161,9 +200,28 @@ describe("the portal: a failed check in the test, a refusal at activation", () =
   });
 });
 
-it("GET /admin/v1/maintenance lists identities registered before the rule that break it", async () => {
+it("GET /admin/v1/maintenance lists identities registered before the rule that break it, past any number that are fine", async () => {
+  // 150 single-tenant Entra identities without an audience (fine: one organisation's directory) come first by id.
+  const now = Date.now();
+  const statements = [];
+  for (let i = 0; i < 150; i++) {
+    const id = `tnt_0000000000entra${String(i).padStart(9, "0")}`;
+    statements.push(
+      env.DB.prepare(
+        "INSERT INTO tenants (id, name, status, created_at, updated_at) VALUES (?, ?, 'active', ?, ?)",
+      ).bind(id, `Entra ${i}`, now, now),
+      env.DB.prepare("INSERT INTO tenant_identities (tenant_id, issuer, jwks, updated_at) VALUES (?, ?, ?, ?)").bind(
+        id,
+        `https://login.microsoftonline.com/${crypto.randomUUID()}/v2.0`,
+        JSON.stringify(google.jwks()),
+        now,
+      ),
+    );
+  }
+  await env.DB.batch(statements);
   const legacy = await TestIdp.create("https://appleid.apple.com", "ES256");
   const { id } = await insertTenant({ issuer: legacy.issuer, jwks: legacy.jwks() });
+  const { id: unpinned } = await insertTenant({ issuer: GOOGLE, audience: [CLIENT_ID], jwks: legacy.jwks() });
   const { id: fine } = await insertTenant({
     issuer: "https://login.microsoftonline.com/organizations/v2.0",
     audience: ["api://x"],
@@ -171,10 +229,16 @@ it("GET /admin/v1/maintenance lists identities registered before the rule that b
   });
   const res = await admin("GET", "/maintenance");
   expect(res.status).toBe(200);
+  expect(res.body.identityRule.complete).toBe(true);
   const open = res.body.identityRule.openIdentities as Array<{ tenantId: string; issuer: string; problem: string }>;
   expect(open.find((i) => i.tenantId === id)).toMatchObject({
     issuer: "https://appleid.apple.com",
     problem: expect.stringMatching(/every Apple account or app/),
   });
+  expect(open.find((i) => i.tenantId === unpinned)).toMatchObject({
+    issuer: GOOGLE,
+    problem: expect.stringMatching(/also needs a claim/),
+  });
   expect(open.map((i) => i.tenantId)).not.toContain(fine);
+  expect(open.filter((i) => i.tenantId.includes("entra"))).toEqual([]);
 });

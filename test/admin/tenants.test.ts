@@ -163,6 +163,43 @@ describe("admin: lifecycle", () => {
     expect((await admin("POST", `/tenants/${tenant.id}/rotate-key`)).status).toBe(409);
   });
 
+  it("a deactivation and an identity replacement of one tenant never interleave: the second waits its turn (409)", async () => {
+    const { tenant } = await createTenant();
+    const other = await newIdp();
+    // Zavu answers the deactivation slowly; meanwhile the identity is asked to change.
+    await sandbox.fault({
+      path: `/v1/sub-accounts/${tenant.subAccountId}`,
+      method: "DELETE",
+      latencyMs: 800,
+      count: 1,
+    });
+    const deactivating = admin("DELETE", `/tenants/${tenant.id}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const replaced = await admin("PUT", `/tenants/${tenant.id}/identity`, {
+      body: { issuer: other.issuer, jwks: other.jwks() },
+    });
+    expect({ status: replaced.status, code: replaced.body.code }, replaced.text).toEqual({
+      status: 409,
+      code: "operation_in_progress",
+    });
+    expect((await deactivating).status).toBe(200);
+    await sandbox.clearFaults();
+    // What was released is the identity D1 held, and it is held: the new issuer was never registered.
+    const releases = await env.DB.prepare("SELECT issuer FROM identity_releases WHERE tenant_id = ?")
+      .bind(tenant.id)
+      .all<{ issuer: string }>();
+    expect(releases.results.map((r) => r.issuer)).toEqual([tenant.identity!.issuer]);
+    const holders = await env.DB.prepare("SELECT COUNT(*) AS n FROM tenant_identities WHERE issuer IN (?, ?)")
+      .bind(tenant.identity!.issuer, other.issuer)
+      .first<{ n: number }>();
+    expect(holders!.n).toBe(0);
+    // Once it is deactivated, a replacement is refused for what it is.
+    const late = await admin("PUT", `/tenants/${tenant.id}/identity`, {
+      body: { issuer: other.issuer, jwks: other.jwks() },
+    });
+    expect({ status: late.status, code: late.body.code }).toEqual({ status: 409, code: "invalid_state" });
+  });
+
   it("imports an existing sub-account with its key, and refuses a key that is not its own", async () => {
     const { subAccount } = await main.subAccounts.create({ name: "Legacy Co", creditLimit: 700 });
     const other = (await main.subAccounts.create({ name: "Someone else" })).subAccount;

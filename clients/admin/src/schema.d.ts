@@ -240,6 +240,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `operation_in_progress`: Another operation on this tenant is in progress; retry shortly. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `upstream_error`: Zavu refused the operation. `upstream_unavailable`: Zavu could not be reached. */
                 502: {
                     headers: {
@@ -564,7 +573,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description `conflict`: The request conflicts with the current state. `invalid_state`: The tenant is not in a state that allows this. `idempotency_in_progress`: A request with this Idempotency-Key is still being processed. */
+                /** @description `conflict`: The request conflicts with the current state. `invalid_state`: The tenant is not in a state that allows this. `idempotency_in_progress`: A request with this Idempotency-Key is still being processed. `operation_in_progress`: Another operation on this tenant is in progress; retry shortly. */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2092,7 +2101,7 @@ export interface components {
                 }[];
             };
             identityRule: {
-                /** @description Identities (first 100) whose issuer is shared by unrelated parties but that name no audience: set one with PUT /tenants/{id}/identity */
+                /** @description Identities (first 100) whose issuer is shared by unrelated parties but that name no audience (or, where the asker picks the audience, no pinning claim): fix each with PUT /tenants/{id}/identity */
                 openIdentities: {
                     tenantId: string;
                     name: string;
@@ -2104,6 +2113,8 @@ export interface components {
                     } | null;
                     problem: string;
                 }[];
+                /** @description false when there may be more than those listed (100 found, or 10,000 read) */
+                complete: boolean;
             };
             orphans: {
                 /** @enum {string} */

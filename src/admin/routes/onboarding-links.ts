@@ -16,7 +16,7 @@ const LINK_STATUSES = ["pending", "completed", "expired", "revoked"] as const;
 const CreateLinkSchema = z
   .object({
     name: S.Name.optional().openapi({ description: "Prefilled; the customer may change it" }),
-    externalId: z.string().min(1).max(200).optional(),
+    externalId: S.ExternalId.optional(),
     creditLimit: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional().openapi({
       description: "Cents; 0 or omitted = no cap",
     }),

@@ -230,6 +230,19 @@ describe("browser: what the console renders and posts", () => {
     expect(browser.problems).toEqual([]);
   });
 
+  it("a button's formaction cannot send a console form elsewhere", async () => {
+    const { page, requests } = await overviewAnswering({
+      status: 200,
+      contentType: "text/html; charset=UTF-8",
+      body: `<section data-title="Overview"><h1>Overview</h1><form method="post" action="/console/f/tenants/${tenantId}/update"><input type="hidden" name="name" value="x"><button formaction="/admin/v1/tenants/${tenantId}/rotate-key">Go</button></form></section>`,
+    });
+    await page.getByRole("button", { name: "Go" }).click();
+    await expect.poll(() => alert(page)).toEqual(["This form does not go to the console; it was not sent."]);
+    expect(requests.filter((r) => !r.startsWith("GET"))).toEqual([]);
+    await page.close();
+    expect(browser.problems).toEqual([]);
+  });
+
   it("the Trusted Types policy refuses markup that does not come from /console/f/", async () => {
     for (const url of ["", "https://example.invalid/console/f/overview", `${gateway}/admin/v1/tenants`]) {
       const page = await browser.page();

@@ -11,7 +11,14 @@ const route = createRoute({
   request: { params: S.IdParam },
   responses: {
     200: json(S.DeleteResult, "The deactivated tenant"),
-    ...errors("unauthorized", "not_found", "upstream_error", "upstream_unavailable", "upstream_timeout"),
+    ...errors(
+      "unauthorized",
+      "not_found",
+      "operation_in_progress",
+      "upstream_error",
+      "upstream_unavailable",
+      "upstream_timeout",
+    ),
   },
 });
 

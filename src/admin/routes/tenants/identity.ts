@@ -20,6 +20,7 @@ const route = createRoute({
       "conflict",
       "invalid_state",
       "idempotency_in_progress",
+      "operation_in_progress",
     ),
   },
 });
