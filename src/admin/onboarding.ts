@@ -1,5 +1,5 @@
 import { ApiError, apiError } from "../errors";
-import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../identity/register";
+import { assertIdentityFree, type CheckedIdentity, checkIdentity, type IdentityInput } from "../identity/register";
 import { requireName } from "../lib/visible-text";
 import { sealKey } from "../storage/key-vault";
 import { newTenantId, type PlanOverrides, type TenantRecord } from "../storage/tenants";
@@ -17,6 +17,8 @@ export interface CreateTenantInput {
   /** The limits it sets for itself; the others follow the deployment's defaults. */
   plan?: PlanOverrides;
   identity: IdentityInput;
+  /** `identity` as checkIdentity already judged it (the portal's token test did): not fetched again. */
+  checked?: CheckedIdentity;
 }
 
 export interface ImportTenantInput {
@@ -30,9 +32,12 @@ export interface ImportTenantInput {
 }
 
 /** What a new tenant (created or imported) must satisfy: a usable identity nobody else holds, a free externalId. */
-async function checkNewTenant(deps: AdminDeps, input: { name?: string; identity: IdentityInput; externalId?: string }) {
+async function checkNewTenant(
+  deps: AdminDeps,
+  input: { name?: string; identity: IdentityInput; checked?: CheckedIdentity; externalId?: string },
+) {
   if (input.name !== undefined) requireName(input.name);
-  const identity = await prepareIdentity(input.identity, { allowHttpJwks: deps.allowHttpJwks });
+  const { identity } = input.checked ?? (await checkIdentity(input.identity, { allowHttpJwks: deps.allowHttpJwks }));
   await assertIdentityFree(deps.repo, identity);
   if (input.externalId && (await deps.repo.externalIdTaken(input.externalId))) {
     throw apiError("conflict", "This externalId belongs to another tenant.");

@@ -1,6 +1,6 @@
 import type { JSONWebKeySet, JWK } from "jose";
 import { UrlFetchError, urlProblem } from "../lib/url-policy";
-import { DEFAULT_ALGORITHMS, fetchJwks, inspectJwks, MAX_JWKS_URI_LENGTH } from "./jwks";
+import { checkJwks, DEFAULT_ALGORITHMS, fetchJwks, MAX_JWKS_URI_LENGTH } from "./jwks";
 
 /** A public key as the portal shows it (public parameters only, and not even those: just what tells keys apart). */
 export interface KeySummary {
@@ -65,9 +65,9 @@ function summarize(jwk: JWK): KeySummary {
   return { kid: jwk.kid ?? null, kty: String(jwk.kty), alg: jwk.alg ?? null, crv: jwk.crv ?? null };
 }
 
-/** The usable public signing keys of a JWKS document, or why there are none. */
-export function keysOf(document: unknown): IssuerKeys {
-  const { keys, problems } = inspectJwks(document, DEFAULT_ALGORITHMS);
+/** The usable public signing keys of a JWKS document (judged by checkJwks), or why there are none. */
+export async function keysOf(document: unknown): Promise<IssuerKeys> {
+  const { keys, problems } = await checkJwks(document, DEFAULT_ALGORITHMS);
   if (keys.length === 0) {
     const first = problems[0];
     throw new DiscoveryError(

@@ -1,4 +1,4 @@
-import { importJWK, type JSONWebKeySet, type JWK } from "jose";
+import { importJWK, type JWK } from "jose";
 import { fetchBounded, UrlFetchError, type UrlPolicyOptions, urlProblem } from "../lib/url-policy";
 
 /** Asymmetric algorithms only: HS* would turn a public key into a shared secret. */
@@ -36,10 +36,10 @@ function jwkProblem(raw: unknown, algorithms: readonly string[]): string | null 
 }
 
 /**
- * Checks a JWKS a tenant registered (or its IdP served). Returns the usable public signing
- * keys and what was wrong with the rest. Private or symmetric material is never usable.
+ * The static half of checkJwks: which entries could be public signing keys at all. Private or
+ * symmetric material is never usable.
  */
-export function inspectJwks(value: unknown, algorithms: readonly string[]): { keys: JWK[]; problems: JwksProblem[] } {
+function inspectJwks(value: unknown, algorithms: readonly string[]): { keys: JWK[]; problems: JwksProblem[] } {
   const problems: JwksProblem[] = [];
   const keys: JWK[] = [];
   const list = (value as { keys?: unknown } | null)?.keys;
@@ -51,13 +51,6 @@ export function inspectJwks(value: unknown, algorithms: readonly string[]): { ke
   }
   if (keys.length === 0 && problems.length === 0) problems.push({ path: "keys", message: "no keys" });
   return { keys, problems };
-}
-
-/** The public keys of a JWKS, or throws with the first problem. */
-export function usableJwks(value: unknown, algorithms: readonly string[] = DEFAULT_ALGORITHMS): JSONWebKeySet {
-  const { keys, problems } = inspectJwks(value, algorithms);
-  if (keys.length === 0) throw new Error(problems[0]?.message ?? "no usable keys");
-  return { keys };
 }
 
 /** The curve each ECDSA algorithm signs with. */
@@ -123,7 +116,9 @@ async function importProblem(jwk: JWK, algorithms: readonly string[]): Promise<s
 }
 
 /**
- * inspectJwks, then every key that passed is imported as it will be used: RSA moduli under 2048
+ * The one judge of a key set, whoever gave it (a reseller, a customer in the portal, an IdP's
+ * jwks_uri on refresh): returns the usable public signing keys and what was wrong with the rest.
+ * Every key is imported as it will be used: private or symmetric material, RSA moduli under 2048
  * bits, points off their curve, curves that do not match the alg, non-signing curves and repeated
  * kids are refused with a reason per key. A key accepted here can verify a token.
  */

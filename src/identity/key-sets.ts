@@ -2,7 +2,14 @@ import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } f
 import { BoundedCache } from "../lib/bounded-cache";
 import type { Clock } from "../lib/clock";
 import type { Counters } from "../lib/counters";
-import { fetchJwks, usableJwks } from "./jwks";
+import { checkJwks, DEFAULT_ALGORITHMS, fetchJwks } from "./jwks";
+
+/** The usable keys of a set, or throws with its first problem (a set that verifies nothing is no set). */
+async function usableKeys(value: unknown): Promise<JSONWebKeySet> {
+  const { keys, problems } = await checkJwks(value, DEFAULT_ALGORITHMS);
+  if (keys.length === 0) throw new Error(problems[0]?.message ?? "no usable keys");
+  return { keys };
+}
 
 /** A remote JWKS older than this is refreshed in the background on its next use. */
 const REMOTE_MAX_AGE_MS = 10 * 60_000;
@@ -35,7 +42,7 @@ const kvKey = (uri: string) => `jwks:${uri}`;
  */
 export class JwksCache {
   private readonly remote: BoundedCache<string, RemoteState>;
-  private readonly inline = new WeakMap<JSONWebKeySet, JWTVerifyGetKey>();
+  private readonly inline = new WeakMap<JSONWebKeySet, Promise<JWTVerifyGetKey>>();
   private readonly firstLoads = new Map<string, Promise<RemoteState>>();
 
   constructor(
@@ -54,14 +61,15 @@ export class JwksCache {
     return createLocalJWKSet(jwks);
   }
 
-  /** Keys for a tenant whose JWKS is stored inline: built once per stored JWKS object. */
+  /** Keys for a tenant whose JWKS is stored inline: judged and built once per stored JWKS object. */
   inlineKeySet(jwks: JSONWebKeySet): JWTVerifyGetKey {
     let set = this.inline.get(jwks);
     if (!set) {
-      set = this.localSet(usableJwks(jwks));
+      set = usableKeys(jwks).then((keys) => this.localSet(keys));
       this.inline.set(jwks, set);
     }
-    return set;
+    const ready = set;
+    return async (header, token) => (await ready)(header, token);
   }
 
   /** Keys for a tenant whose IdP publishes a jwks_uri. */
@@ -87,7 +95,7 @@ export class JwksCache {
     this.counters.jwksFetches++;
     const now = this.clock.now();
     try {
-      const jwks = usableJwks(await fetchJwks(uri, { allowHttpLoopback: deps.allowHttpLoopback }));
+      const jwks = await usableKeys(await fetchJwks(uri, { allowHttpLoopback: deps.allowHttpLoopback }));
       const state: RemoteState = { jwks, fetchedAt: now, keySet: this.localSet(jwks), lastAttemptAt: now };
       this.remote.set(uri, state);
       this.counters.kvWrites++;

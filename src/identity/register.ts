@@ -21,17 +21,25 @@ const at =
   (prefix: string) =>
   ({ path, message }: { path: string; message: string }) => ({ path: `${prefix}.${path}`, message });
 
+/** An identity that passed checkIdentity, with the keys it was judged by (fetched once, for a jwksUri). */
+export interface CheckedIdentity {
+  identity: IdentityConfig;
+  keys: JSONWebKeySet;
+}
+
 /**
- * Turns what a reseller registers into a usable identity, or refuses it with 400:
- * keys must be public, asymmetric, and (for a jwksUri) fetchable right now from a public https host;
- * an issuer shared by unrelated parties (Google, Microsoft's common endpoints, ...) must name an
- * audience (400 invalid_identity). The portal's token test sets `reportSharedIssuer` to show that
- * rule as a failed check instead; everything that stores an identity leaves it unset.
+ * The one check of an identity a reseller or a customer registers: it becomes a usable identity, with
+ * its keys, or is refused with 400. Keys must be public, asymmetric, and (for a jwksUri) fetchable
+ * right now from a public https host (one fetch; callers reuse `keys` rather than fetch again); an
+ * issuer shared by unrelated parties (Google, Microsoft's common endpoints, ...) must name an
+ * audience and, for some, a pinning claim (400 invalid_identity). The portal's token test sets
+ * `reportSharedIssuer` to show that rule as a failed check instead; everything that stores an
+ * identity leaves it unset.
  */
-export async function prepareIdentity(
+export async function checkIdentity(
   input: IdentityInput,
   opts: { allowHttpJwks: boolean; reportSharedIssuer?: boolean },
-): Promise<IdentityConfig> {
+): Promise<CheckedIdentity> {
   const shared = opts.reportSharedIssuer ? null : sharedIssuerProblem(input);
   if (shared) {
     throw apiError("invalid_identity", shared.message, [{ path: `identity.${shared.check}`, message: shared.message }]);
@@ -49,6 +57,7 @@ export async function prepareIdentity(
   const allowed = algorithms ?? DEFAULT_ALGORITHMS;
 
   let jwks: JSONWebKeySet | null = null;
+  let usable: JSONWebKeySet;
   if (input.jwksUri !== undefined) {
     const problem = jwksUriProblem(input.jwksUri, opts.allowHttpJwks);
     if (problem) throw invalid(`identity.jwksUri ${problem}.`);
@@ -62,13 +71,15 @@ export async function prepareIdentity(
     if (keys.length === 0) {
       throw invalid("identity.jwksUri serves no usable public signing key.", problems.map(at("identity.jwksUri")));
     }
+    usable = { keys };
   } else {
     const { keys, problems } = await checkJwks(input.jwks, allowed);
     if (problems.length > 0)
       throw invalid("identity.jwks has keys that cannot be used.", problems.map(at("identity.jwks")));
     jwks = { keys };
+    usable = jwks;
   }
-  return {
+  const identity: IdentityConfig = {
     issuer: input.issuer,
     audience: input.audience === undefined ? null : Array.isArray(input.audience) ? input.audience : [input.audience],
     jwksUri: input.jwksUri ?? null,
@@ -76,6 +87,7 @@ export async function prepareIdentity(
     algorithms,
     claim: input.claim ?? null,
   };
+  return { identity, keys: usable };
 }
 
 /**

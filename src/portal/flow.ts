@@ -6,7 +6,7 @@ import { provision } from "../admin/provisioning";
 import type { Env } from "../env";
 import { ApiError, apiError } from "../errors";
 import { DiscoveryError, discoverIssuer, type IssuerKeys, loadIssuerKeys } from "../identity/discovery";
-import { type IdentityInput, prepareIdentity } from "../identity/register";
+import { type CheckedIdentity, checkIdentity, type IdentityInput } from "../identity/register";
 import { requireName } from "../lib/visible-text";
 import type { IsolateState } from "../state";
 import { type LinkRecord, LinkRepo } from "../storage/onboarding-links";
@@ -120,22 +120,19 @@ async function keysFor(identity: IdentityConfig, allowHttp: boolean): Promise<Is
 }
 
 /**
- * Checks a token against the identity the customer typed. A test (`reportSharedIssuer`) shows a
- * shared issuer without an audience as a failed check; an activation refuses it (invalid_identity).
+ * Checks the identity the customer typed (its keys fetched once), then a token against it. A test
+ * (`reportSharedIssuer`) shows a shared issuer that lacks an audience or a pinning claim as a failed
+ * check; an activation refuses it (invalid_identity). The activation reuses the checked identity.
  */
 async function runTest(
   open: OpenLink,
   identityInput: IdentityInput,
   token: string,
   opts: { reportSharedIssuer?: boolean } = {},
-): Promise<TokenReport> {
-  const identity = await prepareIdentity(identityInput, { allowHttpJwks: open.deps.allowHttpJwks, ...opts });
-  const report = await checkToken(
-    token,
-    identity,
-    await keysFor(identity, open.deps.allowHttpJwks),
-    open.deps.counters,
-  );
+): Promise<{ report: TokenReport; checked: CheckedIdentity }> {
+  const checked = await checkIdentity(identityInput, { allowHttpJwks: open.deps.allowHttpJwks, ...opts });
+  const { identity } = checked;
+  const report = await checkToken(token, identity, checked.keys, open.deps.counters);
   await open.deps.repo.batch([
     audit(open.deps, "onboarding_link.test", open.link.tenantId, {
       linkId: open.link.id,
@@ -144,14 +141,14 @@ async function runTest(
       failed: report.checks.filter((c) => !c.ok).map((c) => c.name),
     }),
   ]);
-  return report;
+  return { report, checked };
 }
 
 /** Step 4: does a token from the customer's provider pass? Nothing is stored. */
 export async function testConnection(open: OpenLink, input: { identity: IdentityInput; token: string }) {
   requirePending(open);
   return attempt(open, async () => {
-    const report = await runTest(open, input.identity, input.token, { reportSharedIssuer: true });
+    const { report } = await runTest(open, input.identity, input.token, { reportSharedIssuer: true });
     return { value: report, ok: report.ok };
   });
 }
@@ -184,7 +181,7 @@ export async function complete(open: OpenLink, input: { name?: string; identity:
   }
   requirePending(open);
   return attempt(open, async () => {
-    const report = await runTest(open, input.identity, input.token);
+    const { report, checked } = await runTest(open, input.identity, input.token);
     if (!report.ok) throw failedChecks(report);
     const startedAt = Date.now();
     if (!(await open.repo.claim(link.id, CLAIM_LEASE_MS, startedAt))) {
@@ -194,8 +191,8 @@ export async function complete(open: OpenLink, input: { name?: string; identity:
     try {
       const tenant =
         link.purpose === "create"
-          ? await activateNew(open, input, startedAt)
-          : await reconfigure(open, input, startedAt);
+          ? await activateNew(open, { ...input, checked }, startedAt)
+          : await reconfigure(open, checked, startedAt);
       return { value: tenant, ok: true };
     } finally {
       await open.repo.release(link.id);
@@ -203,7 +200,11 @@ export async function complete(open: OpenLink, input: { name?: string; identity:
   });
 }
 
-async function activateNew(open: OpenLink, input: { name?: string; identity: IdentityInput }, startedAt: number) {
+async function activateNew(
+  open: OpenLink,
+  input: { name?: string; identity: IdentityInput; checked: CheckedIdentity },
+  startedAt: number,
+) {
   const { link, deps } = open;
   const name = input.name?.trim() || link.name;
   if (!name) throw apiError("invalid_request", "name: give your organization's name.");
@@ -217,6 +218,7 @@ async function activateNew(open: OpenLink, input: { name?: string; identity: Ide
         creditLimit: link.creditLimit ?? undefined,
         metadata: link.metadata ?? undefined,
         identity: input.identity,
+        checked: input.checked,
       },
       (tenantId) => [
         open.repo.completeStatement(link.id, tenantId, startedAt),
@@ -233,9 +235,9 @@ async function activateNew(open: OpenLink, input: { name?: string; identity: Ide
   }
 }
 
-async function reconfigure(open: OpenLink, input: { identity: IdentityInput }, startedAt: number) {
+async function reconfigure(open: OpenLink, checked: CheckedIdentity, startedAt: number) {
   const { link, deps } = open;
-  const identity = await prepareIdentity(input.identity, { allowHttpJwks: deps.allowHttpJwks });
+  const { identity } = checked;
   const tenant = await replaceIdentity(deps, link.tenantId!, identity);
   try {
     await deps.repo.batch([

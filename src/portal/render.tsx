@@ -38,7 +38,7 @@ async function discoverStep(view: PortalView, open: OpenLink): Promise<Rendered>
   let found: { issuer: string; jwksUri: string; algorithms: string[]; keys: PortalView["discovered"] & {} };
   if (form.jwksText) {
     try {
-      const { keys, algorithms } = keysOf(parseJwksText(form.jwksText));
+      const { keys, algorithms } = await keysOf(parseJwksText(form.jwksText));
       found = { issuer: applied.issuer, jwksUri: "", algorithms, keys: { keys, algorithms } };
     } catch (err) {
       throw err instanceof DiscoveryError ? apiError("invalid_request", err.message) : err;

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { admin } from "../helpers/admin";
 import { expectApiError, gatewayClient, gatewayFetch } from "../helpers/gateway";
-import { publishJwks, TestIdp } from "../helpers/idp";
+import { jwksFetchCount, publishJwks, TestIdp } from "../helpers/idp";
 import { createLink, portal, publishIssuer } from "../helpers/portal";
 import { sandbox } from "../helpers/sandbox";
 
@@ -109,6 +109,32 @@ describe("portal JSON: a new customer onboards itself", () => {
     expect(actions).toContain(`portal:${link.id} onboarding_link.complete`);
     expect(actions).toContain(`portal:${link.id} tenant.provision.completed`);
     expect(JSON.stringify(audit.body)).not.toContain(token);
+  });
+
+  it("checks an identity once per step: one JWKS fetch for a test, one for an activation (new tenant or setup link)", async () => {
+    const { idp, jwksUri, identity } = await provider();
+    const path = new URL(jwksUri).pathname;
+    const fetches = () => jwksFetchCount(path);
+    const token = await idp.token({ aud: "zavu-gateway" });
+    const { secret } = await createLink({ name: "Counted Co" });
+
+    const before = await fetches();
+    expect((await portal(secret, "/test", { identity, token })).body.ok).toBe(true);
+    expect(await fetches()).toBe(before + 1);
+    const done = await portal(secret, "/complete", { identity, token });
+    expect(done.status, JSON.stringify(done.body)).toBe(201);
+    expect(await fetches()).toBe(before + 2);
+
+    // A setup link for that tenant, to a new provider: its activation fetches the new keys once too.
+    const next = await provider();
+    const nextPath = new URL(next.jwksUri).pathname;
+    const link = await createLink({ tenantId: done.body.tenant.id });
+    const again = await portal(link.secret, "/complete", {
+      identity: next.identity,
+      token: await next.idp.token({ aud: "zavu-gateway" }),
+    });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(await jwksFetchCount(nextPath)).toBe(1);
   });
 
   it("takes a pasted JWKS instead of a jwksUri", async () => {

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { prepareIdentity } from "../../../identity/register";
+import { checkIdentity } from "../../../identity/register";
 import { currentTotalSpent, replaceIdentity } from "../../lifecycle";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
@@ -28,7 +28,7 @@ const route = createRoute({
 export function registerReplaceIdentity(app: OpenAPIHono<AdminEnv>) {
   app.openapi(route, async (c) => {
     const deps = c.var.admin;
-    const identity = await prepareIdentity(c.req.valid("json"), { allowHttpJwks: deps.allowHttpJwks });
+    const { identity } = await checkIdentity(c.req.valid("json"), { allowHttpJwks: deps.allowHttpJwks });
     const tenant = await replaceIdentity(deps, c.req.valid("param").id, identity);
     return c.json({ tenant: presentTenant(tenant, await currentTotalSpent(deps, tenant)) }, 200);
   });
