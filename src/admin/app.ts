@@ -1,9 +1,9 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../errors";
+import { adminDeps } from "../tenants/context";
 import { VERSION } from "../version";
 import { adminAuth } from "./auth";
-import { adminDeps } from "./deps";
 import { docsPage } from "./docs-page";
 import { logAdminCall } from "./log";
 import { registerAuditRoutes } from "./routes/audit";

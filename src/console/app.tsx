@@ -1,13 +1,13 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { authenticateAdmin } from "../admin/auth";
-import { type AdminDeps, adminDeps } from "../admin/deps";
-import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../admin/lifecycle";
-import { createOnboardingLink, revokeOnboardingLink } from "../admin/onboarding-links";
 import type { AppVariables } from "../app-types";
 import { config } from "../config";
 import type { Env } from "../env";
 import { ApiError, apiError, toErrorResponse } from "../errors";
+import { type AdminDeps, adminDeps } from "../tenants/context";
+import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
+import { createOnboardingLink, revokeOnboardingLink } from "../tenants/onboarding-links";
 import { pageSecurity } from "../ui/security";
 import { centsFromDollars, fields, hoursFrom, metadataFrom, nameFrom } from "./forms";
 import { type Flash, Screen } from "./parts";

@@ -1,7 +1,7 @@
-import type { AdminDeps } from "../admin/deps";
 import type { Env } from "../env";
 import type { Keyring } from "../storage/key-vault";
 import type { Counts, JobState } from "../storage/maintenance-repo";
+import type { AdminDeps } from "../tenants/context";
 import type { Budget } from "./budget";
 import type { MaintenanceSettings } from "./settings";
 

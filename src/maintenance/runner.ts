@@ -1,10 +1,10 @@
-import { adminDeps } from "../admin/deps";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
 import type { IsolateState } from "../state";
 import { keyringOf } from "../storage/key-vault";
 import { type Counts, type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
+import { adminDeps } from "../tenants/context";
 import { UpstreamError } from "../upstream/zavu-client";
 import { Budget } from "./budget";
 import { addCounts, type JobContext, type MaintenanceJob } from "./job";

@@ -1,8 +1,3 @@
-import { type AdminDeps, adminDeps, audit } from "../admin/deps";
-import { loadTenant, replaceIdentity } from "../admin/lifecycle";
-import { createTenant } from "../admin/onboarding";
-import { hashLinkSecret, LINK_SECRET } from "../admin/onboarding-links";
-import { provision } from "../admin/provisioning";
 import type { Env } from "../env";
 import { ApiError, apiError } from "../errors";
 import { DiscoveryError, discoverIssuer, type IssuerKeys, loadIssuerKeys } from "../identity/discovery";
@@ -11,6 +6,11 @@ import { requireName } from "../lib/visible-text";
 import type { IsolateState } from "../state";
 import { type LinkRecord, LinkRepo } from "../storage/onboarding-links";
 import { type IdentityConfig, type TenantRecord, writeRefusal } from "../storage/tenants";
+import { type AdminDeps, adminDeps, audit } from "../tenants/context";
+import { loadTenant, replaceIdentity } from "../tenants/lifecycle";
+import { createTenant } from "../tenants/onboarding";
+import { hashLinkSecret, LINK_SECRET } from "../tenants/onboarding-links";
+import { provision } from "../tenants/provisioning";
 import { checkToken, type TokenReport } from "./checks";
 
 /** Failed discoveries, tests and activations per link and window; then 429 until the window ends. */

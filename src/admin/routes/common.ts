@@ -2,7 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import type { AppVariables } from "../../app-types";
 import type { Env } from "../../env";
 import { ERRORS, type ErrorCode } from "../../errors";
-import type { AdminDeps } from "../deps";
+import type { AdminDeps } from "../../tenants/context";
 import { ErrorSchema } from "../schemas";
 
 export type AdminEnv = { Bindings: Env; Variables: AppVariables & { admin: AdminDeps; actor?: string } };

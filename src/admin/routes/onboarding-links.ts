@@ -6,7 +6,7 @@ import {
   MAX_LINK_HOURS,
   presentLink,
   revokeOnboardingLink,
-} from "../onboarding-links";
+} from "../../tenants/onboarding-links";
 import { decodeCursor, encodeCursor } from "../present";
 import * as S from "../schemas";
 import { type AdminEnv, errors, json } from "./common";

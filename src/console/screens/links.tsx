@@ -1,6 +1,6 @@
-import type { AdminDeps } from "../../admin/deps";
-import { listOnboardingLinks } from "../../admin/onboarding-links";
 import type { LinkRecord, LinkStatus } from "../../storage/onboarding-links";
+import type { AdminDeps } from "../../tenants/context";
+import { listOnboardingLinks } from "../../tenants/onboarding-links";
 import { money, StatusBadge, when } from "../../ui/document";
 import { type Flash, Screen } from "../parts";
 

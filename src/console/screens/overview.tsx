@@ -1,5 +1,5 @@
-import type { AdminDeps } from "../../admin/deps";
 import { LinkRepo } from "../../storage/onboarding-links";
+import type { AdminDeps } from "../../tenants/context";
 import { money } from "../../ui/document";
 import { Screen } from "../parts";
 

@@ -1,7 +1,7 @@
-import type { AdminDeps } from "../../admin/deps";
-import { loadTenant, tenantBalance } from "../../admin/lifecycle";
 import { listAudit } from "../../storage/audit";
 import type { TenantRecord } from "../../storage/tenants";
+import type { AdminDeps } from "../../tenants/context";
+import { loadTenant, tenantBalance } from "../../tenants/lifecycle";
 import { money, StatusBadge, when } from "../../ui/document";
 import type { Balance } from "../../upstream/zavu-client";
 import { type Flash, Screen, SpendBar } from "../parts";

@@ -1,7 +1,7 @@
-import type { AdminDeps } from "../../admin/deps";
-import { spendSnapshots } from "../../admin/lifecycle";
 import { searchTenants } from "../../storage/tenant-directory";
 import type { TenantStatus } from "../../storage/tenants";
+import type { AdminDeps } from "../../tenants/context";
+import { spendSnapshots } from "../../tenants/lifecycle";
 import { money, StatusBadge } from "../../ui/document";
 import { Screen, SpendBar } from "../parts";
 

@@ -11,7 +11,7 @@ const LAYERS: string[][] = [
   ["storage", "upstream", "control"],
   ["identity", "spend", "limits", "usage", "alerts"],
   ["state", "app-types"],
-  ["edge", "admin", "health", "ui"],
+  ["tenants", "edge", "admin", "health", "ui"],
   ["portal", "console", "maintenance"],
   ["app"],
   ["index"],

@@ -1,7 +1,7 @@
 import { IDENTITY_QUARANTINE_MS } from "../control/events";
 import { apiError } from "../errors";
 import { type IdentityConfig, writeRefusal } from "../storage/tenants";
-import type { AdminDeps } from "./deps";
+import type { AdminDeps } from "./context";
 
 /**
  * Runs a D1 write that gives `tenantId` an identity, mapping the database's refusals to answers.

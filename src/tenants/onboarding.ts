@@ -3,7 +3,7 @@ import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../iden
 import { requireName } from "../lib/visible-text";
 import { sealKey } from "../storage/key-vault";
 import { newTenantId, type PlanOverrides, type TenantRecord } from "../storage/tenants";
-import { type AdminDeps, audit } from "./deps";
+import { type AdminDeps, audit } from "./context";
 import { assigningIdentity } from "./identity-writes";
 import { loadTenant, verifyImportedKey } from "./lifecycle";
 import { commitChange } from "./propagation";

@@ -3,7 +3,7 @@ import { bytesToBase64Url, sha256Base64Url } from "../lib/encoding";
 import { sortableId } from "../lib/ids";
 import { requireName } from "../lib/visible-text";
 import { type LinkRecord, LinkRepo, type LinkStatus } from "../storage/onboarding-links";
-import { type AdminDeps, audit } from "./deps";
+import { type AdminDeps, audit } from "./context";
 import { loadTenant } from "./lifecycle";
 
 export const DEFAULT_LINK_HOURS = 72;

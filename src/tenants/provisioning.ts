@@ -2,7 +2,7 @@ import { type ApiError, apiError } from "../errors";
 import { openKey, sealKey } from "../storage/key-vault";
 import { type IdentityConfig, newTenantId, type TenantRecord } from "../storage/tenants";
 import { type ApiKeyInfo, type SubAccount, UpstreamError } from "../upstream/zavu-client";
-import { type AdminDeps, audit } from "./deps";
+import { type AdminDeps, audit } from "./context";
 import { assigningIdentity } from "./identity-writes";
 import { commitChange } from "./propagation";
 

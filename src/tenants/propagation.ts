@@ -2,7 +2,7 @@ import type { ChangeInput } from "../control/events";
 import { IDENTITY_QUARANTINE_MS } from "../control/events";
 import { apiError } from "../errors";
 import { Outbox, type Release } from "../storage/outbox";
-import type { AdminDeps } from "./deps";
+import type { AdminDeps } from "./context";
 
 /**
  * Commits a change to D1 in one batch with the events that announce it (the outbox), then publishes

@@ -12,7 +12,7 @@ import {
   writeRefusal,
 } from "../storage/tenants";
 import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
-import { type AdminDeps, audit } from "./deps";
+import { type AdminDeps, audit } from "./context";
 import { assigningIdentity } from "./identity-writes";
 import { commitChange } from "./propagation";
 
