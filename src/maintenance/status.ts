@@ -4,7 +4,7 @@ import type { Counters } from "../lib/counters";
 import type { IsolateState } from "../state";
 import { kekId, keyringOf, sealedPrefix } from "../storage/key-vault";
 import { type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
-import { TenantScans } from "../storage/tenant-scans";
+import { TenantScans } from "../storage/tenants";
 import type { MaintenanceJob } from "./job";
 import { JOBS } from "./jobs";
 import { type MaintenanceSettings, maintenanceSettings } from "./settings";

@@ -10,7 +10,7 @@ import type { LedgerSubject } from "../spend/spend-ledger";
 import type { IsolateState } from "../state";
 import { auditStatement } from "../storage/audit";
 import type { Keyring } from "../storage/key-vault";
-import { TenantRepo } from "../storage/tenant-repo";
+import { TenantRepo } from "../storage/tenants";
 import { ZavuMainAccount } from "../upstream/zavu-client";
 
 /** What tenant lifecycle operations work with: storage, the main account, the control plane, and who is acting. */

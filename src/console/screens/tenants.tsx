@@ -1,5 +1,5 @@
-import { searchTenants } from "../../storage/tenant-directory";
 import type { TenantStatus } from "../../storage/tenants";
+import { searchTenants } from "../../storage/tenants";
 import type { AdminDeps } from "../../tenants/context";
 import { spendSnapshots } from "../../tenants/lifecycle";
 import { money, StatusBadge } from "../../ui/document";

@@ -1,5 +1,5 @@
 import { snapshotKey } from "../../spend/spend-ledger";
-import { TenantScans } from "../../storage/tenant-scans";
+import { TenantScans } from "../../storage/tenants";
 import { audit } from "../../tenants/context";
 import type { MaintenanceJob } from "../job";
 

@@ -1,5 +1,5 @@
 import { kekId, resealKey, sealedKekId, sealedPrefix } from "../../storage/key-vault";
-import { TenantScans } from "../../storage/tenant-scans";
+import { TenantScans } from "../../storage/tenants";
 import { WebhookRepo } from "../../storage/webhook-repo";
 import { audit } from "../../tenants/context";
 import type { JobContext, MaintenanceJob } from "../job";

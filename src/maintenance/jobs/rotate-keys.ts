@@ -1,5 +1,5 @@
 import { ApiError } from "../../errors";
-import { TenantScans } from "../../storage/tenant-scans";
+import { TenantScans } from "../../storage/tenants";
 import { audit } from "../../tenants/context";
 import { rotateKey } from "../../tenants/lifecycle";
 import type { MaintenanceJob } from "../job";

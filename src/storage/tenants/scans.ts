@@ -1,4 +1,4 @@
-import type { Counters } from "../lib/counters";
+import type { Counters } from "../../lib/counters";
 
 /**
  * The reads and the one guarded write maintenance needs over the tenants table. Every scan is a

@@ -1,4 +1,4 @@
-import type { Counters } from "../lib/counters";
+import type { Counters } from "../../lib/counters";
 import {
   type EdgeTenant,
   type IdentityConfig,
@@ -12,7 +12,7 @@ import {
   type TenantRecord,
   type TenantRow,
   type TenantStatus,
-} from "./tenants";
+} from "./records";
 
 const SELECT = `SELECT t.*, i.issuer, i.claim_name, i.claim_value, i.audience, i.jwks_uri, i.jwks, i.algorithms
   FROM tenants t LEFT JOIN tenant_identities i ON i.tenant_id = t.id`;

@@ -1,5 +1,5 @@
-import type { Counters } from "../lib/counters";
-import type { TenantStatus } from "./tenants";
+import type { Counters } from "../../lib/counters";
+import type { TenantStatus } from "./records";
 
 /** A tenant as the console's list shows it. */
 export interface TenantSummary {
