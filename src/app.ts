@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
-import { authenticateAdmin } from "./admin/auth";
 import type { AppVariables } from "./app-types";
 import { config } from "./config";
 import { createConsoleApp } from "./console/app";
 import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";
 import { deepCheck } from "./health/deep-check";
+import { authenticateAdmin } from "./lib/admin-token";
 import { requestIdFor } from "./lib/request-id";
 import { registerMaintenanceRoutes } from "./maintenance/routes";
 import { createPortalApp } from "./portal/app";

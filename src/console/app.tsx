@@ -1,10 +1,10 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { authenticateAdmin } from "../admin/auth";
 import type { AppVariables } from "../app-types";
 import { config } from "../config";
 import type { Env } from "../env";
 import { ApiError, apiError, toErrorResponse } from "../errors";
+import { authenticateAdmin } from "../lib/admin-token";
 import { type AdminDeps, adminDeps } from "../tenants/context";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
 import { createOnboardingLink, revokeOnboardingLink } from "../tenants/onboarding-links";
