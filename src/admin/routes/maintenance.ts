@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { type AdminEnv, errors, json } from "../admin/routes/common";
-import { apiError } from "../errors";
-import { MaintenanceRepo } from "../storage/maintenance-repo";
-import { resealKeys } from "./jobs/reseal-keys";
-import { runMaintenance } from "./runner";
-import { maintenanceSettings } from "./settings";
-import { maintenanceStatus, presentJob, sealedKeyCounts } from "./status";
+import { apiError } from "../../errors";
+import { resealKeys } from "../../maintenance/jobs/reseal-keys";
+import { runMaintenance } from "../../maintenance/runner";
+import { maintenanceSettings } from "../../maintenance/settings";
+import { maintenanceStatus, presentJob, sealedKeyCounts } from "../../maintenance/status";
+import { MaintenanceRepo } from "../../storage/maintenance-repo";
+import { type AdminEnv, errors, json } from "./common";
 
 const Counts = z.record(z.string(), z.number());
 
