@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../errors";
-import { adminDeps } from "../tenants/context";
+import { tenantContext } from "../tenants/context";
 import { VERSION } from "../version";
 import { adminAuth } from "./auth";
 import { docsPage } from "./docs-page";
@@ -60,7 +60,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
 
   app.use(adminAuth({ actorHeader: "x-admin-actor" }));
   app.use(async (c, next) => {
-    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, c.var.actor!));
+    c.set("admin", tenantContext(c.env, c.var.state, c.var.requestId, c.var.actor!));
     await next();
   });
 

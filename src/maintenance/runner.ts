@@ -4,7 +4,7 @@ import { log } from "../lib/log";
 import type { IsolateState } from "../state";
 import { keyringOf } from "../storage/key-vault";
 import { type Counts, type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
-import { adminDeps } from "../tenants/context";
+import { tenantContext } from "../tenants/context";
 import { UpstreamError } from "../upstream/zavu-client";
 import { Budget } from "./budget";
 import { addCounts, type JobContext, type MaintenanceJob } from "./job";
@@ -81,7 +81,7 @@ export async function runMaintenance(env: Env, state: IsolateState, opts: RunOpt
     const share = budget.slice(Math.max(equal, job.unitCost + 2));
     const ctx: JobContext = {
       env,
-      deps: adminDeps(env, state, runId, opts.actor ?? "system:maintenance"),
+      deps: tenantContext(env, state, runId, opts.actor ?? "system:maintenance"),
       keyring: keyringOf(env),
       settings,
       budget: share,

@@ -13,8 +13,12 @@ import type { Keyring } from "../storage/key-vault";
 import { TenantRepo } from "../storage/tenants";
 import { ZavuMainAccount } from "../upstream/zavu-client";
 
-/** What tenant lifecycle operations work with: storage, the main account, the control plane, and who is acting. */
-export interface AdminDeps {
+/**
+ * What the tenant service (tenants/) works with: storage, the main account, the control plane, and who
+ * is acting. Built per request or run by whoever calls the service: the admin API and the console (an
+ * admin), the portal (`portal:<link>`), maintenance (`system:maintenance`).
+ */
+export interface TenantContext {
   db: D1Database;
   kv: KVNamespace;
   repo: TenantRepo;
@@ -38,8 +42,8 @@ export interface AdminDeps {
   alerts: AlertSink;
 }
 
-/** Lifecycle dependencies for one request, acting as `actor` (an admin fingerprint, "portal:<link>", "system"). */
-export function adminDeps(env: Env, state: IsolateState, requestId: string, actor: string): AdminDeps {
+/** The tenant service's context for one request, acting as `actor` (an admin fingerprint, "portal:<link>", "system"). */
+export function tenantContext(env: Env, state: IsolateState, requestId: string, actor: string): TenantContext {
   const cfg = config(env);
   return {
     db: env.DB,
@@ -64,6 +68,6 @@ export function adminDeps(env: Env, state: IsolateState, requestId: string, acto
 }
 
 /** An audit-log statement for this actor and request; callers batch it with the change it records. */
-export function audit(deps: AdminDeps, action: string, tenantId: string | null, detail?: Record<string, unknown>) {
+export function audit(deps: TenantContext, action: string, tenantId: string | null, detail?: Record<string, unknown>) {
   return auditStatement(deps.db, { actor: deps.actor, action, tenantId, requestId: deps.requestId, detail });
 }

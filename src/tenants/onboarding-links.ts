@@ -3,7 +3,7 @@ import { bytesToBase64Url, sha256Base64Url } from "../lib/encoding";
 import { sortableId } from "../lib/ids";
 import { requireName } from "../lib/visible-text";
 import { type LinkRecord, LinkRepo, type LinkStatus } from "../storage/onboarding-links";
-import { type AdminDeps, audit } from "./context";
+import { audit, type TenantContext } from "./context";
 import { loadTenant } from "./lifecycle";
 
 export const DEFAULT_LINK_HOURS = 72;
@@ -50,7 +50,7 @@ export function presentLink(link: LinkRecord, url?: string) {
  * `tenantId`, for an existing tenant to replace its identity configuration.
  */
 export async function createOnboardingLink(
-  deps: AdminDeps,
+  deps: TenantContext,
   input: CreateLinkInput,
   origin: string,
 ): Promise<{ link: LinkRecord; url: string }> {
@@ -101,7 +101,7 @@ export async function createOnboardingLink(
 }
 
 export async function listOnboardingLinks(
-  deps: AdminDeps,
+  deps: TenantContext,
   opts: { status?: LinkStatus; limit: number; before?: string },
 ): Promise<{ items: LinkRecord[]; next: string | null }> {
   const rows = await new LinkRepo(deps.db, deps.counters).list({ ...opts, limit: opts.limit + 1 });
@@ -110,7 +110,7 @@ export async function listOnboardingLinks(
 }
 
 /** Revokes a pending (or expired) link. A revoked one stays revoked; a used one cannot be revoked. */
-export async function revokeOnboardingLink(deps: AdminDeps, id: string): Promise<LinkRecord> {
+export async function revokeOnboardingLink(deps: TenantContext, id: string): Promise<LinkRecord> {
   const repo = new LinkRepo(deps.db, deps.counters);
   const link = await repo.get(id);
   if (!link) throw apiError("not_found", "Onboarding link not found.");

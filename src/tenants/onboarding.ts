@@ -3,7 +3,7 @@ import { assertIdentityFree, type IdentityInput, prepareIdentity } from "../iden
 import { requireName } from "../lib/visible-text";
 import { sealKey } from "../storage/key-vault";
 import { newTenantId, type PlanOverrides, type TenantRecord } from "../storage/tenants";
-import { type AdminDeps, audit } from "./context";
+import { audit, type TenantContext } from "./context";
 import { assigningIdentity } from "./identity-writes";
 import { loadTenant, verifyImportedKey } from "./lifecycle";
 import { commitChange } from "./propagation";
@@ -30,7 +30,10 @@ export interface ImportTenantInput {
 }
 
 /** What a new tenant (created or imported) must satisfy: a usable identity nobody else holds, a free externalId. */
-async function checkNewTenant(deps: AdminDeps, input: { name?: string; identity: IdentityInput; externalId?: string }) {
+async function checkNewTenant(
+  deps: TenantContext,
+  input: { name?: string; identity: IdentityInput; externalId?: string },
+) {
   if (input.name !== undefined) requireName(input.name);
   const identity = await prepareIdentity(input.identity, { allowHttpJwks: deps.allowHttpJwks });
   await assertIdentityFree(deps.repo, identity);
@@ -46,7 +49,7 @@ async function checkNewTenant(deps: AdminDeps, input: { name?: string; identity:
  * (e.g. binding an Idempotency-Key to the new tenant id).
  */
 export async function createTenant(
-  deps: AdminDeps,
+  deps: TenantContext,
   input: CreateTenantInput,
   extra?: (tenantId: string) => D1PreparedStatement[],
 ): Promise<TenantRecord> {
@@ -64,7 +67,11 @@ export async function createTenant(
  * live (tenant.status.changed), or stopped half way (tenant.provisioning.incomplete, once per tenant;
  * the scheduled maintenance sends the same event when it finds it still stuck).
  */
-export async function provisionWithAlerts(deps: AdminDeps, id: string, firstAttempt = false): Promise<TenantRecord> {
+export async function provisionWithAlerts(
+  deps: TenantContext,
+  id: string,
+  firstAttempt = false,
+): Promise<TenantRecord> {
   try {
     const tenant = await provision(deps, id, firstAttempt);
     if (tenant.status !== "provisioning") {
@@ -94,7 +101,7 @@ export async function provisionWithAlerts(deps: AdminDeps, id: string, firstAtte
 }
 
 /** Adopts an existing sub-account whose key the reseller hands over (checked live with Zavu first). */
-export async function importTenant(deps: AdminDeps, input: ImportTenantInput): Promise<TenantRecord> {
+export async function importTenant(deps: TenantContext, input: ImportTenantInput): Promise<TenantRecord> {
   const identity = await checkNewTenant(deps, input);
   const { subAccount, key } = await verifyImportedKey(deps, input.subAccountId, input.apiKey);
   const id = newTenantId();

@@ -2,10 +2,10 @@ import type { z } from "@hono/zod-openapi";
 import type { AppVariables } from "../../app-types";
 import type { Env } from "../../env";
 import { ERRORS, type ErrorCode } from "../../errors";
-import type { AdminDeps } from "../../tenants/context";
+import type { TenantContext } from "../../tenants/context";
 import { ErrorSchema } from "../schemas";
 
-export type AdminEnv = { Bindings: Env; Variables: AppVariables & { admin: AdminDeps; actor?: string } };
+export type AdminEnv = { Bindings: Env; Variables: AppVariables & { admin: TenantContext; actor?: string } };
 
 export function json<T extends z.ZodType>(schema: T, description = "") {
   return { content: { "application/json": { schema } }, description, required: true };
