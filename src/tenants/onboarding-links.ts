@@ -24,27 +24,6 @@ export function hashLinkSecret(secret: string): Promise<string> {
   return sha256Base64Url(secret);
 }
 
-/** The API shape of a link. Its URL (the secret) exists only in the answer that created it. */
-export function presentLink(link: LinkRecord, url?: string) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return {
-    id: link.id,
-    ...(url ? { url } : {}),
-    purpose: link.purpose,
-    status: link.status,
-    tenantId: link.tenantId,
-    name: link.name,
-    externalId: link.externalId,
-    creditLimit: link.creditLimit,
-    metadata: link.metadata,
-    createdBy: link.createdBy,
-    createdAt: new Date(link.createdAt).toISOString(),
-    expiresAt: new Date(link.expiresAt).toISOString(),
-    completedAt: iso(link.completedAt),
-    revokedAt: iso(link.revokedAt),
-  };
-}
-
 /**
  * A link for a new customer (prefilled with what the reseller already knows), or, with
  * `tenantId`, for an existing tenant to replace its identity configuration.

@@ -4,10 +4,9 @@ import {
   DEFAULT_LINK_HOURS,
   listOnboardingLinks,
   MAX_LINK_HOURS,
-  presentLink,
   revokeOnboardingLink,
 } from "../../tenants/onboarding-links";
-import { decodeCursor, encodeCursor } from "../present";
+import { decodeCursor, encodeCursor, presentLink } from "../present";
 import * as S from "../schemas";
 import { type AdminEnv, errors, json } from "./common";
 
