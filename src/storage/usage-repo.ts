@@ -13,14 +13,20 @@ export interface UsageRecord {
   correctedCents: number;
 }
 
-/** Counts to add to a record (what a shard writes). */
-export interface UsageCounts {
+/** One usage record's counts, as isolates hand them to a shard and shards add them to D1 (add). */
+export interface UsageRow {
   tenantId: string;
+  /** YYYY-MM-DD, UTC. */
   date: string;
+  /** Zavu's channel from the send's answer; "unknown" when the gateway did not read it. */
   channel: string;
+  /** Sends Zavu accepted. */
   sends: number;
+  /** Their cost: exact where Zavu gave it, estimated otherwise (cents). */
   costCents: number;
+  /** The estimated part of costCents. */
   estimatedCents: number;
+  /** Sends refused, by the code the customer got. */
   refusals: Record<string, number> | null;
 }
 
@@ -66,7 +72,7 @@ export class UsageRepo {
    * Adds counts to the records in one batch, exactly once per `flushId`: a batch that already landed
    * is refused by usage_flushes' key (the whole batch rolls back) and reported as done.
    */
-  async add(flushId: string, rows: UsageCounts[], now: number): Promise<"added" | "already"> {
+  async add(flushId: string, rows: UsageRow[], now: number): Promise<"added" | "already"> {
     const statements = [this.db.prepare("INSERT INTO usage_flushes (id, at) VALUES (?, ?)").bind(flushId, now)];
     for (const r of rows) {
       statements.push(
