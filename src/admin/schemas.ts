@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ALERT_TYPES } from "../alerts/events";
-import { type PlanLimit, planValueProblem, REQUESTS_PER_SECOND, SENDS_PER_MINUTE } from "../limits/plan";
+import { type PlanLimit, planValueProblem, REQUESTS_PER_SECOND, SENDS_PER_MINUTE } from "../lib/plan-values";
 import { Claim, IdentityInputSchema, Name } from "../tenants/schemas";
 
 export { IdentityInputSchema, Name };

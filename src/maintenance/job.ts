@@ -1,9 +1,9 @@
+import type { MaintenanceSettings } from "../config";
 import type { Env } from "../env";
 import type { Keyring } from "../storage/key-vault";
 import type { Counts, JobState } from "../storage/maintenance-repo";
 import type { TenantContext } from "../tenants/context";
 import type { Budget } from "./budget";
-import type { MaintenanceSettings } from "./settings";
 
 /** What a job works with during one run. */
 export interface JobContext {

@@ -4,7 +4,6 @@ import { controlPlane } from "../control/binding";
 import type { ChangeInput } from "../control/events";
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
-import { defaultPlan } from "../limits/plan";
 import { ledgerFor } from "../spend/binding";
 import type { LedgerSubject } from "../spend/spend-ledger";
 import type { IsolateState } from "../state";
@@ -48,7 +47,7 @@ export function tenantContext(env: Env, state: IsolateState, requestId: string, 
   return {
     db: env.DB,
     kv: env.CACHE,
-    repo: new TenantRepo(env.DB, state.counters, defaultPlan(env)),
+    repo: new TenantRepo(env.DB, state.counters, cfg.defaultPlan),
     zavu: new ZavuMainAccount(cfg.upstreamBase, env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, state.counters, requestId),
     kek: cfg.keyring,
     allowHttpJwks: cfg.allowHttpJwks,

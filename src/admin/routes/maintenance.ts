@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { config } from "../../config";
 import { apiError } from "../../errors";
 import { resealKeys } from "../../maintenance/jobs/reseal-keys";
 import { runMaintenance } from "../../maintenance/runner";
-import { maintenanceSettings } from "../../maintenance/settings";
 import { maintenanceStatus, presentJob, sealedKeyCounts } from "../../maintenance/status";
 import { MaintenanceRepo } from "../../storage/maintenance-repo";
 import { type AdminEnv, errors, json } from "./common";
@@ -144,7 +144,7 @@ export function registerMaintenanceRoutes(app: OpenAPIHono<AdminEnv>) {
         passComplete: report.passComplete,
         subrequests: report.subrequests,
         keys: await sealedKeyCounts(c.env, state.counters),
-        job: presentJob(resealKeys, job, maintenanceSettings(c.env), state.clock.now()),
+        job: presentJob(resealKeys, job, config(c.env).maintenance, state.clock.now()),
       },
       200,
     );
