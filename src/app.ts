@@ -1,15 +1,14 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
-import { authenticateAdmin } from "./admin/auth";
 import type { AppVariables } from "./app-types";
 import { config } from "./config";
 import { createConsoleApp } from "./console/app";
 import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";
 import { deepCheck } from "./health/deep-check";
+import { authenticateAdmin } from "./lib/admin-token";
 import { requestIdFor } from "./lib/request-id";
-import { registerMaintenanceRoutes } from "./maintenance/routes";
 import { createPortalApp } from "./portal/app";
 import type { IsolateState } from "./state";
 import { VERSION } from "./version";
@@ -36,7 +35,7 @@ export function createApp(state: IsolateState): GatewayApp {
     return c.json({ status: ok ? "ok" : "degraded", version: VERSION, checks }, ok ? 200 : 503);
   });
 
-  app.route("/admin/v1", createAdminApp([registerMaintenanceRoutes]));
+  app.route("/admin/v1", createAdminApp());
   app.route("/onboard", createPortalApp());
   app.route("/console", createConsoleApp());
 

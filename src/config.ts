@@ -1,4 +1,5 @@
 import type { Env } from "./env";
+import { PLAN_LIMITS, type PlanLimit, planValueProblem } from "./lib/plan-values";
 
 /** The gateway's vars, parsed once per isolate. */
 export interface Config {
@@ -18,6 +19,26 @@ export interface Config {
   usageExact: boolean;
   /** TEAM_BALANCE_LOW_CENTS: the team.balance.low alert's threshold; null = no alert. */
   teamBalanceLowCents: number | null;
+  /** DEFAULT_REQUESTS_PER_SECOND, DEFAULT_SENDS_PER_MINUTE, DEFAULT_DAILY_SENDS: the tenants' default plan (null = unlimited). */
+  defaultPlan: Record<PlanLimit, number | null>;
+  /** WEBHOOK_RETRY_SCALE: multiplies the webhook retry schedule (tests shorten it); 1 by default. */
+  webhookRetryScale: number;
+  /** ORPHAN_POLICY, KEY_ROTATION_DAYS, MAINTENANCE_MAX_SUBREQUESTS, and the limits of a maintenance run. */
+  maintenance: MaintenanceSettings;
+}
+
+/** The maintenance policy. */
+export interface MaintenanceSettings {
+  /** What to do with a sub-account whose externalId names a tenant the gateway does not hold. */
+  orphanPolicy: "report" | "deactivate";
+  /** Rotate sub-account keys older than this; 0 = never. */
+  keyRotationDays: number;
+  /** D1, KV, Durable Object and Zavu calls one run may make, all jobs together. */
+  maxSubrequests: number;
+  /** Wall time after which a run starts no new unit of work. */
+  maxRunMs: number;
+  /** A tenant still provisioning after this long was abandoned by its request: repair it. */
+  provisioningGraceMs: number;
 }
 
 const parsed = new WeakMap<Env, Config>();
@@ -25,6 +46,11 @@ const parsed = new WeakMap<Env, Config>();
 function positiveInt<T>(raw: string | undefined, fallback: T): number | T {
   const n = Number(raw);
   return Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+function nonNegativeInt(raw: string | undefined, fallback: number): number {
+  const n = Number(raw);
+  return raw !== undefined && raw.trim() !== "" && Number.isSafeInteger(n) && n >= 0 ? n : fallback;
 }
 
 /** Parses vars once per env object (the same object for the isolate's lifetime). */
@@ -45,10 +71,47 @@ export function config(env: Env): Config {
       sendCostEstimateCents: positiveInt(env.SEND_COST_ESTIMATE_CENTS, undefined),
       usageExact: env.USAGE_EXACT === "true",
       teamBalanceLowCents: positiveInt(env.TEAM_BALANCE_LOW_CENTS, null),
+      defaultPlan: defaultPlanOf(env),
+      webhookRetryScale: retryScaleOf(env.WEBHOOK_RETRY_SCALE),
+      maintenance: {
+        orphanPolicy: env.ORPHAN_POLICY === "deactivate" ? "deactivate" : "report",
+        keyRotationDays: nonNegativeInt(env.KEY_ROTATION_DAYS, 0),
+        maxSubrequests: Math.max(10, nonNegativeInt(env.MAINTENANCE_MAX_SUBREQUESTS, 200)),
+        maxRunMs: 20_000,
+        provisioningGraceMs: 5 * 60_000,
+      },
     };
     parsed.set(env, cfg);
   }
   return cfg;
+}
+
+const DEFAULT_PLAN_VARS: Record<PlanLimit, keyof Env> = {
+  requestsPerSecond: "DEFAULT_REQUESTS_PER_SECOND",
+  sendsPerMinute: "DEFAULT_SENDS_PER_MINUTE",
+  dailySends: "DEFAULT_DAILY_SENDS",
+};
+
+/** The deployment's default plan (DEFAULT_* vars; empty = unlimited). A bad value is unlimited, and logged. */
+function defaultPlanOf(env: Env): Record<PlanLimit, number | null> {
+  const plan: Record<PlanLimit, number | null> = { requestsPerSecond: null, sendsPerMinute: null, dailySends: null };
+  for (const limit of PLAN_LIMITS) {
+    const raw = String(env[DEFAULT_PLAN_VARS[limit]] ?? "").trim();
+    if (raw === "") continue;
+    const value = Number(raw);
+    if (planValueProblem(limit, value) === null) plan[limit] = value;
+    else
+      console.error(
+        JSON.stringify({ level: "error", config: DEFAULT_PLAN_VARS[limit], problem: planValueProblem(limit, value) }),
+      );
+  }
+  return plan;
+}
+
+/** WEBHOOK_RETRY_SCALE: a positive number, else 1. */
+function retryScaleOf(raw: string | undefined): number {
+  const scale = Number(raw || "1");
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
 function adminTokensOf(raw: string | undefined): readonly string[] | null {

@@ -1,13 +1,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../errors";
+import { tenantContext } from "../tenants/context";
 import { VERSION } from "../version";
 import { adminAuth } from "./auth";
-import { adminDeps } from "./deps";
 import { docsPage } from "./docs-page";
 import { logAdminCall } from "./log";
 import { registerAuditRoutes } from "./routes/audit";
 import type { AdminEnv } from "./routes/common";
+import { registerMaintenanceRoutes } from "./routes/maintenance";
 import { registerOnboardingLinkRoutes } from "./routes/onboarding-links";
 import { registerStatsRoutes } from "./routes/stats";
 import { registerTeamRoutes } from "./routes/team";
@@ -15,11 +16,8 @@ import { registerTenantRoutes } from "./routes/tenants";
 import { registerUsageRoutes } from "./routes/usage";
 import { registerWebhookRoutes } from "./routes/webhooks";
 
-/** Adds routes to the admin app (behind its auth, in its OpenAPI document) from a feature folder above admin/. */
-export type AdminRoutes = (app: OpenAPIHono<AdminEnv>) => void;
-
 /** The reseller admin API, mounted at /admin/v1. */
-export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<AdminEnv> {
+export function createAdminApp(): OpenAPIHono<AdminEnv> {
   const app = new OpenAPIHono<AdminEnv>({
     defaultHook: (result) => {
       if (!result.success) {
@@ -62,7 +60,7 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
 
   app.use(adminAuth({ actorHeader: "x-admin-actor" }));
   app.use(async (c, next) => {
-    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, c.var.actor!));
+    c.set("admin", tenantContext(c.env, c.var.state, c.var.requestId, c.var.actor!));
     await next();
   });
 
@@ -73,7 +71,7 @@ export function createAdminApp(extensions: AdminRoutes[] = []): OpenAPIHono<Admi
   registerTeamRoutes(app);
   registerUsageRoutes(app);
   registerWebhookRoutes(app);
-  for (const register of extensions) register(app);
+  registerMaintenanceRoutes(app);
 
   return app;
 }

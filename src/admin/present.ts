@@ -1,3 +1,4 @@
+import type { LinkRecord } from "../storage/onboarding-links";
 import type { TenantRecord } from "../storage/tenants";
 
 /** The API shape of a tenant. Ciphertext, key ids and anything secret stay out. */
@@ -16,6 +17,27 @@ export function presentTenant(t: TenantRecord, totalSpent: number | null) {
     keyPrefix: t.keyPrefix,
     createdAt: new Date(t.createdAt).toISOString(),
     updatedAt: new Date(t.updatedAt).toISOString(),
+  };
+}
+
+/** The API shape of a link. Its URL (the secret) exists only in the answer that created it. */
+export function presentLink(link: LinkRecord, url?: string) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: link.id,
+    ...(url ? { url } : {}),
+    purpose: link.purpose,
+    status: link.status,
+    tenantId: link.tenantId,
+    name: link.name,
+    externalId: link.externalId,
+    creditLimit: link.creditLimit,
+    metadata: link.metadata,
+    createdBy: link.createdBy,
+    createdAt: new Date(link.createdAt).toISOString(),
+    expiresAt: new Date(link.expiresAt).toISOString(),
+    completedAt: iso(link.completedAt),
+    revokedAt: iso(link.revokedAt),
   };
 }
 

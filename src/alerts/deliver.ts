@@ -26,8 +26,7 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
 export function retryDelay(env: Env, failedAttempts: number): number | null {
   const base = RETRY_DELAYS_MS[failedAttempts - 1];
   if (base === undefined) return null;
-  const scale = Number(env.WEBHOOK_RETRY_SCALE || "1");
-  return Math.round(base * (Number.isFinite(scale) && scale > 0 ? scale : 1));
+  return Math.round(base * config(env).webhookRetryScale);
 }
 
 export interface AttemptOutcome {

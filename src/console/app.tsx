@@ -1,13 +1,13 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { authenticateAdmin } from "../admin/auth";
-import { type AdminDeps, adminDeps } from "../admin/deps";
-import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../admin/lifecycle";
-import { createOnboardingLink, revokeOnboardingLink } from "../admin/onboarding-links";
 import type { AppVariables } from "../app-types";
 import { config } from "../config";
 import type { Env } from "../env";
 import { ApiError, apiError, toErrorResponse } from "../errors";
+import { authenticateAdmin } from "../lib/admin-token";
+import { type TenantContext, tenantContext } from "../tenants/context";
+import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
+import { createOnboardingLink, revokeOnboardingLink } from "../tenants/onboarding-links";
 import { pageSecurity } from "../ui/security";
 import { centsFromDollars, fields, hoursFrom, metadataFrom, nameFrom } from "./forms";
 import { type Flash, Screen } from "./parts";
@@ -19,7 +19,7 @@ import { ConsoleShell } from "./shell";
 
 type ConsoleEnv = {
   Bindings: Env;
-  Variables: AppVariables & { admin: AdminDeps; secureHeadersNonce?: string };
+  Variables: AppVariables & { admin: TenantContext; secureHeadersNonce?: string };
 };
 type C = Context<ConsoleEnv>;
 
@@ -36,7 +36,7 @@ const form = async (c: C) => fields(await c.req.parseBody());
 const origin = (c: C) => new URL(c.req.url).origin;
 
 /** Runs a tenant action and shows the tenant again, with what happened (or why it did not). */
-async function onTenant(c: C, run: (deps: AdminDeps, id: string) => Promise<Flash>) {
+async function onTenant(c: C, run: (deps: TenantContext, id: string) => Promise<Flash>) {
   const deps = c.var.admin;
   const id = tenantId(c);
   let flash: Flash;
@@ -51,7 +51,7 @@ async function onTenant(c: C, run: (deps: AdminDeps, id: string) => Promise<Flas
   return c.html(await tenantScreen(deps, id, flash), status as 200);
 }
 
-async function onLinks(c: C, run: (deps: AdminDeps) => Promise<Flash>) {
+async function onLinks(c: C, run: (deps: TenantContext) => Promise<Flash>) {
   let flash: Flash;
   let status = 200;
   try {
@@ -85,7 +85,7 @@ export function createConsoleApp() {
   );
   app.use("/f/*", async (c, next) => {
     const actor = await authenticateAdmin(c.req.header("authorization"), config(c.env).adminTokens, "console");
-    c.set("admin", adminDeps(c.env, c.var.state, c.var.requestId, actor));
+    c.set("admin", tenantContext(c.env, c.var.state, c.var.requestId, actor));
     await next();
   });
 

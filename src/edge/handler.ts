@@ -10,7 +10,7 @@ import { ledgerFor } from "../spend/binding";
 import type { Admission, BudgetContext } from "../spend/budgets";
 import type { IsolateState } from "../state";
 import { type Keyring, openKey } from "../storage/key-vault";
-import { TenantRepo } from "../storage/tenant-repo";
+import { TenantRepo } from "../storage/tenants";
 import { utcDay } from "../usage/rows";
 import { bearerToken } from "./authenticate";
 import { rateLimitedAlert, recordUsage } from "./outcomes";

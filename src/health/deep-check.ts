@@ -2,7 +2,7 @@ import { config } from "../config";
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
 import { elapsedMs } from "../lib/log";
-import { kekId, keyringOf } from "../storage/key-vault";
+import { kekId } from "../storage/key-vault";
 import { UpstreamError, zavuCall } from "../upstream/zavu-client";
 
 export interface Check {
@@ -56,7 +56,7 @@ export async function deepCheck(env: Env, counters: Counters) {
       });
     }),
     timed(async () => {
-      const ring = keyringOf(env);
+      const ring = cfg.keyring;
       await kekId(ring.current).catch(() => {
         throw new ConfigError("KEY_ENCRYPTION_KEY is not base64 of 32 bytes");
       });

@@ -1,8 +1,7 @@
 import type { JSONWebKeySet } from "jose";
 import { apiError } from "../errors";
 import { UrlFetchError } from "../lib/url-policy";
-import type { TenantRepo } from "../storage/tenant-repo";
-import type { IdentityConfig } from "../storage/tenants";
+import type { IdentityConfig, TenantRepo } from "../storage/tenants";
 import { checkJwks, DEFAULT_ALGORITHMS, fetchJwks, jwksUriProblem } from "./jwks";
 import { sharedIssuerProblem } from "./shared-issuers";
 

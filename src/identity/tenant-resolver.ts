@@ -4,8 +4,7 @@ import { apiError } from "../errors";
 import { BoundedCache } from "../lib/bounded-cache";
 import type { Clock } from "../lib/clock";
 import type { Counters } from "../lib/counters";
-import type { TenantRepo } from "../storage/tenant-repo";
-import type { EdgeTenant } from "../storage/tenants";
+import type { EdgeTenant, TenantRepo } from "../storage/tenants";
 import type { JwksCache, RemoteDeps } from "./key-sets";
 import { MAX_TOKEN_LENGTH, TokenRejected, verifyToken } from "./verify";
 

@@ -1,10 +1,12 @@
+import { config } from "../config";
 import type { Env } from "../env";
 import { type ApiError, apiError } from "../errors";
 import { BoundedCache } from "../lib/bounded-cache";
 import type { Clock } from "../lib/clock";
 import type { Counters } from "../lib/counters";
+import type { PlanLimit } from "../lib/plan-values";
 import type { EdgeTenant } from "../storage/tenants";
-import { defaultPlan, effectivePlan, type Plan, type PlanLimit } from "./plan";
+import { effectivePlan, type Plan } from "./plan";
 
 /** One rate limit of a plan, as a Rate Limiting binding counts it. */
 export interface RateWindow {
@@ -89,7 +91,7 @@ export class RateLimits {
   forTenant(tenant: EdgeTenant, env: Env): TenantLimits {
     let limits = this.limits.get(tenant);
     if (!limits) {
-      const plan = effectivePlan(tenant.plan, defaultPlan(env));
+      const plan = effectivePlan(tenant.plan, config(env).defaultPlan);
       limits = { plan, ...windowsOf(plan) };
       this.limits.set(tenant, limits);
     }

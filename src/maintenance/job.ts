@@ -1,15 +1,15 @@
-import type { AdminDeps } from "../admin/deps";
+import type { MaintenanceSettings } from "../config";
 import type { Env } from "../env";
 import type { Keyring } from "../storage/key-vault";
 import type { Counts, JobState } from "../storage/maintenance-repo";
+import type { TenantContext } from "../tenants/context";
 import type { Budget } from "./budget";
-import type { MaintenanceSettings } from "./settings";
 
 /** What a job works with during one run. */
 export interface JobContext {
   env: Env;
-  /** Lifecycle dependencies acting as "system:maintenance" (the audit log's actor). */
-  deps: AdminDeps;
+  /** The tenant service's context, acting as "system:maintenance" (the audit log's actor). */
+  deps: TenantContext;
   keyring: Keyring;
   settings: MaintenanceSettings;
   /** This job's share of the run: stop before a unit of work it cannot afford. */

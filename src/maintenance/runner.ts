@@ -1,15 +1,14 @@
-import { adminDeps } from "../admin/deps";
+import { config } from "../config";
 import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { log } from "../lib/log";
 import type { IsolateState } from "../state";
-import { keyringOf } from "../storage/key-vault";
 import { type Counts, type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
+import { tenantContext } from "../tenants/context";
 import { UpstreamError } from "../upstream/zavu-client";
 import { Budget } from "./budget";
 import { addCounts, type JobContext, type MaintenanceJob } from "./job";
 import { JOBS } from "./jobs";
-import { maintenanceSettings } from "./settings";
 
 export type JobOutcomeKind = "ran" | "disabled" | "not_due" | "busy" | "no_budget" | "failed";
 
@@ -64,7 +63,7 @@ export async function runMaintenance(env: Env, state: IsolateState, opts: RunOpt
   /** The run's time for what is due and how old things are (the cron's scheduled time). */
   const now = opts.now ?? startedAt;
   const runId = opts.requestId ?? crypto.randomUUID();
-  const settings = maintenanceSettings(env);
+  const { keyring, maintenance: settings } = config(env);
   const repo = new MaintenanceRepo(env.DB, state.counters);
   const budget = new Budget(state.counters, settings.maxSubrequests, startedAt + settings.maxRunMs, clock);
   const jobs = JOBS.filter((job) => !opts.only || opts.only.includes(job.name));
@@ -81,8 +80,8 @@ export async function runMaintenance(env: Env, state: IsolateState, opts: RunOpt
     const share = budget.slice(Math.max(equal, job.unitCost + 2));
     const ctx: JobContext = {
       env,
-      deps: adminDeps(env, state, runId, opts.actor ?? "system:maintenance"),
-      keyring: keyringOf(env),
+      deps: tenantContext(env, state, runId, opts.actor ?? "system:maintenance"),
+      keyring,
       settings,
       budget: share,
       maxItems: opts.maxItems ?? Number.POSITIVE_INFINITY,

@@ -1,13 +1,13 @@
+import { config, type MaintenanceSettings } from "../config";
 import type { Env } from "../env";
 import { SHARED_ISSUER_HOSTS, sharedIssuerProblem } from "../identity/shared-issuers";
 import type { Counters } from "../lib/counters";
 import type { IsolateState } from "../state";
-import { kekId, keyringOf, sealedPrefix } from "../storage/key-vault";
+import { kekId, sealedPrefix } from "../storage/key-vault";
 import { type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
-import { TenantScans } from "../storage/tenant-scans";
+import { TenantScans } from "../storage/tenants";
 import type { MaintenanceJob } from "./job";
 import { JOBS } from "./jobs";
-import { type MaintenanceSettings, maintenanceSettings } from "./settings";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -37,7 +37,7 @@ export function presentJob(
 
 /** Where stored keys and webhook secrets stand against the configured KEKs: what a re-seal still has to move. */
 export async function sealedKeyCounts(env: Env, counters: Counters) {
-  const ring = keyringOf(env);
+  const ring = config(env).keyring;
   const currentPrefix = await sealedPrefix(ring.current);
   const previousPrefixes = await Promise.all(ring.previous.map(sealedPrefix));
   const byPrefix = await new TenantScans(env.DB, counters).sealedByPrefix(currentPrefix.length);
@@ -88,7 +88,7 @@ async function openIdentities(scans: TenantScans) {
 /** GET /admin/v1/maintenance: every job's progress, the key re-seal position, stuck tenants, orphans. */
 export async function maintenanceStatus(env: Env, state: IsolateState) {
   const now = state.clock.now();
-  const settings = maintenanceSettings(env);
+  const settings = config(env).maintenance;
   const repo = new MaintenanceRepo(env.DB, state.counters);
   const scans = new TenantScans(env.DB, state.counters);
   const [states, keys, stuck, orphans, identityRule] = await Promise.all([

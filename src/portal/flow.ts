@@ -1,8 +1,3 @@
-import { type AdminDeps, adminDeps, audit } from "../admin/deps";
-import { loadTenant, replaceIdentity } from "../admin/lifecycle";
-import { createTenant } from "../admin/onboarding";
-import { hashLinkSecret, LINK_SECRET } from "../admin/onboarding-links";
-import { provision } from "../admin/provisioning";
 import type { Env } from "../env";
 import { ApiError, apiError } from "../errors";
 import { DiscoveryError, discoverIssuer, type IssuerKeys, loadIssuerKeys } from "../identity/discovery";
@@ -11,6 +6,11 @@ import { requireName } from "../lib/visible-text";
 import type { IsolateState } from "../state";
 import { type LinkRecord, LinkRepo } from "../storage/onboarding-links";
 import { type IdentityConfig, type TenantRecord, writeRefusal } from "../storage/tenants";
+import { audit, type TenantContext, tenantContext } from "../tenants/context";
+import { loadTenant, replaceIdentity } from "../tenants/lifecycle";
+import { createTenant } from "../tenants/onboarding";
+import { hashLinkSecret, LINK_SECRET } from "../tenants/onboarding-links";
+import { provision } from "../tenants/provisioning";
 import { checkToken, type TokenReport } from "./checks";
 
 /** Failed discoveries, tests and activations per link and window; then 429 until the window ends. */
@@ -22,7 +22,7 @@ const CLAIM_LEASE_MS = 120_000;
 /** A link opened by its secret, with what the portal acts as and on. */
 export interface OpenLink {
   link: LinkRecord;
-  deps: AdminDeps;
+  deps: TenantContext;
   repo: LinkRepo;
   /** identity links: the tenant whose identity it replaces. */
   tenant: TenantRecord | null;
@@ -40,7 +40,7 @@ export async function openLink(env: Env, state: IsolateState, requestId: string,
   const repo = new LinkRepo(env.DB, state.counters);
   const link = LINK_SECRET.test(secret) ? await repo.bySecretHash(await hashLinkSecret(secret)) : null;
   if (!link) throw apiError("not_found", "This onboarding link is not valid. Check that you copied all of it.");
-  const deps = adminDeps(env, state, requestId, `portal:${link.id}`);
+  const deps = tenantContext(env, state, requestId, `portal:${link.id}`);
   const tenant = link.tenantId ? await deps.repo.get(link.tenantId) : null;
   return { link, deps, repo, tenant };
 }

@@ -1,7 +1,7 @@
-import { IdentityInputSchema } from "../admin/schemas";
 import { ApiError, apiError } from "../errors";
 import { DiscoveryError, keysOf } from "../identity/discovery";
 import type { IdentityInput } from "../identity/register";
+import { IdentityInputSchema } from "../tenants/schemas";
 import type { TokenReport } from "./checks";
 import { complete, discover, linkGone, type OpenLink, testConnection } from "./flow";
 import { identityFrom, type PortalForm, parseJwksText } from "./form";

@@ -1,4 +1,5 @@
 import type { Counters } from "../lib/counters";
+import { CountedDb } from "./db";
 
 export interface AuditEntry {
   id: number;
@@ -38,22 +39,22 @@ export async function listAudit(
   counters: Counters,
   opts: { tenantId?: string; limit: number; before?: number },
 ): Promise<AuditEntry[]> {
-  counters.d1Queries++;
   const params: unknown[] = [opts.before ?? Number.MAX_SAFE_INTEGER];
   let where = "id < ?1";
   if (opts.tenantId) where += ` AND tenant_id = ?${params.push(opts.tenantId)}`;
-  const { results } = await db
-    .prepare(`SELECT * FROM audit_log WHERE ${where} ORDER BY id DESC LIMIT ?${params.push(opts.limit)}`)
-    .bind(...params)
-    .all<{
-      id: number;
-      at: number;
-      actor: string;
-      action: string;
-      tenant_id: string | null;
-      request_id: string | null;
-      detail: string | null;
-    }>();
+  const { results } = await new CountedDb(db, counters).all<{
+    id: number;
+    at: number;
+    actor: string;
+    action: string;
+    tenant_id: string | null;
+    request_id: string | null;
+    detail: string | null;
+  }>(
+    db
+      .prepare(`SELECT * FROM audit_log WHERE ${where} ORDER BY id DESC LIMIT ?${params.push(opts.limit)}`)
+      .bind(...params),
+  );
   return results.map((r) => ({
     id: r.id,
     at: new Date(r.at).toISOString(),

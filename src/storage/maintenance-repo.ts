@@ -1,4 +1,5 @@
 import type { Counters } from "../lib/counters";
+import { CountedDb } from "./db";
 
 export type Counts = Record<string, number>;
 
@@ -63,17 +64,17 @@ export interface OrphanRecord {
 
 /** Job state, the per-job lease that keeps two runs (cron and an admin call) apart, and found orphans. */
 export class MaintenanceRepo {
-  constructor(
-    private readonly db: D1Database,
-    private readonly counters: Counters,
-  ) {}
+  private readonly db: CountedDb;
+
+  constructor(d1: D1Database, counters: Counters) {
+    this.db = new CountedDb(d1, counters);
+  }
 
   /**
    * Takes the job until `until` unless another run holds it; returns its state, or null when
    * busy. A run that dies keeps the lease only until it expires.
    */
   async acquire(job: string, owner: string, now: number, until: number): Promise<JobState | null> {
-    this.counters.d1Queries++;
     const [, taken] = await this.db.batch<JobRow>([
       this.db.prepare("INSERT OR IGNORE INTO maintenance_jobs (job) VALUES (?)").bind(job),
       this.db
@@ -89,63 +90,62 @@ export class MaintenanceRepo {
 
   /** Stores the run's outcome and gives the lease back (only if this run still holds it). */
   async finish(job: string, owner: string, state: Omit<JobState, "job" | "leaseUntil">): Promise<void> {
-    this.counters.d1Queries++;
-    await this.db
-      .prepare(
-        `UPDATE maintenance_jobs SET cursor = ?, memo = ?, pass_started_at = ?, pass_counts = ?, passes = ?,
+    await this.db.run(
+      this.db
+        .prepare(
+          `UPDATE maintenance_jobs SET cursor = ?, memo = ?, pass_started_at = ?, pass_counts = ?, passes = ?,
            last_pass_ended_at = ?, last_pass_counts = ?, last_run_at = ?, last_run_counts = ?, last_error = ?,
            lease_until = NULL, lease_owner = NULL
          WHERE job = ? AND lease_owner = ?`,
-      )
-      .bind(
-        state.cursor,
-        JSON.stringify(state.memo),
-        state.passStartedAt,
-        JSON.stringify(state.passCounts),
-        state.passes,
-        state.lastPassEndedAt,
-        state.lastPassCounts ? JSON.stringify(state.lastPassCounts) : null,
-        state.lastRunAt,
-        state.lastRunCounts ? JSON.stringify(state.lastRunCounts) : null,
-        state.lastError,
-        job,
-        owner,
-      )
-      .run();
+        )
+        .bind(
+          state.cursor,
+          JSON.stringify(state.memo),
+          state.passStartedAt,
+          JSON.stringify(state.passCounts),
+          state.passes,
+          state.lastPassEndedAt,
+          state.lastPassCounts ? JSON.stringify(state.lastPassCounts) : null,
+          state.lastRunAt,
+          state.lastRunCounts ? JSON.stringify(state.lastRunCounts) : null,
+          state.lastError,
+          job,
+          owner,
+        ),
+    );
   }
 
   /** Gives the lease back without recording a run (the job was not due). */
   async release(job: string, owner: string): Promise<void> {
-    this.counters.d1Queries++;
-    await this.db
-      .prepare("UPDATE maintenance_jobs SET lease_until = NULL, lease_owner = NULL WHERE job = ? AND lease_owner = ?")
-      .bind(job, owner)
-      .run();
+    await this.db.run(
+      this.db
+        .prepare("UPDATE maintenance_jobs SET lease_until = NULL, lease_owner = NULL WHERE job = ? AND lease_owner = ?")
+        .bind(job, owner),
+    );
   }
 
   /** Whether the audit log already records this action for this tenant (for reports made once). */
   async audited(tenantId: string, action: string): Promise<boolean> {
-    this.counters.d1Queries++;
-    const row = await this.db
-      .prepare("SELECT 1 AS yes FROM audit_log WHERE tenant_id = ? AND action = ? LIMIT 1")
-      .bind(tenantId, action)
-      .first();
+    const row = await this.db.first(
+      this.db
+        .prepare("SELECT 1 AS yes FROM audit_log WHERE tenant_id = ? AND action = ? LIMIT 1")
+        .bind(tenantId, action),
+    );
     return row !== null;
   }
 
   async states(): Promise<JobState[]> {
-    this.counters.d1Queries++;
-    const { results } = await this.db.prepare("SELECT * FROM maintenance_jobs ORDER BY job").all<JobRow>();
+    const { results } = await this.db.all<JobRow>(this.db.prepare("SELECT * FROM maintenance_jobs ORDER BY job"));
     return results.map(toState);
   }
 
   async orphans(ids: string[]): Promise<Map<string, OrphanRecord>> {
     if (ids.length === 0) return new Map();
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare("SELECT * FROM orphan_sub_accounts WHERE sub_account_id IN (SELECT value FROM json_each(?))")
-      .bind(JSON.stringify(ids))
-      .all<OrphanRow>();
+    const { results } = await this.db.all<OrphanRow>(
+      this.db
+        .prepare("SELECT * FROM orphan_sub_accounts WHERE sub_account_id IN (SELECT value FROM json_each(?))")
+        .bind(JSON.stringify(ids)),
+    );
     return new Map(results.map((r) => [r.sub_account_id, toOrphan(r)]));
   }
 
@@ -168,16 +168,15 @@ export class MaintenanceRepo {
 
   async batch(statements: D1PreparedStatement[]): Promise<void> {
     if (statements.length === 0) return;
-    this.counters.d1Queries++;
     await this.db.batch(statements);
   }
 
   async listOrphans(limit: number): Promise<OrphanRecord[]> {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare("SELECT * FROM orphan_sub_accounts ORDER BY first_seen_at DESC, sub_account_id LIMIT ?")
-      .bind(limit)
-      .all<OrphanRow>();
+    const { results } = await this.db.all<OrphanRow>(
+      this.db
+        .prepare("SELECT * FROM orphan_sub_accounts ORDER BY first_seen_at DESC, sub_account_id LIMIT ?")
+        .bind(limit),
+    );
     return results.map(toOrphan);
   }
 }

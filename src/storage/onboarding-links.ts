@@ -1,4 +1,5 @@
 import type { Counters } from "../lib/counters";
+import { CountedDb } from "./db";
 
 /** What the API shows. "expired" is a pending link past its expiry; it is never stored. */
 export type LinkStatus = "pending" | "completed" | "expired" | "revoked";
@@ -88,10 +89,11 @@ const STATUS_FILTER: Record<LinkStatus, string> = {
  * (or two tabs) racing on one link cannot both win: D1 runs statements one at a time.
  */
 export class LinkRepo {
-  constructor(
-    private readonly db: D1Database,
-    private readonly counters: Counters,
-  ) {}
+  private readonly db: CountedDb;
+
+  constructor(d1: D1Database, counters: Counters) {
+    this.db = new CountedDb(d1, counters);
+  }
 
   insert(link: NewLink): D1PreparedStatement {
     return this.db
@@ -115,17 +117,16 @@ export class LinkRepo {
   }
 
   async bySecretHash(secretHash: string, now = Date.now()): Promise<LinkRecord | null> {
-    this.counters.d1Queries++;
-    const row = await this.db
-      .prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE secret_hash = ?`)
-      .bind(secretHash)
-      .first<LinkRow>();
+    const row = await this.db.first<LinkRow>(
+      this.db.prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE secret_hash = ?`).bind(secretHash),
+    );
     return row ? toRecord(row, now) : null;
   }
 
   async get(id: string, now = Date.now()): Promise<LinkRecord | null> {
-    this.counters.d1Queries++;
-    const row = await this.db.prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE id = ?`).bind(id).first<LinkRow>();
+    const row = await this.db.first<LinkRow>(
+      this.db.prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE id = ?`).bind(id),
+    );
     return row ? toRecord(row, now) : null;
   }
 
@@ -133,23 +134,23 @@ export class LinkRepo {
   async list(opts: { status?: LinkStatus; limit: number; before?: string }, now = Date.now()): Promise<LinkRecord[]> {
     const where = ["id < ?2"];
     if (opts.status) where.push(STATUS_FILTER[opts.status]);
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?3`)
-      .bind(now, opts.before ?? "\u{10ffff}", opts.limit)
-      .all<LinkRow>();
+    const { results } = await this.db.all<LinkRow>(
+      this.db
+        .prepare(`SELECT ${COLUMNS} FROM onboarding_links WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?3`)
+        .bind(now, opts.before ?? "\u{10ffff}", opts.limit),
+    );
     return results.map((r) => toRecord(r, now));
   }
 
   async countByStatus(now = Date.now()): Promise<Record<LinkStatus, number>> {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(
-        `SELECT CASE WHEN status = 'pending' AND expires_at <= ?1 THEN 'expired' ELSE status END AS s, COUNT(*) AS n
+    const { results } = await this.db.all<{ s: LinkStatus; n: number }>(
+      this.db
+        .prepare(
+          `SELECT CASE WHEN status = 'pending' AND expires_at <= ?1 THEN 'expired' ELSE status END AS s, COUNT(*) AS n
          FROM onboarding_links GROUP BY s`,
-      )
-      .bind(now)
-      .all<{ s: LinkStatus; n: number }>();
+        )
+        .bind(now),
+    );
     const counts: Record<LinkStatus, number> = { pending: 0, completed: 0, expired: 0, revoked: 0 };
     for (const r of results) counts[r.s] = r.n;
     return counts;
@@ -189,32 +190,31 @@ export class LinkRepo {
    * frees the link when it runs out.
    */
   async claim(id: string, leaseMs: number, now = Date.now()): Promise<boolean> {
-    this.counters.d1Queries++;
-    const result = await this.db
-      .prepare(
-        "UPDATE onboarding_links SET claimed_until = ? WHERE id = ? AND status = 'pending' AND expires_at > ? AND claimed_until <= ?",
-      )
-      .bind(now + leaseMs, id, now, now)
-      .run();
+    const result = await this.db.run(
+      this.db
+        .prepare(
+          "UPDATE onboarding_links SET claimed_until = ? WHERE id = ? AND status = 'pending' AND expires_at > ? AND claimed_until <= ?",
+        )
+        .bind(now + leaseMs, id, now, now),
+    );
     return result.meta.changes === 1;
   }
 
   async release(id: string): Promise<void> {
-    this.counters.d1Queries++;
-    await this.db.prepare("UPDATE onboarding_links SET claimed_until = 0 WHERE id = ?").bind(id).run();
+    await this.db.run(this.db.prepare("UPDATE onboarding_links SET claimed_until = 0 WHERE id = ?").bind(id));
   }
 
   /** A create link whose tenant was abandoned (Zavu refused it, no tenant kept) becomes usable again. */
   async reopen(id: string, tenantId: string): Promise<void> {
-    this.counters.d1Queries++;
-    await this.db
-      .prepare(
-        `UPDATE onboarding_links SET status = 'pending', tenant_id = NULL, completed_at = NULL, claimed_until = 0
+    await this.db.run(
+      this.db
+        .prepare(
+          `UPDATE onboarding_links SET status = 'pending', tenant_id = NULL, completed_at = NULL, claimed_until = 0
          WHERE id = ?1 AND purpose = 'create' AND status = 'completed' AND tenant_id = ?2
            AND NOT EXISTS (SELECT 1 FROM tenants WHERE id = ?2)`,
-      )
-      .bind(id, tenantId)
-      .run();
+        )
+        .bind(id, tenantId),
+    );
   }
 
   /**
@@ -228,32 +228,31 @@ export class LinkRepo {
     windowMs: number,
     now = Date.now(),
   ): Promise<{ allowed: true; window: number } | { allowed: false; retryAfterMs: number }> {
-    this.counters.d1Queries++;
     const expired = now - windowMs;
-    const row = await this.db
-      .prepare(
-        `UPDATE onboarding_links
+    const row = await this.db.first<{ failure_window: number }>(
+      this.db
+        .prepare(
+          `UPDATE onboarding_links
          SET failures = CASE WHEN failure_window <= ?2 THEN 1 ELSE failures + 1 END,
              failure_window = CASE WHEN failure_window <= ?2 THEN ?3 ELSE failure_window END
          WHERE id = ?1 AND (failure_window <= ?2 OR failures < ?4)
          RETURNING failure_window`,
-      )
-      .bind(id, expired, now, limit)
-      .first<{ failure_window: number }>();
+        )
+        .bind(id, expired, now, limit),
+    );
     if (row) return { allowed: true, window: row.failure_window };
-    const current = await this.db
-      .prepare("SELECT failure_window FROM onboarding_links WHERE id = ?")
-      .bind(id)
-      .first<{ failure_window: number }>();
+    const current = await this.db.first<{ failure_window: number }>(
+      this.db.prepare("SELECT failure_window FROM onboarding_links WHERE id = ?").bind(id),
+    );
     return { allowed: false, retryAfterMs: Math.max(1_000, (current?.failure_window ?? now) + windowMs - now) };
   }
 
   /** The attempt succeeded: it does not count. */
   async refundAttempt(id: string, window: number): Promise<void> {
-    this.counters.d1Queries++;
-    await this.db
-      .prepare("UPDATE onboarding_links SET failures = MAX(failures - 1, 0) WHERE id = ? AND failure_window = ?")
-      .bind(id, window)
-      .run();
+    await this.db.run(
+      this.db
+        .prepare("UPDATE onboarding_links SET failures = MAX(failures - 1, 0) WHERE id = ? AND failure_window = ?")
+        .bind(id, window),
+    );
   }
 }

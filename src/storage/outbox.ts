@@ -1,5 +1,6 @@
 import type { ChangeInput } from "../control/events";
 import type { Counters } from "../lib/counters";
+import { CountedDb } from "./db";
 import type { IdentityConfig } from "./tenants";
 
 /** An identity a tenant gave up, whose hold shortens once the release is published. */
@@ -16,10 +17,11 @@ export interface OutboxRow {
 
 /** Change events waiting to be published, written in the same D1 batch as the change itself. */
 export class Outbox {
-  constructor(
-    private readonly db: D1Database,
-    private readonly counters: Counters,
-  ) {}
+  private readonly db: CountedDb;
+
+  constructor(d1: D1Database, counters: Counters) {
+    this.db = new CountedDb(d1, counters);
+  }
 
   insert(events: ChangeInput[], releases: Release[] = []): D1PreparedStatement {
     return this.db
@@ -28,11 +30,9 @@ export class Outbox {
   }
 
   async pending(limit = 50): Promise<OutboxRow[]> {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare("SELECT id, events, releases FROM control_outbox ORDER BY id LIMIT ?")
-      .bind(limit)
-      .all<{ id: number; events: string; releases: string | null }>();
+    const { results } = await this.db.all<{ id: number; events: string; releases: string | null }>(
+      this.db.prepare("SELECT id, events, releases FROM control_outbox ORDER BY id LIMIT ?").bind(limit),
+    );
     return results.map((r) => ({
       id: r.id,
       events: JSON.parse(r.events),
@@ -42,10 +42,8 @@ export class Outbox {
 
   async remove(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
-    this.counters.d1Queries++;
-    await this.db
-      .prepare(`DELETE FROM control_outbox WHERE id IN (${ids.map(() => "?").join(",")})`)
-      .bind(...ids)
-      .run();
+    await this.db.run(
+      this.db.prepare(`DELETE FROM control_outbox WHERE id IN (${ids.map(() => "?").join(",")})`).bind(...ids),
+    );
   }
 }

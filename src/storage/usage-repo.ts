@@ -1,4 +1,5 @@
 import type { Counters } from "../lib/counters";
+import { CountedDb } from "./db";
 
 /** A row as D1 keeps it (see usage_daily), with its refusals. */
 export interface UsageRecord {
@@ -12,14 +13,20 @@ export interface UsageRecord {
   correctedCents: number;
 }
 
-/** Counts to add to a record (what a shard writes). */
-export interface UsageCounts {
+/** One usage record's counts, as isolates hand them to a shard and shards add them to D1 (add). */
+export interface UsageRow {
   tenantId: string;
+  /** YYYY-MM-DD, UTC. */
   date: string;
+  /** Zavu's channel from the send's answer; "unknown" when the gateway did not read it. */
   channel: string;
+  /** Sends Zavu accepted. */
   sends: number;
+  /** Their cost: exact where Zavu gave it, estimated otherwise (cents). */
   costCents: number;
+  /** The estimated part of costCents. */
   estimatedCents: number;
+  /** Sends refused, by the code the customer got. */
   refusals: Record<string, number> | null;
 }
 
@@ -55,21 +62,17 @@ type Row = {
 
 /** Usage records and reconciliations in D1. Every query is counted. */
 export class UsageRepo {
-  constructor(
-    private readonly db: D1Database,
-    private readonly counters: Counters,
-  ) {}
+  private readonly db: CountedDb;
 
-  private counted<T>(p: Promise<T>): Promise<T> {
-    this.counters.d1Queries++;
-    return p;
+  constructor(d1: D1Database, counters: Counters) {
+    this.db = new CountedDb(d1, counters);
   }
 
   /**
    * Adds counts to the records in one batch, exactly once per `flushId`: a batch that already landed
    * is refused by usage_flushes' key (the whole batch rolls back) and reported as done.
    */
-  async add(flushId: string, rows: UsageCounts[], now: number): Promise<"added" | "already"> {
+  async add(flushId: string, rows: UsageRow[], now: number): Promise<"added" | "already"> {
     const statements = [this.db.prepare("INSERT INTO usage_flushes (id, at) VALUES (?, ?)").bind(flushId, now)];
     for (const r of rows) {
       statements.push(
@@ -95,7 +98,7 @@ export class UsageRepo {
       }
     }
     try {
-      await this.counted(this.db.batch(statements));
+      await this.db.batch(statements);
       return "added";
     } catch (err) {
       if (String(err instanceof Error ? err.message : err).includes("usage_flushes.id")) return "already";
@@ -105,25 +108,23 @@ export class UsageRepo {
 
   /** Forgets flush ids older than `before` (a retry comes within minutes, not days). */
   async forgetFlushes(before: number): Promise<void> {
-    await this.counted(this.db.prepare("DELETE FROM usage_flushes WHERE at < ?").bind(before).run());
+    await this.db.run(this.db.prepare("DELETE FROM usage_flushes WHERE at < ?").bind(before));
   }
 
   /** A tenant's records from `from` to `to` (inclusive dates), oldest first. */
   async forTenant(tenantId: string, from: string, to: string): Promise<UsageRecord[]> {
-    const [rows, refusals] = await this.counted(
-      this.db.batch([
-        this.db
-          .prepare(
-            "SELECT * FROM usage_daily WHERE tenant_id = ? AND date >= ? AND date <= ? ORDER BY date, channel LIMIT 10000",
-          )
-          .bind(tenantId, from, to),
-        this.db
-          .prepare(
-            "SELECT date, channel, code, count FROM usage_refusals WHERE tenant_id = ? AND date >= ? AND date <= ? LIMIT 10000",
-          )
-          .bind(tenantId, from, to),
-      ]),
-    );
+    const [rows, refusals] = await this.db.batch([
+      this.db
+        .prepare(
+          "SELECT * FROM usage_daily WHERE tenant_id = ? AND date >= ? AND date <= ? ORDER BY date, channel LIMIT 10000",
+        )
+        .bind(tenantId, from, to),
+      this.db
+        .prepare(
+          "SELECT date, channel, code, count FROM usage_refusals WHERE tenant_id = ? AND date >= ? AND date <= ? LIMIT 10000",
+        )
+        .bind(tenantId, from, to),
+    ]);
     const byKey = new Map<string, Record<string, number>>();
     for (const r of (refusals?.results ?? []) as Array<{
       date: string;
@@ -148,24 +149,22 @@ export class UsageRepo {
 
   /** Every tenant's usage in [from, to) by channel, with its name and externalId (what an invoice run needs). */
   async monthly(from: string, to: string): Promise<MonthlyRow[]> {
-    const [rows, refusals] = await this.counted(
-      this.db.batch([
-        this.db
-          .prepare(
-            `SELECT u.tenant_id, t.name, t.external_id, u.channel, SUM(u.sends) AS sends, SUM(u.cost_cents) AS cost_cents,
+    const [rows, refusals] = await this.db.batch([
+      this.db
+        .prepare(
+          `SELECT u.tenant_id, t.name, t.external_id, u.channel, SUM(u.sends) AS sends, SUM(u.cost_cents) AS cost_cents,
                SUM(u.estimated_cents) AS estimated_cents
              FROM usage_daily u LEFT JOIN tenants t ON t.id = u.tenant_id
              WHERE u.date >= ? AND u.date < ? GROUP BY u.tenant_id, u.channel ORDER BY u.tenant_id, u.channel`,
-          )
-          .bind(from, to),
-        this.db
-          .prepare(
-            `SELECT tenant_id, channel, code, SUM(count) AS count FROM usage_refusals
+        )
+        .bind(from, to),
+      this.db
+        .prepare(
+          `SELECT tenant_id, channel, code, SUM(count) AS count FROM usage_refusals
              WHERE date >= ? AND date < ? GROUP BY tenant_id, channel, code`,
-          )
-          .bind(from, to),
-      ]),
-    );
+        )
+        .bind(from, to),
+    ]);
     const byKey = new Map<string, Record<string, number>>();
     for (const r of (refusals?.results ?? []) as Array<{
       tenant_id: string;
@@ -194,7 +193,7 @@ export class UsageRepo {
 
   /** Tenants with records dated `since` or later, after `after` (keyset), with what reconciling them needs. */
   async activeTenants(since: string, after: string, limit: number) {
-    const { results } = await this.counted(
+    const { results } = await this.db.all<{ id: string; sub_account_id: string; usage_baseline_cents: number | null }>(
       this.db
         .prepare(
           `SELECT t.id, t.sub_account_id, t.usage_baseline_cents FROM tenants t
@@ -202,29 +201,26 @@ export class UsageRepo {
              AND EXISTS (SELECT 1 FROM usage_daily u WHERE u.tenant_id = t.id AND u.date >= ?)
            ORDER BY t.id LIMIT ?`,
         )
-        .bind(after, since, limit)
-        .all<{ id: string; sub_account_id: string; usage_baseline_cents: number | null }>(),
+        .bind(after, since, limit),
     );
     return results.map((r) => ({ id: r.id, subAccountId: r.sub_account_id, baselineCents: r.usage_baseline_cents }));
   }
 
   /** A tenant's records that still hold estimates, and its recorded total. */
   async forReconciliation(tenantId: string) {
-    const [total, estimated, latest] = await this.counted(
-      this.db.batch([
-        this.db
-          .prepare("SELECT COALESCE(SUM(cost_cents), 0) AS cents FROM usage_daily WHERE tenant_id = ?")
-          .bind(tenantId),
-        this.db
-          .prepare(
-            "SELECT date, channel, estimated_cents FROM usage_daily WHERE tenant_id = ? AND estimated_cents != 0 LIMIT 1000",
-          )
-          .bind(tenantId),
-        this.db
-          .prepare("SELECT date, channel FROM usage_daily WHERE tenant_id = ? ORDER BY date DESC, sends DESC LIMIT 1")
-          .bind(tenantId),
-      ]),
-    );
+    const [total, estimated, latest] = await this.db.batch([
+      this.db
+        .prepare("SELECT COALESCE(SUM(cost_cents), 0) AS cents FROM usage_daily WHERE tenant_id = ?")
+        .bind(tenantId),
+      this.db
+        .prepare(
+          "SELECT date, channel, estimated_cents FROM usage_daily WHERE tenant_id = ? AND estimated_cents != 0 LIMIT 1000",
+        )
+        .bind(tenantId),
+      this.db
+        .prepare("SELECT date, channel FROM usage_daily WHERE tenant_id = ? ORDER BY date DESC, sends DESC LIMIT 1")
+        .bind(tenantId),
+    ]);
     return {
       countedCents: ((total?.results[0] as { cents: number } | undefined)?.cents ?? 0) as number,
       estimated: (estimated?.results ?? []) as Array<{ date: string; channel: string; estimated_cents: number }>,
@@ -275,23 +271,22 @@ export class UsageRepo {
           .bind(s.cents, s.estimated, now, tenantId, s.date, s.channel),
       );
     }
-    await this.counted(this.db.batch(statements));
+    await this.db.batch(statements);
   }
 
   /** A tenant's reconciliations, newest first. */
   async reconciliations(tenantId: string, limit = 20): Promise<Reconciliation[]> {
-    const { results } = await this.counted(
+    const { results } = await this.db.all<{
+      id: number;
+      at: number;
+      zavu_cents: number;
+      counted_cents: number;
+      drift_cents: number;
+      estimated_cents: number;
+    }>(
       this.db
         .prepare("SELECT * FROM usage_reconciliations WHERE tenant_id = ? ORDER BY id DESC LIMIT ?")
-        .bind(tenantId, limit)
-        .all<{
-          id: number;
-          at: number;
-          zavu_cents: number;
-          counted_cents: number;
-          drift_cents: number;
-          estimated_cents: number;
-        }>(),
+        .bind(tenantId, limit),
     );
     return results.map((r) => ({
       id: r.id,

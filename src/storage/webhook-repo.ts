@@ -1,4 +1,5 @@
 import type { Counters } from "../lib/counters";
+import { CountedDb } from "./db";
 
 export type DeliveryStatus = "pending" | "delivered" | "failed" | "cancelled";
 
@@ -90,37 +91,31 @@ const DELIVERY_COLUMNS = `d.id, d.webhook_id, d.event_id, e.type, d.status, d.at
 
 /** Webhook endpoints, the events sent to them, and each delivery's attempts, in D1. Every query is counted. */
 export class WebhookRepo {
-  constructor(
-    private readonly db: D1Database,
-    private readonly counters: Counters,
-  ) {}
+  private readonly db: CountedDb;
 
-  private counted<T>(p: Promise<T>): Promise<T> {
-    this.counters.d1Queries++;
-    return p;
+  constructor(d1: D1Database, counters: Counters) {
+    this.db = new CountedDb(d1, counters);
   }
 
   async insert(w: Omit<WebhookRecord, "deletedAt">): Promise<void> {
-    await this.counted(
+    await this.db.run(
       this.db
         .prepare(
           "INSERT INTO webhooks (id, name, url, events, secret_ciphertext, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         )
-        .bind(w.id, w.name, w.url, JSON.stringify(w.events), w.secretCiphertext, w.createdAt)
-        .run(),
+        .bind(w.id, w.name, w.url, JSON.stringify(w.events), w.secretCiphertext, w.createdAt),
     );
   }
 
   /** Endpoints (deleted ones too: their deliveries may still be retried) whose secret is not sealed under `prefix`. */
   async sealedOutside(prefix: string, opts: { after: string; limit: number }) {
-    const { results } = await this.counted(
+    const { results } = await this.db.all<{ id: string; secret_ciphertext: string }>(
       this.db
         .prepare(
           `SELECT id, secret_ciphertext FROM webhooks
            WHERE substr(secret_ciphertext, 1, ?1) != ?2 AND id > ?3 ORDER BY id LIMIT ?4`,
         )
-        .bind(prefix.length, prefix, opts.after, opts.limit)
-        .all<{ id: string; secret_ciphertext: string }>(),
+        .bind(prefix.length, prefix, opts.after, opts.limit),
     );
     return results.map((r) => ({ id: r.id, sealed: r.secret_ciphertext }));
   }
@@ -133,46 +128,41 @@ export class WebhookRepo {
   }
 
   async get(id: string): Promise<WebhookRecord | null> {
-    const row = await this.counted(this.db.prepare("SELECT * FROM webhooks WHERE id = ?").bind(id).first<WebhookRow>());
+    const row = await this.db.first<WebhookRow>(this.db.prepare("SELECT * FROM webhooks WHERE id = ?").bind(id));
     return row ? webhookOf(row) : null;
   }
 
   /** Live endpoints, oldest first (a reseller registers a handful). */
   async list(limit = 100): Promise<WebhookRecord[]> {
-    const { results } = await this.counted(
-      this.db
-        .prepare("SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY id LIMIT ?")
-        .bind(limit)
-        .all<WebhookRow>(),
+    const { results } = await this.db.all<WebhookRow>(
+      this.db.prepare("SELECT * FROM webhooks WHERE deleted_at IS NULL ORDER BY id LIMIT ?").bind(limit),
     );
     return results.map(webhookOf);
   }
 
   async countLive(): Promise<number> {
-    const row = await this.counted(
-      this.db.prepare("SELECT COUNT(*) AS n FROM webhooks WHERE deleted_at IS NULL").first<{ n: number }>(),
+    const row = await this.db.first<{ n: number }>(
+      this.db.prepare("SELECT COUNT(*) AS n FROM webhooks WHERE deleted_at IS NULL"),
     );
     return row?.n ?? 0;
   }
 
   /** Deletes (keeps the row for its deliveries' history) and cancels what it still had to deliver. */
   async remove(id: string, now: number): Promise<boolean> {
-    const [deleted] = await this.counted(
-      this.db.batch([
-        this.db.prepare("UPDATE webhooks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL").bind(now, id),
-        this.db
-          .prepare(
-            "UPDATE webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL WHERE webhook_id = ? AND status = 'pending'",
-          )
-          .bind(id),
-      ]),
-    );
+    const [deleted] = await this.db.batch([
+      this.db.prepare("UPDATE webhooks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL").bind(now, id),
+      this.db
+        .prepare(
+          "UPDATE webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL WHERE webhook_id = ? AND status = 'pending'",
+        )
+        .bind(id),
+    ]);
     return (deleted?.meta.changes ?? 0) === 1;
   }
 
   async updateSecret(id: string, secretCiphertext: string): Promise<void> {
-    await this.counted(
-      this.db.prepare("UPDATE webhooks SET secret_ciphertext = ? WHERE id = ?").bind(secretCiphertext, id).run(),
+    await this.db.run(
+      this.db.prepare("UPDATE webhooks SET secret_ciphertext = ? WHERE id = ?").bind(secretCiphertext, id),
     );
   }
 
@@ -186,7 +176,7 @@ export class WebhookRepo {
     now: number,
     only?: { webhookId: string; dueAt: number },
   ): Promise<number> {
-    const [, deliveries] = await this.counted(this.db.batch(this.emitStatements(event, now, only)));
+    const [, deliveries] = await this.db.batch(this.emitStatements(event, now, only));
     return deliveries?.meta.changes ?? 0;
   }
 
@@ -219,15 +209,14 @@ export class WebhookRepo {
 
   /** Pending deliveries due by `now`, oldest due first. */
   async due(now: number, limit: number): Promise<DueDelivery[]> {
-    const { results } = await this.counted(
+    const { results } = await this.db.all<DeliveryRow & { url: string; secret_ciphertext: string; payload: string }>(
       this.db
         .prepare(
           `SELECT ${DELIVERY_COLUMNS}, w.url, w.secret_ciphertext, e.payload
            FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN webhook_events e ON e.id = d.event_id
            WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at LIMIT ?`,
         )
-        .bind(now, limit)
-        .all<DeliveryRow & { url: string; secret_ciphertext: string; payload: string }>(),
+        .bind(now, limit),
     );
     return results.map((r) => ({
       ...deliveryOf(r),
@@ -239,15 +228,14 @@ export class WebhookRepo {
 
   /** One delivery as an attempt needs it. */
   async dueOne(id: string): Promise<DueDelivery | null> {
-    const row = await this.counted(
+    const row = await this.db.first<DeliveryRow & { url: string; secret_ciphertext: string; payload: string }>(
       this.db
         .prepare(
           `SELECT ${DELIVERY_COLUMNS}, w.url, w.secret_ciphertext, e.payload
            FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN webhook_events e ON e.id = d.event_id
            WHERE d.id = ?`,
         )
-        .bind(id)
-        .first<DeliveryRow & { url: string; secret_ciphertext: string; payload: string }>(),
+        .bind(id),
     );
     return row
       ? { ...deliveryOf(row), url: row.url, secretCiphertext: row.secret_ciphertext, payload: row.payload }
@@ -256,27 +244,25 @@ export class WebhookRepo {
 
   /** The delivery of `eventId` to `webhookId`. */
   async deliveryFor(webhookId: string, eventId: string): Promise<DeliveryRecord | null> {
-    const row = await this.counted(
+    const row = await this.db.first<DeliveryRow>(
       this.db
         .prepare(
           `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
            WHERE d.webhook_id = ? AND d.event_id = ?`,
         )
-        .bind(webhookId, eventId)
-        .first<DeliveryRow>(),
+        .bind(webhookId, eventId),
     );
     return row ? deliveryOf(row) : null;
   }
 
   /** Takes a due delivery for one attempt: nobody else attempts it until `until` (an attempt that dies is retried then). */
   async claim(id: string, attempts: number, until: number): Promise<boolean> {
-    const result = await this.counted(
+    const result = await this.db.run(
       this.db
         .prepare(
           "UPDATE webhook_deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?",
         )
-        .bind(until, id, attempts)
-        .run(),
+        .bind(until, id, attempts),
     );
     return result.meta.changes === 1;
   }
@@ -287,7 +273,7 @@ export class WebhookRepo {
     outcome: { ok: boolean; status: number | null; error: string | null; at: number; nextAttemptAt: number | null },
   ): Promise<void> {
     const status: DeliveryStatus = outcome.ok ? "delivered" : outcome.nextAttemptAt === null ? "failed" : "pending";
-    await this.counted(
+    await this.db.run(
       this.db
         .prepare(
           `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_attempt_at = ?, last_status = ?,
@@ -301,17 +287,14 @@ export class WebhookRepo {
           outcome.ok ? null : outcome.nextAttemptAt,
           outcome.ok ? outcome.at : null,
           id,
-        )
-        .run(),
+        ),
     );
   }
 
   /** When the next pending delivery is due (null: none). */
   async nextDue(): Promise<number | null> {
-    const row = await this.counted(
-      this.db
-        .prepare("SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'")
-        .first<{ at: number | null }>(),
+    const row = await this.db.first<{ at: number | null }>(
+      this.db.prepare("SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'"),
     );
     return row?.at ?? null;
   }
@@ -319,36 +302,33 @@ export class WebhookRepo {
   /** A webhook's deliveries, newest first (keyset on created_at, id). */
   async deliveries(webhookId: string, opts: { limit: number; before?: { at: number; id: string } }) {
     const before = opts.before ?? { at: Number.MAX_SAFE_INTEGER, id: "" };
-    const { results } = await this.counted(
+    const { results } = await this.db.all<DeliveryRow>(
       this.db
         .prepare(
           `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
            WHERE d.webhook_id = ?1 AND (d.created_at < ?2 OR (d.created_at = ?2 AND d.id < ?3))
            ORDER BY d.created_at DESC, d.id DESC LIMIT ?4`,
         )
-        .bind(webhookId, before.at, before.id || "\uffff", opts.limit)
-        .all<DeliveryRow>(),
+        .bind(webhookId, before.at, before.id || "\uffff", opts.limit),
     );
     return results.map(deliveryOf);
   }
 
   /** Forgets events and their deliveries older than `before`, a bounded number at a time. */
   async prune(before: number, limit = 500): Promise<void> {
-    await this.counted(
-      this.db.batch([
-        this.db
-          .prepare(
-            `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+    await this.db.batch([
+      this.db
+        .prepare(
+          `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
                WHERE created_at < ? AND status != 'pending' LIMIT ?)`,
-          )
-          .bind(before, limit),
-        this.db
-          .prepare(
-            `DELETE FROM webhook_events WHERE id IN (SELECT e.id FROM webhook_events e WHERE e.created_at < ?
+        )
+        .bind(before, limit),
+      this.db
+        .prepare(
+          `DELETE FROM webhook_events WHERE id IN (SELECT e.id FROM webhook_events e WHERE e.created_at < ?
                AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id) LIMIT ?)`,
-          )
-          .bind(before, limit),
-      ]),
-    );
+        )
+        .bind(before, limit),
+    ]);
   }
 }

@@ -1,6 +1,7 @@
 import type { Clock } from "../lib/clock";
 import type { Counters } from "../lib/counters";
-import { addInto, UNKNOWN_CHANNEL, USAGE_SHARDS, type UsageRow, utcDay } from "./rows";
+import type { UsageRow } from "../storage/usage-repo";
+import { addInto, UNKNOWN_CHANNEL, USAGE_SHARDS, utcDay } from "./rows";
 
 /** A usage shard as an isolate reaches it (the Durable Object's stub, or anything of the same shape). */
 export interface UsageShardApi {

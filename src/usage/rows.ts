@@ -1,19 +1,4 @@
-/** One usage record's counts, as isolates hand them to a shard and shards write them to D1. */
-export interface UsageRow {
-  tenantId: string;
-  /** YYYY-MM-DD, UTC. */
-  date: string;
-  /** Zavu's channel from the send's answer; "unknown" when the gateway did not read it. */
-  channel: string;
-  /** Sends Zavu accepted. */
-  sends: number;
-  /** Their cost: exact where Zavu gave it, estimated otherwise (cents). */
-  costCents: number;
-  /** The estimated part of costCents. */
-  estimatedCents: number;
-  /** Sends refused, by the code the customer got. */
-  refusals: Record<string, number> | null;
-}
+import type { UsageRow } from "../storage/usage-repo";
 
 /** The channel of sends whose answer was not read (or refused before one existed). */
 export const UNKNOWN_CHANNEL = "unknown";

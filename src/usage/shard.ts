@@ -1,8 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
+import type { UsageRow } from "../storage/usage-repo";
 import { UsageRepo } from "../storage/usage-repo";
-import { addInto, type UsageRow } from "./rows";
+import { addInto } from "./rows";
 
 /**
  * Counts wait this long in a shard before they are written to D1 together: rows written are one per

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { tenantSearchQuery } from "../../src/storage/tenant-directory";
+import { tenantSearchQuery } from "../../src/storage/tenants";
 import { ADMIN_TOKEN } from "../helpers/admin";
 import { gatewayFetch } from "../helpers/gateway";
 

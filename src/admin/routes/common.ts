@@ -2,10 +2,10 @@ import type { z } from "@hono/zod-openapi";
 import type { AppVariables } from "../../app-types";
 import type { Env } from "../../env";
 import { ERRORS, type ErrorCode } from "../../errors";
-import type { AdminDeps } from "../deps";
+import type { TenantContext } from "../../tenants/context";
 import { ErrorSchema } from "../schemas";
 
-export type AdminEnv = { Bindings: Env; Variables: AppVariables & { admin: AdminDeps; actor?: string } };
+export type AdminEnv = { Bindings: Env; Variables: AppVariables & { admin: TenantContext; actor?: string } };
 
 /** An OpenAPI response with a JSON body. */
 export function json<T extends z.ZodType>(schema: T, description: string) {

@@ -4,10 +4,9 @@ import {
   DEFAULT_LINK_HOURS,
   listOnboardingLinks,
   MAX_LINK_HOURS,
-  presentLink,
   revokeOnboardingLink,
-} from "../onboarding-links";
-import { decodeCursor, encodeCursor } from "../present";
+} from "../../tenants/onboarding-links";
+import { decodeCursor, encodeCursor, presentLink } from "../present";
 import * as S from "../schemas";
 import { type AdminEnv, errors, json, jsonBody } from "./common";
 

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { upstreamFailure } from "../lifecycle";
+import { upstreamFailure } from "../../tenants/lifecycle";
 import { type AdminEnv, errors, json } from "./common";
 
 const Team = z

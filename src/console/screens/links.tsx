@@ -1,6 +1,6 @@
-import type { AdminDeps } from "../../admin/deps";
-import { listOnboardingLinks } from "../../admin/onboarding-links";
 import type { LinkRecord, LinkStatus } from "../../storage/onboarding-links";
+import type { TenantContext } from "../../tenants/context";
+import { listOnboardingLinks } from "../../tenants/onboarding-links";
 import { money, StatusBadge, when } from "../../ui/document";
 import { type Flash, Screen } from "../parts";
 
@@ -78,7 +78,11 @@ function LinkRow(props: { link: LinkRecord }) {
 }
 
 /** Onboarding links: create (the URL is shown once), list by status, revoke. */
-export async function linksScreen(deps: AdminDeps, query: { status?: LinkStatus; cursor?: string }, flash: Flash = {}) {
+export async function linksScreen(
+  deps: TenantContext,
+  query: { status?: LinkStatus; cursor?: string },
+  flash: Flash = {},
+) {
   const { items, next } = await listOnboardingLinks(deps, { status: query.status, limit: 25, before: query.cursor });
   const tab = (s: LinkStatus | undefined, label: string) => (
     <li>

@@ -1,10 +1,10 @@
-import type { AdminDeps } from "../../admin/deps";
 import { LinkRepo } from "../../storage/onboarding-links";
+import type { TenantContext } from "../../tenants/context";
 import { money } from "../../ui/document";
 import { Screen } from "../parts";
 
 /** The team: balance on the main account, tenants by status, links waiting for customers. */
-export async function overviewScreen(deps: AdminDeps) {
+export async function overviewScreen(deps: TenantContext) {
   const [tenants, links, balance] = await Promise.all([
     deps.repo.countByStatus(),
     new LinkRepo(deps.db, deps.counters).countByStatus(),

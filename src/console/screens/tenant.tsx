@@ -1,7 +1,7 @@
-import type { AdminDeps } from "../../admin/deps";
-import { loadTenant, tenantBalance } from "../../admin/lifecycle";
 import { listAudit } from "../../storage/audit";
 import type { TenantRecord } from "../../storage/tenants";
+import type { TenantContext } from "../../tenants/context";
+import { loadTenant, tenantBalance } from "../../tenants/lifecycle";
 import { money, StatusBadge, when } from "../../ui/document";
 import type { Balance } from "../../upstream/zavu-client";
 import { type Flash, Screen, SpendBar } from "../parts";
@@ -74,7 +74,7 @@ function Actions(props: { tenant: TenantRecord }) {
   );
 }
 
-async function auditTrail(deps: AdminDeps, tenantId: string) {
+async function auditTrail(deps: TenantContext, tenantId: string) {
   const entries = await listAudit(deps.db, deps.counters, { tenantId, limit: 25 });
   return (
     <div class="table-wrap">
@@ -104,7 +104,7 @@ async function auditTrail(deps: AdminDeps, tenantId: string) {
 }
 
 /** One tenant: facts, spend, edits, suspension, key rotation, identity, a setup link, deactivation, audit. */
-export async function tenantScreen(deps: AdminDeps, id: string, flash: Flash = {}) {
+export async function tenantScreen(deps: TenantContext, id: string, flash: Flash = {}) {
   const tenant = await loadTenant(deps, id);
   let balance: Balance | null = null;
   if (live(tenant)) balance = await tenantBalance(deps, tenant).catch(() => null);

@@ -1,7 +1,7 @@
-import type { AdminDeps } from "../../admin/deps";
-import { spendSnapshots } from "../../admin/lifecycle";
-import { searchTenants } from "../../storage/tenant-directory";
 import type { TenantStatus } from "../../storage/tenants";
+import { searchTenants } from "../../storage/tenants";
+import type { TenantContext } from "../../tenants/context";
+import { spendSnapshots } from "../../tenants/lifecycle";
 import { money, StatusBadge } from "../../ui/document";
 import { Screen, SpendBar } from "../parts";
 
@@ -32,7 +32,7 @@ const routeOf = (q: TenantQuery) => {
 };
 
 /** Tenants, newest first: search, status filter, keyset pages, spend from the edge's balance cache. */
-export async function tenantsScreen(deps: AdminDeps, query: TenantQuery) {
+export async function tenantsScreen(deps: TenantContext, query: TenantQuery) {
   const rows = await searchTenants(deps.db, deps.counters, { ...query, before: query.cursor, limit: PAGE_SIZE + 1 });
   const page = rows.slice(0, PAGE_SIZE);
   const spent = await spendSnapshots(

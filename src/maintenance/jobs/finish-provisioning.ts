@@ -1,8 +1,8 @@
-import { audit } from "../../admin/deps";
-import { provisionWithAlerts } from "../../admin/onboarding";
 import { ApiError } from "../../errors";
 import { MaintenanceRepo } from "../../storage/maintenance-repo";
-import { TenantScans } from "../../storage/tenant-scans";
+import { TenantScans } from "../../storage/tenants";
+import { audit } from "../../tenants/context";
+import { provisionWithAlerts } from "../../tenants/onboarding";
 import type { MaintenanceJob } from "../job";
 
 /**

@@ -1,4 +1,4 @@
-import { flushOutbox } from "../../admin/propagation";
+import { flushOutbox } from "../../tenants/propagation";
 import type { MaintenanceJob } from "../job";
 
 /**

@@ -1,6 +1,6 @@
-import { audit } from "../../admin/deps";
 import { MaintenanceRepo } from "../../storage/maintenance-repo";
-import { TenantScans } from "../../storage/tenant-scans";
+import { TenantScans } from "../../storage/tenants";
+import { audit } from "../../tenants/context";
 import { UpstreamError } from "../../upstream/zavu-client";
 import type { MaintenanceJob } from "../job";
 

@@ -1,6 +1,6 @@
-import { audit } from "../../admin/deps";
 import { snapshotKey } from "../../spend/spend-ledger";
-import { TenantScans } from "../../storage/tenant-scans";
+import { TenantScans } from "../../storage/tenants";
+import { audit } from "../../tenants/context";
 import type { MaintenanceJob } from "../job";
 
 const PAGE = 25;

@@ -1,7 +1,7 @@
-import { audit } from "../../admin/deps";
 import { kekId, resealKey, sealedKekId, sealedPrefix } from "../../storage/key-vault";
-import { TenantScans } from "../../storage/tenant-scans";
+import { TenantScans } from "../../storage/tenants";
 import { WebhookRepo } from "../../storage/webhook-repo";
+import { audit } from "../../tenants/context";
 import type { JobContext, MaintenanceJob } from "../job";
 
 const PAGE = 100;

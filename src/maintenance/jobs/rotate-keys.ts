@@ -1,7 +1,7 @@
-import { audit } from "../../admin/deps";
-import { rotateKey } from "../../admin/lifecycle";
 import { ApiError } from "../../errors";
-import { TenantScans } from "../../storage/tenant-scans";
+import { TenantScans } from "../../storage/tenants";
+import { audit } from "../../tenants/context";
+import { rotateKey } from "../../tenants/lifecycle";
 import type { MaintenanceJob } from "../job";
 
 const PAGE = 50;

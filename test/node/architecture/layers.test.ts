@@ -11,8 +11,9 @@ const LAYERS: string[][] = [
   ["storage", "upstream", "control"],
   ["identity", "spend", "limits", "usage", "alerts"],
   ["state", "app-types"],
-  ["edge", "admin", "health", "ui"],
+  ["tenants", "edge", "health", "ui"],
   ["portal", "console", "maintenance"],
+  ["admin"],
   ["app"],
   ["index"],
 ];

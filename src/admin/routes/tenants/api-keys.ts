@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { listKeys } from "../../lifecycle";
+import { listKeys } from "../../../tenants/lifecycle";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";
 

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { apiError } from "../../../errors";
-import { loadTenant, tenantBalance } from "../../lifecycle";
+import { loadTenant, tenantBalance } from "../../../tenants/lifecycle";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";
 

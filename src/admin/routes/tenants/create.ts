@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { createTenant, provisionWithAlerts } from "../../../tenants/onboarding";
 import { idempotent } from "../../idempotency";
-import { createTenant, provisionWithAlerts } from "../../onboarding";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json, jsonBody } from "../common";

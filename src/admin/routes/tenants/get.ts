@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { currentTotalSpent, loadTenant } from "../../lifecycle";
+import { currentTotalSpent, loadTenant } from "../../../tenants/lifecycle";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";

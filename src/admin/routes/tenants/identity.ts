@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { checkIdentity } from "../../../identity/register";
-import { currentTotalSpent, replaceIdentity } from "../../lifecycle";
+import { currentTotalSpent, replaceIdentity } from "../../../tenants/lifecycle";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json, jsonBody } from "../common";

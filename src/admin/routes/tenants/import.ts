@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { currentTotalSpent } from "../../../tenants/lifecycle";
+import { importTenant } from "../../../tenants/onboarding";
 import { idempotent } from "../../idempotency";
-import { currentTotalSpent } from "../../lifecycle";
-import { importTenant } from "../../onboarding";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json, jsonBody } from "../common";

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { spendSnapshots } from "../../lifecycle";
+import { spendSnapshots } from "../../../tenants/lifecycle";
 import { decodeCursor, encodeCursor, presentTenant } from "../../present";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";

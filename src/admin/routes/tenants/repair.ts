@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { currentTotalSpent, loadTenant } from "../../../tenants/lifecycle";
+import { provisionWithAlerts } from "../../../tenants/onboarding";
 import { idempotent } from "../../idempotency";
-import { currentTotalSpent, loadTenant } from "../../lifecycle";
-import { provisionWithAlerts } from "../../onboarding";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { rotateKey } from "../../../tenants/lifecycle";
 import { idempotent } from "../../idempotency";
-import { rotateKey } from "../../lifecycle";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";
 

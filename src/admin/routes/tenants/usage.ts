@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { apiError } from "../../../errors";
 import { UsageRepo } from "../../../storage/usage-repo";
+import { loadTenant } from "../../../tenants/lifecycle";
 import { utcDay } from "../../../usage/rows";
 import { flushShards } from "../../../usage/shards";
-import { loadTenant } from "../../lifecycle";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";
 

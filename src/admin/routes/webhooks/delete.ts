@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { deleteWebhook } from "../../../alerts/webhooks";
-import { audit } from "../../deps";
+import { audit } from "../../../tenants/context";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";
 import { presentWebhook } from "./present";

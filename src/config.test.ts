@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../env";
-import { maintenanceSettings } from "./settings";
+import { config } from "./config";
+import type { Env } from "./env";
 
-const settings = (vars: Record<string, string>) => maintenanceSettings(vars as unknown as Env);
+const settings = (vars: Record<string, string>) => config(vars as unknown as Env).maintenance;
 
 describe("maintenance settings from vars", () => {
   it("defaults: report orphans, no rotation, 200 calls per run", () => {

@@ -4,17 +4,20 @@ import { controlPlane } from "../control/binding";
 import type { ChangeInput } from "../control/events";
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
-import { defaultPlan } from "../limits/plan";
 import { ledgerFor } from "../spend/binding";
 import type { LedgerSubject } from "../spend/spend-ledger";
 import type { IsolateState } from "../state";
 import { auditStatement } from "../storage/audit";
 import type { Keyring } from "../storage/key-vault";
-import { TenantRepo } from "../storage/tenant-repo";
+import { TenantRepo } from "../storage/tenants";
 import { ZavuMainAccount } from "../upstream/zavu-client";
 
-/** What tenant lifecycle operations work with: storage, the main account, the control plane, and who is acting. */
-export interface AdminDeps {
+/**
+ * What the tenant service (tenants/) works with: storage, the main account, the control plane, and who
+ * is acting. Built per request or run by whoever calls the service: the admin API and the console (an
+ * admin), the portal (`portal:<link>`), maintenance (`system:maintenance`).
+ */
+export interface TenantContext {
   db: D1Database;
   kv: KVNamespace;
   repo: TenantRepo;
@@ -38,13 +41,13 @@ export interface AdminDeps {
   alerts: AlertSink;
 }
 
-/** Lifecycle dependencies for one request, acting as `actor` (an admin fingerprint, "portal:<link>", "system"). */
-export function adminDeps(env: Env, state: IsolateState, requestId: string, actor: string): AdminDeps {
+/** The tenant service's context for one request, acting as `actor` (an admin fingerprint, "portal:<link>", "system"). */
+export function tenantContext(env: Env, state: IsolateState, requestId: string, actor: string): TenantContext {
   const cfg = config(env);
   return {
     db: env.DB,
     kv: env.CACHE,
-    repo: new TenantRepo(env.DB, state.counters, defaultPlan(env)),
+    repo: new TenantRepo(env.DB, state.counters, cfg.defaultPlan),
     zavu: new ZavuMainAccount(cfg.upstreamBase, env.ZAVU_API_KEY, cfg.upstreamTimeoutMs, state.counters, requestId),
     kek: cfg.keyring,
     allowHttpJwks: cfg.allowHttpJwks,
@@ -64,6 +67,6 @@ export function adminDeps(env: Env, state: IsolateState, requestId: string, acto
 }
 
 /** An audit-log statement for this actor and request; callers batch it with the change it records. */
-export function audit(deps: AdminDeps, action: string, tenantId: string | null, detail?: Record<string, unknown>) {
+export function audit(deps: TenantContext, action: string, tenantId: string | null, detail?: Record<string, unknown>) {
   return auditStatement(deps.db, { actor: deps.actor, action, tenantId, requestId: deps.requestId, detail });
 }

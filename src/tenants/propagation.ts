@@ -2,7 +2,7 @@ import type { ChangeInput } from "../control/events";
 import { IDENTITY_QUARANTINE_MS } from "../control/events";
 import { apiError } from "../errors";
 import { Outbox, type Release } from "../storage/outbox";
-import type { AdminDeps } from "./deps";
+import type { TenantContext } from "./context";
 
 /**
  * Commits a change to D1 in one batch with the events that announce it (the outbox), then publishes
@@ -11,7 +11,7 @@ import type { AdminDeps } from "./deps";
  * the next admin call or the scheduled maintenance publishes them.
  */
 export async function commitChange(
-  deps: AdminDeps,
+  deps: TenantContext,
   statements: D1PreparedStatement[],
   events: ChangeInput[],
   opts: {
@@ -29,7 +29,7 @@ export async function commitChange(
 }
 
 /** Publishes every queued change, oldest first; returns the plane's time of the last publication. */
-export async function flushOutbox(deps: AdminDeps): Promise<{ at: number; published: number }> {
+export async function flushOutbox(deps: TenantContext): Promise<{ at: number; published: number }> {
   const outbox = new Outbox(deps.db, deps.counters);
   let at = 0;
   let published = 0;

@@ -1,38 +1,40 @@
-import type { Counters } from "../lib/counters";
+import type { Counters } from "../../lib/counters";
+import { CountedDb } from "../db";
 
 /**
  * The reads and the one guarded write maintenance needs over the tenants table. Every scan is a
  * keyset page by id (`after`), so a job can stop anywhere and resume there.
  */
 export class TenantScans {
-  constructor(
-    private readonly db: D1Database,
-    private readonly counters: Counters,
-  ) {}
+  private readonly db: CountedDb;
+
+  constructor(d1: D1Database, counters: Counters) {
+    this.db = new CountedDb(d1, counters);
+  }
 
   /** Live tenants (active or suspended) with their sub-account and credit limit, a page after `after`. */
   async live(opts: { after: string; limit: number }) {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(
-        `SELECT id, sub_account_id, credit_limit FROM tenants
+    const { results } = await this.db.all<{ id: string; sub_account_id: string; credit_limit: number | null }>(
+      this.db
+        .prepare(
+          `SELECT id, sub_account_id, credit_limit FROM tenants
          WHERE status IN ('active', 'inactive') AND sub_account_id IS NOT NULL AND id > ? ORDER BY id LIMIT ?`,
-      )
-      .bind(opts.after, opts.limit)
-      .all<{ id: string; sub_account_id: string; credit_limit: number | null }>();
+        )
+        .bind(opts.after, opts.limit),
+    );
     return results.map((r) => ({ id: r.id, subAccountId: r.sub_account_id, creditLimit: r.credit_limit }));
   }
 
   /** Tenants still `provisioning` that were created before `createdBefore`. */
   async provisioning(opts: { after: string; createdBefore: number; limit: number }) {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(
-        `SELECT id, created_at FROM tenants WHERE status = 'provisioning' AND id > ? AND created_at < ?
+    const { results } = await this.db.all<{ id: string; created_at: number }>(
+      this.db
+        .prepare(
+          `SELECT id, created_at FROM tenants WHERE status = 'provisioning' AND id > ? AND created_at < ?
          ORDER BY id LIMIT ?`,
-      )
-      .bind(opts.after, opts.createdBefore, opts.limit)
-      .all<{ id: string; created_at: number }>();
+        )
+        .bind(opts.after, opts.createdBefore, opts.limit),
+    );
     return results.map((r) => ({ id: r.id, createdAt: r.created_at }));
   }
 
@@ -41,25 +43,25 @@ export class TenantScans {
    * caller applies the exact rule), a keyset page by tenant id after `after`.
    */
   async identitiesAt(hosts: readonly string[], opts: { after: string; limit: number }) {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(
-        `SELECT t.id, t.name, t.status, i.issuer, i.audience, i.claim_name, i.claim_value FROM tenant_identities i
-         JOIN tenants t ON t.id = i.tenant_id
-         WHERE t.status != 'deactivated' AND t.id > ?
-           AND (${hosts.map(() => "instr(lower(i.issuer), ?) > 0").join(" OR ")})
-         ORDER BY t.id LIMIT ?`,
-      )
-      .bind(opts.after, ...hosts, opts.limit)
-      .all<{
-        id: string;
-        name: string;
-        status: string;
-        issuer: string;
-        audience: string | null;
-        claim_name: string;
-        claim_value: string;
-      }>();
+    const { results } = await this.db.all<{
+      id: string;
+      name: string;
+      status: string;
+      issuer: string;
+      audience: string | null;
+      claim_name: string;
+      claim_value: string;
+    }>(
+      this.db
+        .prepare(
+          `SELECT t.id, t.name, t.status, i.issuer, i.audience, i.claim_name, i.claim_value FROM tenant_identities i
+           JOIN tenants t ON t.id = i.tenant_id
+           WHERE t.status != 'deactivated' AND t.id > ?
+             AND (${hosts.map(() => "instr(lower(i.issuer), ?) > 0").join(" OR ")})
+           ORDER BY t.id LIMIT ?`,
+        )
+        .bind(opts.after, ...hosts, opts.limit),
+    );
     return results.map((r) => ({
       tenantId: r.id,
       name: r.name,
@@ -72,15 +74,15 @@ export class TenantScans {
 
   /** Stored keys whose ciphertext does not start with `prefix` (i.e. not sealed under that KEK). */
   async sealedOutside(prefix: string, opts: { after: string; limit: number }) {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(
-        `SELECT id, key_ciphertext FROM tenants
+    const { results } = await this.db.all<{ id: string; key_ciphertext: string }>(
+      this.db
+        .prepare(
+          `SELECT id, key_ciphertext FROM tenants
          WHERE key_ciphertext IS NOT NULL AND substr(key_ciphertext, 1, ?1) != ?2 AND id > ?3
          ORDER BY id LIMIT ?4`,
-      )
-      .bind(prefix.length, prefix, opts.after, opts.limit)
-      .all<{ id: string; key_ciphertext: string }>();
+        )
+        .bind(prefix.length, prefix, opts.after, opts.limit),
+    );
     return results.map((r) => ({ id: r.id, sealed: r.key_ciphertext }));
   }
 
@@ -93,7 +95,6 @@ export class TenantScans {
 
   async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
     if (statements.length === 0) return [];
-    this.counters.d1Queries++;
     return this.db.batch(statements);
   }
 
@@ -102,16 +103,16 @@ export class TenantScans {
    * prefix (`prefixLength` characters of "v2.<kek id>."); "legacy" counts the older format.
    */
   async sealedByPrefix(prefixLength: number): Promise<Map<string, number>> {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(
-        `SELECT CASE WHEN sealed LIKE 'v2.%' THEN substr(sealed, 1, ?) ELSE 'legacy' END AS prefix, COUNT(*) AS n
+    const { results } = await this.db.all<{ prefix: string; n: number }>(
+      this.db
+        .prepare(
+          `SELECT CASE WHEN sealed LIKE 'v2.%' THEN substr(sealed, 1, ?) ELSE 'legacy' END AS prefix, COUNT(*) AS n
          FROM (SELECT key_ciphertext AS sealed FROM tenants WHERE key_ciphertext IS NOT NULL
                UNION ALL SELECT secret_ciphertext FROM webhooks)
          GROUP BY prefix`,
-      )
-      .bind(prefixLength)
-      .all<{ prefix: string; n: number }>();
+        )
+        .bind(prefixLength),
+    );
     return new Map(results.map((r) => [r.prefix, r.n]));
   }
 
@@ -120,19 +121,19 @@ export class TenantScans {
    * in the audit log (written in the same batch as the key itself), else the tenant's creation.
    */
   async keyAges(opts: { after: string; limit: number }) {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(
-        `SELECT t.id, COALESCE(
+    const { results } = await this.db.all<{ id: string; key_stored_at: number }>(
+      this.db
+        .prepare(
+          `SELECT t.id, COALESCE(
            (SELECT MAX(a.at) FROM audit_log a WHERE a.tenant_id = t.id AND a.action IN
              ('tenant.key.rotate', 'tenant.provision.completed', 'tenant.provision.repaired', 'tenant.import')),
            t.created_at) AS key_stored_at
          FROM tenants t
          WHERE t.status IN ('active', 'inactive') AND t.key_ciphertext IS NOT NULL AND t.id > ?
          ORDER BY t.id LIMIT ?`,
-      )
-      .bind(opts.after, opts.limit)
-      .all<{ id: string; key_stored_at: number }>();
+        )
+        .bind(opts.after, opts.limit),
+    );
     return results.map((r) => ({ id: r.id, keyStoredAt: r.key_stored_at }));
   }
 
@@ -141,14 +142,14 @@ export class TenantScans {
     tenantIds: string[],
     subAccountIds: string[],
   ): Promise<{ tenantIds: Set<string>; subAccountIds: Set<string> }> {
-    this.counters.d1Queries++;
-    const { results } = await this.db
-      .prepare(
-        `SELECT id, sub_account_id FROM tenants
+    const { results } = await this.db.all<{ id: string; sub_account_id: string | null }>(
+      this.db
+        .prepare(
+          `SELECT id, sub_account_id FROM tenants
          WHERE id IN (SELECT value FROM json_each(?1)) OR sub_account_id IN (SELECT value FROM json_each(?2))`,
-      )
-      .bind(JSON.stringify(tenantIds), JSON.stringify(subAccountIds))
-      .all<{ id: string; sub_account_id: string | null }>();
+        )
+        .bind(JSON.stringify(tenantIds), JSON.stringify(subAccountIds)),
+    );
     return {
       tenantIds: new Set(results.map((r) => r.id)),
       subAccountIds: new Set(results.flatMap((r) => (r.sub_account_id ? [r.sub_account_id] : []))),

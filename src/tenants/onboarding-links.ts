@@ -3,7 +3,7 @@ import { bytesToBase64Url, sha256Base64Url } from "../lib/encoding";
 import { sortableId } from "../lib/ids";
 import { identifierProblem, requireName } from "../lib/visible-text";
 import { type LinkRecord, LinkRepo, type LinkStatus } from "../storage/onboarding-links";
-import { type AdminDeps, audit } from "./deps";
+import { audit, type TenantContext } from "./context";
 import { loadTenant } from "./lifecycle";
 
 export const DEFAULT_LINK_HOURS = 72;
@@ -24,33 +24,12 @@ export function hashLinkSecret(secret: string): Promise<string> {
   return sha256Base64Url(secret);
 }
 
-/** The API shape of a link. Its URL (the secret) exists only in the answer that created it. */
-export function presentLink(link: LinkRecord, url?: string) {
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return {
-    id: link.id,
-    ...(url ? { url } : {}),
-    purpose: link.purpose,
-    status: link.status,
-    tenantId: link.tenantId,
-    name: link.name,
-    externalId: link.externalId,
-    creditLimit: link.creditLimit,
-    metadata: link.metadata,
-    createdBy: link.createdBy,
-    createdAt: new Date(link.createdAt).toISOString(),
-    expiresAt: new Date(link.expiresAt).toISOString(),
-    completedAt: iso(link.completedAt),
-    revokedAt: iso(link.revokedAt),
-  };
-}
-
 /**
  * A link for a new customer (prefilled with what the reseller already knows), or, with
  * `tenantId`, for an existing tenant to replace its identity configuration.
  */
 export async function createOnboardingLink(
-  deps: AdminDeps,
+  deps: TenantContext,
   input: CreateLinkInput,
   origin: string,
 ): Promise<{ link: LinkRecord; url: string }> {
@@ -104,7 +83,7 @@ export async function createOnboardingLink(
 }
 
 export async function listOnboardingLinks(
-  deps: AdminDeps,
+  deps: TenantContext,
   opts: { status?: LinkStatus; limit: number; before?: string },
 ): Promise<{ items: LinkRecord[]; next: string | null }> {
   const rows = await new LinkRepo(deps.db, deps.counters).list({ ...opts, limit: opts.limit + 1 });
@@ -113,7 +92,7 @@ export async function listOnboardingLinks(
 }
 
 /** Revokes a pending (or expired) link. A revoked one stays revoked; a used one cannot be revoked. */
-export async function revokeOnboardingLink(deps: AdminDeps, id: string): Promise<LinkRecord> {
+export async function revokeOnboardingLink(deps: TenantContext, id: string): Promise<LinkRecord> {
   const repo = new LinkRepo(deps.db, deps.counters);
   const link = await repo.get(id);
   if (!link) throw apiError("not_found", "Onboarding link not found.");

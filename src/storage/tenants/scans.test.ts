@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createCounters } from "../lib/counters";
-import { TenantScans } from "./tenant-scans";
+import { createCounters } from "../../lib/counters";
+import { TenantScans } from "./scans";
 
 const scans = new TenantScans(env.DB, createCounters());
 const now = Date.now();

@@ -12,14 +12,14 @@ import {
   writeRefusal,
 } from "../storage/tenants";
 import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
-import { type AdminDeps, audit } from "./deps";
+import { audit, type TenantContext } from "./context";
 import { assigningIdentity } from "./identity-writes";
 import { commitChange } from "./propagation";
 
 /** How long rotation and other admin operations on one tenant hold its lease at most. */
 const OPERATION_LOCK_MS = 60_000;
 
-export async function loadTenant(deps: AdminDeps, id: string): Promise<TenantRecord> {
+export async function loadTenant(deps: TenantContext, id: string): Promise<TenantRecord> {
   const tenant = await deps.repo.get(id);
   if (!tenant) throw apiError("not_found", "Tenant not found.");
   return tenant;
@@ -48,12 +48,12 @@ export function upstreamFailure(err: unknown): never {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** The tenant's balance from Zavu (main key). */
-export async function tenantBalance(deps: AdminDeps, tenant: TenantRecord): Promise<Balance> {
+export async function tenantBalance(deps: TenantContext, tenant: TenantRecord): Promise<Balance> {
   return deps.zavu.getBalance(requireLive(tenant)).catch(upstreamFailure);
 }
 
 /** totalSpent from Zavu, or the spend ledger's last copy (KV) when Zavu does not answer. */
-export async function currentTotalSpent(deps: AdminDeps, tenant: TenantRecord): Promise<number | null> {
+export async function currentTotalSpent(deps: TenantContext, tenant: TenantRecord): Promise<number | null> {
   if (tenant.subAccountId && tenant.status !== "deactivated") {
     try {
       return (await deps.zavu.getSubAccount(tenant.subAccountId)).subAccount.totalSpent;
@@ -71,7 +71,7 @@ const KV_BULK_KEYS = 100;
  * The spend ledgers' copies in KV (tenants with a credit limit that have sent), for listings: one bulk
  * read per 100 tenants (a read per tenant made a listing page wait on 100 of them).
  */
-export async function spendSnapshots(deps: AdminDeps, ids: string[]): Promise<Array<number | null>> {
+export async function spendSnapshots(deps: TenantContext, ids: string[]): Promise<Array<number | null>> {
   const chunks: string[][] = [];
   for (let i = 0; i < ids.length; i += KV_BULK_KEYS) chunks.push(ids.slice(i, i + KV_BULK_KEYS));
   const found = await Promise.all(
@@ -96,7 +96,7 @@ export interface TenantChanges {
 }
 
 /** tenant.status.changed, as statements for the batch that makes the change. */
-async function statusChanged(deps: AdminDeps, tenantId: string, from: TenantStatus, to: TenantStatus) {
+async function statusChanged(deps: TenantContext, tenantId: string, from: TenantStatus, to: TenantStatus) {
   if (from === to) return [];
   return deps.alerts.statements({ type: "tenant.status.changed", tenantId, data: { tenantId, from, to } });
 }
@@ -106,7 +106,7 @@ async function statusChanged(deps: AdminDeps, tenantId: string, from: TenantStat
  * isolate applies a suspension, a reactivation or a new limit within the consistency bound; a new
  * limit also reaches the tenant's spend ledger at once.
  */
-export async function updateTenant(deps: AdminDeps, id: string, changes: TenantChanges): Promise<TenantRecord> {
+export async function updateTenant(deps: TenantContext, id: string, changes: TenantChanges): Promise<TenantRecord> {
   if (changes.name !== undefined) requireName(changes.name);
   const tenant = await loadTenant(deps, id);
   const subId = requireLive(tenant);
@@ -161,14 +161,18 @@ export async function updateTenant(deps: AdminDeps, id: string, changes: TenantC
  * Gives the tenant another identity. The one it gives up is held (no other tenant can take it) until
  * no isolate can still route its tokens here: the quarantine after the change is published.
  */
-export async function replaceIdentity(deps: AdminDeps, id: string, identity: IdentityConfig): Promise<TenantRecord> {
+export async function replaceIdentity(
+  deps: TenantContext,
+  id: string,
+  identity: IdentityConfig,
+): Promise<TenantRecord> {
   await loadTenant(deps, id);
   return underLock(deps, id, "Another change to this tenant's identity or status is in progress.", () =>
     replaceIdentityLocked(deps, id, identity),
   );
 }
 
-async function replaceIdentityLocked(deps: AdminDeps, id: string, identity: IdentityConfig): Promise<TenantRecord> {
+async function replaceIdentityLocked(deps: TenantContext, id: string, identity: IdentityConfig): Promise<TenantRecord> {
   const tenant = await loadTenant(deps, id);
   if (tenant.status === "deactivated") throw apiError("invalid_state", "This tenant has been deactivated.");
   await assertIdentityFree(deps.repo, identity, id);
@@ -189,7 +193,7 @@ async function replaceIdentityLocked(deps: AdminDeps, id: string, identity: Iden
   return loadTenant(deps, id);
 }
 
-export async function listKeys(deps: AdminDeps, id: string) {
+export async function listKeys(deps: TenantContext, id: string) {
   const tenant = await loadTenant(deps, id);
   const subId = requireLive(tenant);
   const { items } = await deps.zavu.listApiKeys(subId).catch(upstreamFailure);
@@ -211,7 +215,7 @@ export async function listKeys(deps: AdminDeps, id: string) {
  * time per tenant. A failure after Zavu issued the new key revokes it again (503, the tenant keeps
  * its key), so no live key is left that nobody holds.
  */
-export async function rotateKey(deps: AdminDeps, id: string) {
+export async function rotateKey(deps: TenantContext, id: string) {
   requireLive(await loadTenant(deps, id));
   return underLock(deps, id, "Another rotation of this tenant's key is in progress.", async () => {
     const tenant = await loadTenant(deps, id);
@@ -257,7 +261,7 @@ export async function rotateKey(deps: AdminDeps, id: string) {
  * replacement and deactivation of one tenant never interleave: each reads the tenant after it has the
  * lock. 409 operation_in_progress while another holds it.
  */
-async function underLock<T>(deps: AdminDeps, id: string, busy: string, run: () => Promise<T>): Promise<T> {
+async function underLock<T>(deps: TenantContext, id: string, busy: string, run: () => Promise<T>): Promise<T> {
   const owner = `${deps.requestId}:${crypto.randomUUID()}`;
   if (!(await deps.repo.tryLock(id, owner, OPERATION_LOCK_MS))) throw apiError("operation_in_progress", busy);
   try {
@@ -268,7 +272,7 @@ async function underLock<T>(deps: AdminDeps, id: string, busy: string, run: () =
 }
 
 /** Deactivates upstream, erases the ciphertext, keeps the record. Repeating it is harmless. */
-export async function deactivateTenant(deps: AdminDeps, id: string) {
+export async function deactivateTenant(deps: TenantContext, id: string) {
   const first = await loadTenant(deps, id);
   if (first.status === "deactivated") return { tenant: first, keysRevoked: 0 };
   return underLock(deps, id, "Another operation on this tenant is in progress; retry shortly.", () =>
@@ -276,7 +280,7 @@ export async function deactivateTenant(deps: AdminDeps, id: string) {
   );
 }
 
-async function deactivateLocked(deps: AdminDeps, id: string) {
+async function deactivateLocked(deps: TenantContext, id: string) {
   const tenant = await loadTenant(deps, id);
   if (tenant.status === "deactivated") return { tenant, keysRevoked: 0 };
   let keysRevoked = 0;
@@ -308,7 +312,7 @@ async function deactivateLocked(deps: AdminDeps, id: string) {
 }
 
 /** Checks that a key the reseller hands over really is a live key of that sub-account. */
-export async function verifyImportedKey(deps: AdminDeps, subAccountId: string, apiKey: string) {
+export async function verifyImportedKey(deps: TenantContext, subAccountId: string, apiKey: string) {
   const { subAccount } = await deps.zavu.getSubAccount(subAccountId).catch((err) => {
     if (err instanceof UpstreamError && err.status === 404) {
       throw apiError("invalid_request", "No such Zavu sub-account.");

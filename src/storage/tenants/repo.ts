@@ -1,4 +1,5 @@
-import type { Counters } from "../lib/counters";
+import type { Counters } from "../../lib/counters";
+import { CountedDb } from "../db";
 import {
   type EdgeTenant,
   type IdentityConfig,
@@ -12,7 +13,7 @@ import {
   type TenantRecord,
   type TenantRow,
   type TenantStatus,
-} from "./tenants";
+} from "./records";
 
 const SELECT = `SELECT t.*, i.issuer, i.claim_name, i.claim_value, i.audience, i.jwks_uri, i.jwks, i.algorithms
   FROM tenants t LEFT JOIN tenant_identities i ON i.tenant_id = t.id`;
@@ -35,24 +36,21 @@ export type TokenLookup = { tenant: EdgeTenant } | { tenant: null; issuerKnown: 
 
 /** Tenants and their identities in D1. Every query is counted. */
 export class TenantRepo {
+  private readonly db: CountedDb;
+
   constructor(
-    private readonly db: D1Database,
-    private readonly counters: Counters,
+    d1: D1Database,
+    counters: Counters,
     /** The deployment's default plan: records read here carry their plan in force (effectivePlan). */
     private readonly planDefaults?: PlanLimits,
-  ) {}
+  ) {
+    this.db = new CountedDb(d1, counters);
+  }
 
   private record = (row: TenantRow & Partial<IdentityRow>) => recordFromRow(row, this.planDefaults);
 
-  private counted<T>(p: Promise<T>): Promise<T> {
-    this.counters.d1Queries++;
-    return p;
-  }
-
   async get(id: string): Promise<TenantRecord | null> {
-    const row = await this.counted(
-      this.db.prepare(`${SELECT} WHERE t.id = ?`).bind(id).first<TenantRow & IdentityRow>(),
-    );
+    const row = await this.db.first<TenantRow & IdentityRow>(this.db.prepare(`${SELECT} WHERE t.id = ?`).bind(id));
     return row ? this.record(row) : null;
   }
 
@@ -62,11 +60,10 @@ export class TenantRepo {
     const params: unknown[] = [opts.after ?? ""];
     if (opts.status) where.push(`t.status = ?${params.push(opts.status)}`);
     if (opts.externalId) where.push(`t.external_id = ?${params.push(opts.externalId)}`);
-    const { results } = await this.counted(
+    const { results } = await this.db.all<TenantRow & IdentityRow>(
       this.db
         .prepare(`${SELECT} WHERE ${where.join(" AND ")} ORDER BY t.id LIMIT ?${params.push(opts.limit)}`)
-        .bind(...params)
-        .all<TenantRow & IdentityRow>(),
+        .bind(...params),
     );
     return results.map(this.record);
   }
@@ -86,7 +83,7 @@ export class TenantRepo {
       credit_limit: number | null;
       plan: string | null;
     };
-    const { results } = await this.counted(
+    const { results } = await this.db.all<Row>(
       this.db
         .prepare(
           `WITH claim AS (SELECT claim_name AS name FROM tenant_identities WHERE issuer = ?1 LIMIT 1)
@@ -99,8 +96,7 @@ export class TenantRepo {
            LEFT JOIN tenants t ON t.id = i.tenant_id
            LIMIT 2`,
         )
-        .bind(issuer, payloadJson)
-        .all<Row>(),
+        .bind(issuer, payloadJson),
     );
     const row = results[0];
     if (!row) return { tenant: null, issuerKnown: false, claimName: "" };
@@ -120,10 +116,8 @@ export class TenantRepo {
 
   /** How many tenants are in each status. */
   async countByStatus(): Promise<Record<TenantStatus, number>> {
-    const { results } = await this.counted(
-      this.db
-        .prepare("SELECT status, COUNT(*) AS n FROM tenants GROUP BY status")
-        .all<{ status: TenantStatus; n: number }>(),
+    const { results } = await this.db.all<{ status: TenantStatus; n: number }>(
+      this.db.prepare("SELECT status, COUNT(*) AS n FROM tenants GROUP BY status"),
     );
     const counts: Record<TenantStatus, number> = { provisioning: 0, active: 0, inactive: 0, deactivated: 0 };
     for (const r of results) counts[r.status] = r.n;
@@ -132,50 +126,45 @@ export class TenantRepo {
 
   /** Whether any tenant is registered with this issuer. */
   async issuerRegistered(issuer: string): Promise<boolean> {
-    const row = await this.counted(
-      this.db.prepare("SELECT 1 AS found FROM tenant_identities WHERE issuer = ? LIMIT 1").bind(issuer).first(),
+    const row = await this.db.first(
+      this.db.prepare("SELECT 1 AS found FROM tenant_identities WHERE issuer = ? LIMIT 1").bind(issuer),
     );
     return row !== null;
   }
 
   /** Every issuer some tenant is registered with: the isolate's filter for garbage tokens. */
   async issuers(): Promise<string[]> {
-    const { results } = await this.counted(
-      this.db.prepare("SELECT DISTINCT issuer FROM tenant_identities").all<{ issuer: string }>(),
+    const { results } = await this.db.all<{ issuer: string }>(
+      this.db.prepare("SELECT DISTINCT issuer FROM tenant_identities"),
     );
     return results.map((r) => r.issuer);
   }
 
   /** Identities registered for an issuer (to enforce one claim name per issuer and uniqueness). */
   async identitiesForIssuer(issuer: string) {
-    const { results } = await this.counted(
+    const { results } = await this.db.all<{ tenant_id: string; claim_name: string; claim_value: string }>(
       this.db
         .prepare("SELECT tenant_id, claim_name, claim_value FROM tenant_identities WHERE issuer = ? LIMIT 1000")
-        .bind(issuer)
-        .all<{ tenant_id: string; claim_name: string; claim_value: string }>(),
+        .bind(issuer),
     );
     return results.map((r) => ({ tenantId: r.tenant_id, claimName: r.claim_name, claimValue: r.claim_value }));
   }
 
   async externalIdTaken(externalId: string, exceptId?: string): Promise<boolean> {
-    const row = await this.counted(
-      this.db
-        .prepare("SELECT id FROM tenants WHERE external_id = ? AND id != ?")
-        .bind(externalId, exceptId ?? "")
-        .first(),
+    const row = await this.db.first(
+      this.db.prepare("SELECT id FROM tenants WHERE external_id = ? AND id != ?").bind(externalId, exceptId ?? ""),
     );
     return row !== null;
   }
 
   /** When an identity released by another tenant may be taken (0 when it is free now). */
   async identityHeldUntil(identity: IdentityConfig, tenantId: string, now: number): Promise<number> {
-    const row = await this.counted(
+    const row = await this.db.first<{ until: number | null }>(
       this.db
         .prepare(
           "SELECT MAX(hold_until) AS until FROM identity_releases WHERE issuer = ? AND claim_value = ? AND tenant_id != ?",
         )
-        .bind(identity.issuer, identity.claim?.value ?? "", tenantId)
-        .first<{ until: number | null }>(),
+        .bind(identity.issuer, identity.claim?.value ?? "", tenantId),
     );
     return row?.until && row.until > now ? row.until : 0;
   }
@@ -226,7 +215,7 @@ export class TenantRepo {
   }
 
   async batch(statements: D1PreparedStatement[]): Promise<D1Result[]> {
-    return this.counted(this.db.batch(statements));
+    return this.db.batch(statements);
   }
 
   update(id: string, fields: Partial<Record<Column, unknown>>): D1PreparedStatement {
@@ -250,13 +239,12 @@ export class TenantRepo {
   /** Takes the tenant's provisioning lease for `ms` unless someone else holds it. */
   async tryLock(id: string, owner: string, ms: number): Promise<boolean> {
     const now = Date.now();
-    const result = await this.counted(
+    const result = await this.db.run(
       this.db
         .prepare(
           "UPDATE tenants SET lock_owner = ?, lock_until = ? WHERE id = ? AND (lock_until <= ? OR lock_owner = ?)",
         )
-        .bind(owner, now + ms, id, now, owner)
-        .run(),
+        .bind(owner, now + ms, id, now, owner),
     );
     return result.meta.changes === 1;
   }
@@ -314,13 +302,12 @@ export class TenantRepo {
 
   /** Once the release is published, the hold shortens to the quarantine after publication. */
   async shortenRelease(id: string, identity: IdentityConfig, holdUntil: number): Promise<void> {
-    await this.counted(
+    await this.db.run(
       this.db
         .prepare(
           "UPDATE identity_releases SET hold_until = MIN(hold_until, ?) WHERE issuer = ? AND claim_value = ? AND tenant_id = ?",
         )
-        .bind(holdUntil, identity.issuer, identity.claim?.value ?? "", id)
-        .run(),
+        .bind(holdUntil, identity.issuer, identity.claim?.value ?? "", id),
     );
   }
 

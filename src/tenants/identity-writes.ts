@@ -1,7 +1,7 @@
 import { IDENTITY_QUARANTINE_MS } from "../control/events";
 import { apiError } from "../errors";
 import { type IdentityConfig, writeRefusal } from "../storage/tenants";
-import type { AdminDeps } from "./deps";
+import type { TenantContext } from "./context";
 
 /**
  * Runs a D1 write that gives `tenantId` an identity, mapping the database's refusals to answers.
@@ -10,7 +10,7 @@ import type { AdminDeps } from "./deps";
  * and tries again; a longer hold (a release not yet published) answers 409 identity_cooling_down.
  */
 export async function assigningIdentity<T>(
-  deps: AdminDeps,
+  deps: TenantContext,
   identity: IdentityConfig,
   tenantId: string,
   write: () => Promise<T>,

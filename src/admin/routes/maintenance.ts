@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { type AdminEnv, errors, json, jsonBody } from "../admin/routes/common";
-import { apiError } from "../errors";
-import { MaintenanceRepo } from "../storage/maintenance-repo";
-import { resealKeys } from "./jobs/reseal-keys";
-import { runMaintenance } from "./runner";
-import { maintenanceSettings } from "./settings";
-import { maintenanceStatus, presentJob, sealedKeyCounts } from "./status";
+import { config } from "../../config";
+import { apiError } from "../../errors";
+import { resealKeys } from "../../maintenance/jobs/reseal-keys";
+import { runMaintenance } from "../../maintenance/runner";
+import { maintenanceStatus, presentJob, sealedKeyCounts } from "../../maintenance/status";
+import { MaintenanceRepo } from "../../storage/maintenance-repo";
+import { type AdminEnv, errors, json, jsonBody } from "./common";
 
 const Counts = z.record(z.string(), z.number());
 
@@ -147,7 +147,7 @@ export function registerMaintenanceRoutes(app: OpenAPIHono<AdminEnv>) {
         passComplete: report.passComplete,
         subrequests: report.subrequests,
         keys: await sealedKeyCounts(c.env, state.counters),
-        job: presentJob(resealKeys, job, maintenanceSettings(c.env), state.clock.now()),
+        job: presentJob(resealKeys, job, config(c.env).maintenance, state.clock.now()),
       },
       200,
     );

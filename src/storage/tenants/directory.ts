@@ -1,5 +1,6 @@
-import type { Counters } from "../lib/counters";
-import type { TenantStatus } from "./tenants";
+import type { Counters } from "../../lib/counters";
+import { CountedDb } from "../db";
+import type { TenantStatus } from "./records";
 
 /** A tenant as the console's list shows it. */
 export interface TenantSummary {
@@ -48,11 +49,13 @@ export function tenantSearchQuery(opts: TenantSearch): { sql: string; params: un
 
 export async function searchTenants(db: D1Database, counters: Counters, opts: TenantSearch): Promise<TenantSummary[]> {
   const { sql, params } = tenantSearchQuery(opts);
-  counters.d1Queries++;
-  const { results } = await db
-    .prepare(sql)
-    .bind(...params)
-    .all<{ id: string; name: string; external_id: string | null; status: TenantStatus; credit_limit: number | null }>();
+  const { results } = await new CountedDb(db, counters).all<{
+    id: string;
+    name: string;
+    external_id: string | null;
+    status: TenantStatus;
+    credit_limit: number | null;
+  }>(db.prepare(sql).bind(...params));
   return results.map((r) => ({
     id: r.id,
     name: r.name,

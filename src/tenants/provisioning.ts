@@ -2,7 +2,7 @@ import { type ApiError, apiError } from "../errors";
 import { openKey, sealKey } from "../storage/key-vault";
 import { type IdentityConfig, newTenantId, type TenantRecord } from "../storage/tenants";
 import { type ApiKeyInfo, type SubAccount, UpstreamError } from "../upstream/zavu-client";
-import { type AdminDeps, audit } from "./deps";
+import { audit, type TenantContext } from "./context";
 import { assigningIdentity } from "./identity-writes";
 import { commitChange } from "./propagation";
 
@@ -35,7 +35,7 @@ export interface NewTenant {
  * sub-account can ever be created that the gateway does not know how to find again.
  */
 export async function beginTenant(
-  deps: AdminDeps,
+  deps: TenantContext,
   input: NewTenant,
   extra: (id: string) => D1PreparedStatement[] = () => [],
 ): Promise<string> {
@@ -72,7 +72,7 @@ export async function beginTenant(
   return id;
 }
 
-async function abandon(deps: AdminDeps, tenant: TenantRecord, step: string, cause: UpstreamError): Promise<never> {
+async function abandon(deps: TenantContext, tenant: TenantRecord, step: string, cause: UpstreamError): Promise<never> {
   await commitChange(
     deps,
     [
@@ -93,7 +93,7 @@ async function abandon(deps: AdminDeps, tenant: TenantRecord, step: string, caus
 
 /** Step 2: the upstream sub-account, created or (after a lost response) found by externalId = tenant id. */
 async function ensureSubAccount(
-  deps: AdminDeps,
+  deps: TenantContext,
   tenant: TenantRecord,
   mayExist: boolean,
 ): Promise<{ sub: SubAccount; key?: string }> {
@@ -130,7 +130,7 @@ const matching = (keys: ApiKeyInfo[], plaintext: string | null) =>
   plaintext ? keys.find((k) => !k.revokedAt && plaintext.startsWith(k.keyPrefix)) : undefined;
 
 /** A write that must happen only while this run holds the tenant's lease. */
-async function fenced(deps: AdminDeps, statements: D1PreparedStatement[]): Promise<void> {
+async function fenced(deps: TenantContext, statements: D1PreparedStatement[]): Promise<void> {
   const [first] = await deps.repo.batch(statements);
   if (first?.meta.changes !== 1) {
     throw apiError("operation_in_progress", "Another run took over provisioning this tenant; this one stopped.");
@@ -138,7 +138,7 @@ async function fenced(deps: AdminDeps, statements: D1PreparedStatement[]): Promi
 }
 
 /** Revokes a key nobody will hold (this run could not store it). Best effort: a later repair revokes what is left. */
-async function revokeUnheld(deps: AdminDeps, subId: string, plaintext: string): Promise<void> {
+async function revokeUnheld(deps: TenantContext, subId: string, plaintext: string): Promise<void> {
   try {
     const { items } = await deps.zavu.listApiKeys(subId);
     const key = matching(items, plaintext);
@@ -155,7 +155,7 @@ async function revokeUnheld(deps: AdminDeps, subId: string, plaintext: string): 
  * retry or a repair that arrives meanwhile gets 409 operation_in_progress. Every failure after the
  * sub-account may exist answers 503 provisioning_incomplete with the tenant id, whatever failed.
  */
-export async function provision(deps: AdminDeps, tenantId: string, firstAttempt = false): Promise<TenantRecord> {
+export async function provision(deps: TenantContext, tenantId: string, firstAttempt = false): Promise<TenantRecord> {
   let tenant = await deps.repo.get(tenantId);
   if (!tenant) throw apiError("not_found", "Tenant not found.");
   if (tenant.status !== "provisioning") return tenant;

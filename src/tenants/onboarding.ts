@@ -3,7 +3,7 @@ import { assertIdentityFree, type CheckedIdentity, checkIdentity, type IdentityI
 import { requireName } from "../lib/visible-text";
 import { sealKey } from "../storage/key-vault";
 import { newTenantId, type PlanOverrides, type TenantRecord } from "../storage/tenants";
-import { type AdminDeps, audit } from "./deps";
+import { audit, type TenantContext } from "./context";
 import { assigningIdentity } from "./identity-writes";
 import { loadTenant, verifyImportedKey } from "./lifecycle";
 import { commitChange } from "./propagation";
@@ -33,7 +33,7 @@ export interface ImportTenantInput {
 
 /** What a new tenant (created or imported) must satisfy: a usable identity nobody else holds, a free externalId. */
 async function checkNewTenant(
-  deps: AdminDeps,
+  deps: TenantContext,
   input: { name?: string; identity: IdentityInput; checked?: CheckedIdentity; externalId?: string },
 ) {
   if (input.name !== undefined) requireName(input.name);
@@ -51,7 +51,7 @@ async function checkNewTenant(
  * (e.g. binding an Idempotency-Key to the new tenant id).
  */
 export async function createTenant(
-  deps: AdminDeps,
+  deps: TenantContext,
   input: CreateTenantInput,
   extra?: (tenantId: string) => D1PreparedStatement[],
 ): Promise<TenantRecord> {
@@ -69,7 +69,11 @@ export async function createTenant(
  * live (tenant.status.changed), or stopped half way (tenant.provisioning.incomplete, once per tenant;
  * the scheduled maintenance sends the same event when it finds it still stuck).
  */
-export async function provisionWithAlerts(deps: AdminDeps, id: string, firstAttempt = false): Promise<TenantRecord> {
+export async function provisionWithAlerts(
+  deps: TenantContext,
+  id: string,
+  firstAttempt = false,
+): Promise<TenantRecord> {
   try {
     const tenant = await provision(deps, id, firstAttempt);
     if (tenant.status !== "provisioning") {
@@ -99,7 +103,7 @@ export async function provisionWithAlerts(deps: AdminDeps, id: string, firstAtte
 }
 
 /** Adopts an existing sub-account whose key the reseller hands over (checked live with Zavu first). */
-export async function importTenant(deps: AdminDeps, input: ImportTenantInput): Promise<TenantRecord> {
+export async function importTenant(deps: TenantContext, input: ImportTenantInput): Promise<TenantRecord> {
   const identity = await checkNewTenant(deps, input);
   const { subAccount, key } = await verifyImportedKey(deps, input.subAccountId, input.apiKey);
   const id = newTenantId();
