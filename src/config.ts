@@ -25,6 +25,13 @@ export interface Config {
   webhookRetryScale: number;
   /** ORPHAN_POLICY, KEY_ROTATION_DAYS, MAINTENANCE_MAX_SUBREQUESTS, and the limits of a maintenance run. */
   maintenance: MaintenanceSettings;
+  /**
+   * LOG_SAMPLE_RATE: the share of ordinary customer requests (answered 2xx/3xx, faster than logSlowMs)
+   * that get a log line, 0 to 1; 1 when unset. Refusals, errors and slow requests are always logged.
+   */
+  logSampleRate: number;
+  /** LOG_SLOW_MS: a customer request this slow (or slower) is always logged; 1000 when unset. */
+  logSlowMs: number;
 }
 
 /** The maintenance policy. */
@@ -73,6 +80,8 @@ export function config(env: Env): Config {
       teamBalanceLowCents: positiveInt(env.TEAM_BALANCE_LOW_CENTS, null),
       defaultPlan: defaultPlanOf(env),
       webhookRetryScale: retryScaleOf(env.WEBHOOK_RETRY_SCALE),
+      logSampleRate: sampleRateOf(env.LOG_SAMPLE_RATE),
+      logSlowMs: nonNegativeInt(env.LOG_SLOW_MS, 1_000),
       maintenance: {
         orphanPolicy: env.ORPHAN_POLICY === "deactivate" ? "deactivate" : "report",
         keyRotationDays: nonNegativeInt(env.KEY_ROTATION_DAYS, 0),
@@ -109,6 +118,12 @@ function defaultPlanOf(env: Env): Record<PlanLimit, number | null> {
 }
 
 /** WEBHOOK_RETRY_SCALE: a positive number, else 1. */
+/** A share between 0 and 1; anything else (or unset) is 1: every line, the safe side for an operator. */
+function sampleRateOf(raw: string | undefined): number {
+  const rate = Number(raw);
+  return raw !== undefined && raw.trim() !== "" && rate >= 0 && rate <= 1 ? rate : 1;
+}
+
 function retryScaleOf(raw: string | undefined): number {
   const scale = Number(raw || "1");
   return Number.isFinite(scale) && scale > 0 ? scale : 1;

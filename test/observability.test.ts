@@ -1,7 +1,12 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Env } from "../src/env";
+import { createGateway } from "../src/index";
+import { createIsolateState } from "../src/state";
 import { ADMIN_TOKEN, admin, tenantBody } from "./helpers/admin";
 import { deployment } from "./helpers/deployment";
-import { gatewayClient, gatewayFetch } from "./helpers/gateway";
+import { GATEWAY_URL, gatewayClient, gatewayFetch } from "./helpers/gateway";
 import { TestIdp } from "./helpers/idp";
 import { sandbox } from "./helpers/sandbox";
 
@@ -46,6 +51,7 @@ describe("one structured line per customer request", () => {
     "latencyMs",
     "cache",
     "refusal",
+    "sampleRate",
   ];
 
   it("names the tenant, the route, both statuses and which caches answered; never the token", async () => {
@@ -88,6 +94,68 @@ describe("one structured line per customer request", () => {
     ]);
   });
 });
+
+describe("customer request lines by policy, not by volume", () => {
+  /** A gateway isolate under other logging vars (a deployment's), sending one request. */
+  async function sendWith(vars: Partial<Env>, token: string, body: unknown = { to: "+15551234567" }) {
+    const gateway = createGateway(createIsolateState());
+    const ctx = createExecutionContext();
+    const res = await gateway.fetch(
+      new Request(`${GATEWAY_URL}/v1/messages`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+      { ...env, ...vars } as Env,
+      ctx,
+    );
+    await res.arrayBuffer();
+    await waitOnExecutionContext(ctx);
+    return res.status;
+  }
+
+  it("at LOG_SAMPLE_RATE 0, only refusals, errors and slow requests are logged, each marked sampleRate 1", async () => {
+    const quiet = { LOG_SAMPLE_RATE: "0", LOG_SLOW_MS: "60000" };
+    const token = await idp.token();
+    const { lines } = await linesDuring(async () => {
+      expect(await sendWith(quiet, token)).toBe(202); // ordinary: not logged
+      expect(await sendWith(quiet, "not-a-token")).toBe(401); // the gateway's refusal
+      expect(await sendWith(quiet, token, { to: "not a number" })).toBe(400); // Zavu's own 4xx, passed through
+      expect(await sendWith({ LOG_SAMPLE_RATE: "0", LOG_SLOW_MS: "0" }, token)).toBe(202); // slow (every one is, at 0 ms)
+    });
+    const requests = lines.filter((l) => l.kind === "request");
+    expect(requests.map((l) => [l.status, l.refusal, l.sampleRate])).toEqual([
+      [401, "unauthorized", 1],
+      [400, null, 1],
+      [202, null, 1],
+    ]);
+  });
+
+  it("the rest are sampled at LOG_SAMPLE_RATE, and say so", async () => {
+    const token = await idp.token();
+    const random = vi.spyOn(Math, "random");
+    const { lines } = await linesDuring(async () => {
+      random.mockReturnValue(0.04); // under the rate: logged
+      expect(await sendWith({ LOG_SAMPLE_RATE: "0.05" }, token)).toBe(202);
+      random.mockReturnValue(0.06); // over it: not
+      expect(await sendWith({ LOG_SAMPLE_RATE: "0.05" }, token)).toBe(202);
+    });
+    expect(lines.filter((l) => l.kind === "request").map((l) => [l.status, l.sampleRate])).toEqual([[202, 0.05]]);
+  });
+
+  it("usage records do not depend on the log: unlogged sends are counted", async () => {
+    const token = await idp.token();
+    const before = await sends();
+    for (let i = 0; i < 3; i++) expect(await sendWith({ LOG_SAMPLE_RATE: "0" }, token)).toBe(202);
+    expect(await sends()).toBe(before + 3);
+  });
+});
+
+async function sends(): Promise<number> {
+  const res = await admin("GET", `/tenants/${tenantId}/usage`);
+  expect(res.status).toBe(200);
+  return (res.body.items as Array<{ sends: number }>).reduce((n, i) => n + i.sends, 0);
+}
 
 describe("one structured line per admin call", () => {
   it("names the actor (a token fingerprint, plus X-Admin-Actor), the route pattern, the tenant and the outcome", async () => {

@@ -20,6 +20,15 @@ const OUT = resolve(root, ".wrangler/bench-build");
 const COMPAT_DATE = "2026-11-01";
 export const ADMIN_TOKEN = "bench-admin-token";
 const KEK = Buffer.alloc(32, 7).toString("base64");
+
+/** A var as [env.production.vars] in wrangler.toml sets it: the bench measures the production defaults. */
+function productionVar(name) {
+  const toml = readFileSync(resolve(root, "wrangler.toml"), "utf8");
+  const section = toml.slice(toml.indexOf("[env.production.vars]"));
+  const value = section.slice(0, section.indexOf("\n[", 1)).match(new RegExp(`^${name} = "([^"]*)"`, "m"))?.[1];
+  if (value === undefined) throw new Error(`wrangler.toml: [env.production.vars] has no ${name}`);
+  return value;
+}
 /**
  * Every bench tenant's plan, far from each limit (about 1 request a second each): every send goes
  * through the plan check (one rate-limit call, a daily-quota lease) and is counted in usage records.
@@ -81,6 +90,8 @@ function gatewayWorker(script) {
       KEY_ENCRYPTION_KEY: KEK,
       ADMIN_TOKEN,
       UPSTREAM_TIMEOUT_MS: "10000",
+      LOG_SAMPLE_RATE: process.env.BENCH_LOG_SAMPLE_RATE ?? productionVar("LOG_SAMPLE_RATE"),
+      LOG_SLOW_MS: productionVar("LOG_SLOW_MS"),
     },
     durableObjects: {
       CONTROL: { className: "ControlPlane", useSQLite: true },

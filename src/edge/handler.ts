@@ -54,18 +54,25 @@ export async function handleEdge(
   if (trace.send && trace.tenantId)
     recordUsage(env, ctx, state, trace.tenantId, response.status, refusal, trace.answer);
   response.headers.set("x-request-id", requestId);
-  log({
-    kind: "request",
-    requestId,
-    tenantId: trace.tenantId,
-    method: request.method,
-    route: trace.route,
-    status: response.status,
-    upstreamStatus: trace.upstreamStatus,
-    latencyMs: elapsedMs(startedAt),
-    cache: trace.cache,
-    refusal,
-  });
+  // Logs by policy, not by volume: every refusal, error and slow request; a sample of the rest.
+  const latencyMs = elapsedMs(startedAt);
+  const { logSampleRate, logSlowMs } = config(env);
+  const always = refusal !== null || response.status >= 400 || latencyMs >= logSlowMs;
+  if (always || Math.random() < logSampleRate) {
+    log({
+      kind: "request",
+      requestId,
+      tenantId: trace.tenantId,
+      method: request.method,
+      route: trace.route,
+      status: response.status,
+      upstreamStatus: trace.upstreamStatus,
+      latencyMs,
+      cache: trace.cache,
+      refusal,
+      sampleRate: always ? 1 : logSampleRate,
+    });
+  }
   return response;
 }
 

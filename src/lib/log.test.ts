@@ -14,6 +14,7 @@ const request = (over: Partial<RequestLine> = {}): RequestLine => ({
   latencyMs: 12.3,
   cache: { token: true, tenant: true, key: true },
   refusal: null,
+  sampleRate: 1,
   ...over,
 });
 

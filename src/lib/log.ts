@@ -30,6 +30,11 @@ export interface RequestLine {
   cache: CacheHits;
   /** The gateway's error code when it refused or failed the request itself; null otherwise. */
   refusal: string | null;
+  /**
+   * The share of requests like this one that are logged: 1 for refusals, errors and slow requests
+   * (always logged), LOG_SAMPLE_RATE for the rest. Counting lines? Weigh each by 1 / sampleRate.
+   */
+  sampleRate: number;
 }
 
 /** One per admin API call. */
