@@ -32,6 +32,11 @@ export interface Config {
   logSampleRate: number;
   /** LOG_SLOW_MS: a customer request this slow (or slower) is always logged; 1000 when unset. */
   logSlowMs: number;
+  /**
+   * PUBLIC_BASE_URL: the gateway's own origin, as Zavu reaches it (the relay URLs registered for senders
+   * are built from it); null: the origin each customer request came to.
+   */
+  publicBaseUrl: string | null;
 }
 
 /** The maintenance policy. */
@@ -82,6 +87,7 @@ export function config(env: Env): Config {
       webhookRetryScale: retryScaleOf(env.WEBHOOK_RETRY_SCALE),
       logSampleRate: sampleRateOf(env.LOG_SAMPLE_RATE),
       logSlowMs: nonNegativeInt(env.LOG_SLOW_MS, 1_000),
+      publicBaseUrl: publicBaseUrlOf(env.PUBLIC_BASE_URL),
       maintenance: {
         orphanPolicy: env.ORPHAN_POLICY === "deactivate" ? "deactivate" : "report",
         keyRotationDays: nonNegativeInt(env.KEY_ROTATION_DAYS, 0),
@@ -117,13 +123,33 @@ function defaultPlanOf(env: Env): Record<PlanLimit, number | null> {
   return plan;
 }
 
-/** WEBHOOK_RETRY_SCALE: a positive number, else 1. */
+/** An origin (https, or http on loopback for development), without a trailing slash; anything else is null, and logged. */
+function publicBaseUrlOf(raw: string | undefined): string | null {
+  const value = (raw ?? "").trim();
+  if (value === "") return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {}
+  const loopback = url !== null && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+  if (
+    url &&
+    (url.protocol === "https:" || (url.protocol === "http:" && loopback)) &&
+    url.pathname === "/" &&
+    !url.search
+  )
+    return url.origin;
+  console.error(JSON.stringify({ level: "error", config: "PUBLIC_BASE_URL", problem: "not an https origin" }));
+  return null;
+}
+
 /** A share between 0 and 1; anything else (or unset) is 1: every line, the safe side for an operator. */
 function sampleRateOf(raw: string | undefined): number {
   const rate = Number(raw);
   return raw !== undefined && raw.trim() !== "" && rate >= 0 && rate <= 1 ? rate : 1;
 }
 
+/** WEBHOOK_RETRY_SCALE: a positive number, else 1. */
 function retryScaleOf(raw: string | undefined): number {
   const scale = Number(raw || "1");
   return Number.isFinite(scale) && scale > 0 ? scale : 1;

@@ -9,9 +9,9 @@ import { expect, it } from "vitest";
 const LAYERS: string[][] = [
   ["lib", "env", "errors", "version", "config"],
   ["storage", "upstream", "control"],
-  ["identity", "spend", "limits", "usage", "alerts"],
+  ["identity", "spend", "limits", "usage", "alerts", "senders"],
   ["state", "app-types"],
-  ["tenants", "edge", "health", "ui"],
+  ["tenants", "edge", "relay", "health", "ui"],
   ["portal", "console", "maintenance"],
   ["admin"],
   ["app"],
