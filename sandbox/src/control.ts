@@ -63,7 +63,8 @@ export function controlApi(store: Store, faults: Faults): Hono {
     const name = c.req.param("name");
     const body = await c.req.text();
     const headers: Record<string, string> = {};
-    for (const [k, v] of c.req.raw.headers) if (k.startsWith("webhook-") || k === "content-type") headers[k] = v;
+    for (const [k, v] of c.req.raw.headers)
+      if (k.startsWith("webhook-") || k === "content-type" || k === "x-zavu-signature") headers[k] = v;
     const fault = faults.decide("POST", new URL(c.req.url).pathname);
     if (fault.latencyMs > 0) await scheduler.wait(fault.latencyMs);
     const status = fault.failure?.status ?? 200;
