@@ -856,7 +856,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's usage per UTC day and channel: sends, refusals by code, cost (default: the last 31 days) */
+        /** The tenant's usage per UTC day and channel: sends, refusals by code, delivery outcomes, cost (default: the last 31 days) */
         get: {
             parameters: {
                 query?: {
@@ -871,7 +871,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Usage records, oldest first, and the latest reconciliations with Zavu */
+                /** @description Usage records, oldest first, their totals over the period, and the latest reconciliations with Zavu */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1873,6 +1873,7 @@ export interface components {
         };
         TenantUsage: {
             items: components["schemas"]["UsageRecord"][];
+            totals: components["schemas"]["UsageTotals"];
             reconciliations: components["schemas"]["UsageReconciliation"][];
         };
         UsageRecord: {
@@ -1889,6 +1890,18 @@ export interface components {
             estimatedCents: number;
             /** @description What reconciliation with Zavu's totalSpent added (or removed) */
             correctedCents: number;
+            /** @description Zavu's message.delivered events, counted on the UTC day of the event */
+            delivered: number;
+            /** @description Zavu's message.failed events, counted on the UTC day of the event */
+            failed: number;
+        };
+        UsageTotals: {
+            sends: number;
+            /** @description Refusals of every code */
+            refusals: number;
+            delivered: number;
+            failed: number;
+            costCents: number;
         };
         UsageReconciliation: {
             at: string;
@@ -2039,6 +2052,10 @@ export interface components {
             };
             costCents: number;
             estimated: boolean;
+            /** @description Zavu's message.delivered events that month */
+            delivered: number;
+            /** @description Zavu's message.failed events that month */
+            failed: number;
         };
         WebhookCreated: {
             webhook: components["schemas"]["Webhook"];
