@@ -2076,7 +2076,7 @@ export interface components {
             name?: string;
             /** @example https://billing.example.com/hooks/zavu */
             url: string;
-            events: ("tenant.credit.threshold" | "team.balance.low" | "tenant.rate_limited" | "tenant.provisioning.incomplete" | "tenant.status.changed")[];
+            events: ("tenant.credit.threshold" | "team.balance.low" | "tenant.rate_limited" | "tenant.provisioning.incomplete" | "tenant.status.changed" | "tenant.delivery.failure_rate")[];
         };
         WebhookList: {
             items: components["schemas"]["Webhook"][];
