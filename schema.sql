@@ -195,6 +195,8 @@ CREATE TABLE usage_daily (
   estimated_cents  INTEGER NOT NULL DEFAULT 0,      -- the part of cost_cents still estimated (0 once reconciled)
   corrected_cents  INTEGER NOT NULL DEFAULT 0,      -- what reconciliation added (or removed)
   updated_at       INTEGER NOT NULL,                -- unix ms
+  delivered        INTEGER NOT NULL DEFAULT 0,      -- message.delivered events Zavu sent (dated by the event)
+  failed           INTEGER NOT NULL DEFAULT 0,      -- message.failed events Zavu sent (dated by the event)
   PRIMARY KEY (tenant_id, date, channel)
 );
 -- The monthly report: every tenant's rows of a month.

@@ -22,3 +22,13 @@ describe("maintenance settings from vars", () => {
     expect(settings({ MAINTENANCE_MAX_SUBREQUESTS: "3" }).maxSubrequests).toBe(10); // enough for one unit of work
   });
 });
+
+describe("DELIVERY_FAILURE_ALERT_RATE", () => {
+  const rate = (raw?: string) =>
+    config((raw === undefined ? {} : { DELIVERY_FAILURE_ALERT_RATE: raw }) as unknown as Env).deliveryFailureAlertRate;
+
+  it("a share in (0, 1]; 0.2 when unset, empty or unclear; 0 turns the alert off", () => {
+    expect([rate(), rate(""), rate("0.35"), rate("1"), rate("0")]).toEqual([0.2, 0.2, 0.35, 1, null]);
+    expect([rate("1.5"), rate("-0.1"), rate("lots")]).toEqual([0.2, 0.2, 0.2]);
+  });
+});

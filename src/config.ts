@@ -19,6 +19,11 @@ export interface Config {
   usageExact: boolean;
   /** TEAM_BALANCE_LOW_CENTS: the team.balance.low alert's threshold; null = no alert. */
   teamBalanceLowCents: number | null;
+  /**
+   * DELIVERY_FAILURE_ALERT_RATE: tenant.delivery.failure_rate fires at this share of failed delivery
+   * outcomes (0 < rate <= 1); 0.2 when unset, empty or not a share; "0" = never (null).
+   */
+  deliveryFailureAlertRate: number | null;
   /** DEFAULT_REQUESTS_PER_SECOND, DEFAULT_SENDS_PER_MINUTE, DEFAULT_DAILY_SENDS: the tenants' default plan (null = unlimited). */
   defaultPlan: Record<PlanLimit, number | null>;
   /** WEBHOOK_RETRY_SCALE: multiplies the webhook retry schedule (tests shorten it); 1 by default. */
@@ -83,6 +88,7 @@ export function config(env: Env): Config {
       sendCostEstimateCents: positiveInt(env.SEND_COST_ESTIMATE_CENTS, undefined),
       usageExact: env.USAGE_EXACT === "true",
       teamBalanceLowCents: positiveInt(env.TEAM_BALANCE_LOW_CENTS, null),
+      deliveryFailureAlertRate: failureRateOf(env.DELIVERY_FAILURE_ALERT_RATE),
       defaultPlan: defaultPlanOf(env),
       webhookRetryScale: retryScaleOf(env.WEBHOOK_RETRY_SCALE),
       logSampleRate: sampleRateOf(env.LOG_SAMPLE_RATE),
@@ -141,6 +147,19 @@ function publicBaseUrlOf(raw: string | undefined): string | null {
     return url.origin;
   console.error(JSON.stringify({ level: "error", config: "PUBLIC_BASE_URL", problem: "not an https origin" }));
   return null;
+}
+
+/** The failure-rate alert's threshold: a share in (0, 1]; "0" turns it off; anything else is the default, 0.2 (logged). */
+function failureRateOf(raw: string | undefined): number | null {
+  const value = (raw ?? "").trim();
+  if (value === "") return 0.2;
+  const rate = Number(value);
+  if (rate === 0) return null;
+  if (rate > 0 && rate <= 1) return rate;
+  console.error(
+    JSON.stringify({ level: "error", config: "DELIVERY_FAILURE_ALERT_RATE", problem: "not a share in (0, 1]" }),
+  );
+  return 0.2;
 }
 
 /** A share between 0 and 1; anything else (or unset) is 1: every line, the safe side for an operator. */

@@ -303,8 +303,26 @@ export const UsageItem = z
       .number()
       .int()
       .openapi({ description: "What reconciliation with Zavu's totalSpent added (or removed)" }),
+    delivered: z
+      .number()
+      .int()
+      .openapi({ description: "Zavu's message.delivered events, counted on the UTC day of the event" }),
+    failed: z
+      .number()
+      .int()
+      .openapi({ description: "Zavu's message.failed events, counted on the UTC day of the event" }),
   })
   .openapi("UsageRecord");
+
+export const UsageTotals = z
+  .object({
+    sends: z.number().int(),
+    refusals: z.number().int().openapi({ description: "Refusals of every code" }),
+    delivered: z.number().int(),
+    failed: z.number().int(),
+    costCents: z.number().int(),
+  })
+  .openapi("UsageTotals");
 
 export const MonthlyQuery = z.object({
   month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a month as YYYY-MM"),

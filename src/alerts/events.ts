@@ -10,6 +10,7 @@ export const ALERT_TYPES = [
   "tenant.rate_limited",
   "tenant.provisioning.incomplete",
   "tenant.status.changed",
+  "tenant.delivery.failure_rate",
 ] as const;
 
 /** What a webhook may subscribe to; `webhook.test` is only ever sent by POST /webhooks/{id}/test. */

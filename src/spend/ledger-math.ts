@@ -11,7 +11,8 @@ export type LedgerKind = "tenant" | "team" | "quota";
 export type RefusalCode = "credit_limit_reached" | "insufficient_balance" | "daily_quota_exceeded";
 
 export interface Entry {
-  kind: "lease" | "reservation";
+  /** A credit (see creditFailedSend) is closed from the start and worth minus what it releases (`known` < 0). */
+  kind: "lease" | "reservation" | "credit";
   holder: string;
   /** Cents held for sends not answered yet: a whole open lease, a reservation's estimate, sends in flight at close. */
   held: number;
@@ -119,19 +120,23 @@ export function estimateOf(s: LedgerState, fallback = DEFAULT_ESTIMATE_CENTS): n
 
 const worth = (e: Entry, estimate: number) => e.held + e.known + e.unknownSends * estimate;
 
+/** Cents counted against the budget since the last refresh; never negative, whatever credits hold. */
 export function outstanding(s: LedgerState, fallback?: number): number {
   const estimate = estimateOf(s, fallback);
   let sum = 0;
   for (const e of Object.values(s.entries)) sum += worth(e, estimate);
-  return sum;
+  return Math.max(0, sum);
 }
 
-/** Cents of sends answered since the last refresh (what is held for sends not answered yet left out). */
+/**
+ * Cents of sends answered since the last refresh (what is held for sends not answered yet left out);
+ * never negative (a credit may release a send still counted in an open lease).
+ */
 export function answeredSince(s: LedgerState, fallback?: number): number {
   const estimate = estimateOf(s, fallback);
   let sum = 0;
   for (const e of Object.values(s.entries)) sum += e.known + e.unknownSends * estimate;
-  return sum;
+  return Math.max(0, sum);
 }
 
 /** Cents that may still be handed out (Infinity when there is no limit). */
@@ -285,8 +290,12 @@ export function applyRefresh(
   let unknownSends = 0;
   for (const [id, e] of Object.entries(s.entries)) {
     if (e.open || e.closedAt >= startedAt) continue;
-    known += e.known;
-    unknownSends += e.unknownSends;
+    // A credit is a send of unknown cost that cost nothing: one send fewer to share what Zavu charged over.
+    if (e.kind === "credit") unknownSends--;
+    else {
+      known += e.known;
+      unknownSends += e.unknownSends;
+    }
     delete s.entries[id];
   }
   // What the budget lost since the last refresh: spend for a tenant, the balance drop for the team.
@@ -336,4 +345,37 @@ export function setLimit(s: LedgerState, limit: number | null): void {
   s.limit = limit;
   s.remaining = limit === null ? null : limit - s.spent;
   s.exhausted = null;
+}
+
+/**
+ * A send that failed and that Zavu charged nothing for (its message.failed event has costTotal 0),
+ * created at `sentAt` (unix ms, Zavu's createdAt): the estimate the ledger counted for it is released
+ * by a closed credit worth minus one estimate (at most what is outstanding, so credits never make the
+ * ledger's count negative). Only a send the ledger still counts is credited: one created at or after
+ * the last refresh started (its entry closed after that, when its answer came). An older one is in
+ * Zavu's own figures already, which charge it nothing: crediting it would count it twice. The credit
+ * is dated `sentAt`, so the first refresh that started after the send drops it with the send's own
+ * entry, or drops it even when that entry is still counted (a release given up, never one counted
+ * twice). A quota ledger is never credited: a failed send still used one of the day's sends.
+ * With `key` (the message id), a second credit for the same message changes nothing: its credit is
+ * in the entries until a refresh that started after `sentAt`, and from then on `sentAt` is too old.
+ * Returns the cents released (0: nothing changed).
+ */
+export function creditFailedSend(s: LedgerState, sentAt: number, key?: string, fallback?: number): number {
+  if (s.kind === "quota" || sentAt < s.refreshedAt) return 0;
+  const id = key === undefined ? nextId(s, "c") : `c:${key}`;
+  if (s.entries[id]) return 0;
+  const amount = Math.min(estimateOf(s, fallback), outstanding(s, fallback));
+  if (amount <= 0) return 0;
+  s.entries[id] = {
+    kind: "credit",
+    holder: "",
+    held: 0,
+    known: -amount,
+    unknownSends: 0,
+    open: false,
+    expiresAt: sentAt,
+    closedAt: sentAt,
+  };
+  return amount;
 }

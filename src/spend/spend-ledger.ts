@@ -10,6 +10,7 @@ import {
   applyRefresh,
   available,
   closeLease,
+  creditFailedSend,
   estimateOf,
   expire,
   type Grant,
@@ -187,6 +188,18 @@ export class SpendLedger extends DurableObject<Env> {
   async exhausted(subject: LedgerSubject, code: RefusalCode): Promise<void> {
     this.load(subject).exhausted = code;
     this.save();
+  }
+
+  /**
+   * A send created at `sentAt` (unix ms) failed and Zavu charged nothing for it: the estimate counted
+   * for it is released, if it is still counted (see creditFailedSend; never on a quota ledger).
+   * `messageId` makes a repeat harmless. Resolves with the cents released (0: nothing changed).
+   */
+  async creditFailedSend(subject: LedgerSubject, sentAt: number, messageId?: string): Promise<number> {
+    const s = this.load(subject);
+    const released = creditFailedSend(s, sentAt, messageId, this.fallbackEstimate());
+    if (released > 0) this.save();
+    return released;
   }
 
   /** The admin changed the tenant's credit limit (Zavu already has it): it applies at once. */

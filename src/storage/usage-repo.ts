@@ -11,6 +11,10 @@ export interface UsageRecord {
   costCents: number;
   estimatedCents: number;
   correctedCents: number;
+  /** Zavu's message.delivered events, dated by the event (see recordDeliveryOutcome). */
+  delivered: number;
+  /** Zavu's message.failed events, dated by the event. */
+  failed: number;
 }
 
 /** One usage record's counts, as isolates hand them to a shard and shards add them to D1 (add). */
@@ -28,6 +32,12 @@ export interface UsageRow {
   estimatedCents: number;
   /** Sends refused, by the code the customer got. */
   refusals: Record<string, number> | null;
+  /**
+   * Delivery outcomes Zavu reported (message.delivered / message.failed events). Optional: an isolate
+   * of the previous version hands over rows without them (absent = 0).
+   */
+  delivered?: number;
+  failed?: number;
 }
 
 export interface MonthlyRow {
@@ -39,6 +49,8 @@ export interface MonthlyRow {
   refusals: Record<string, number>;
   costCents: number;
   estimatedCents: number;
+  delivered: number;
+  failed: number;
 }
 
 export interface Reconciliation {
@@ -58,6 +70,8 @@ type Row = {
   cost_cents: number;
   estimated_cents: number;
   corrected_cents: number;
+  delivered: number;
+  failed: number;
 };
 
 /** Usage records and reconciliations in D1. Every query is counted. */
@@ -78,13 +92,26 @@ export class UsageRepo {
       statements.push(
         this.db
           .prepare(
-            `INSERT INTO usage_daily (tenant_id, date, channel, sends, cost_cents, estimated_cents, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
+            `INSERT INTO usage_daily (tenant_id, date, channel, sends, cost_cents, estimated_cents, delivered, failed,
+               updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (tenant_id, date, channel) DO UPDATE SET sends = sends + excluded.sends,
                cost_cents = cost_cents + excluded.cost_cents,
-               estimated_cents = estimated_cents + excluded.estimated_cents, updated_at = excluded.updated_at`,
+               estimated_cents = estimated_cents + excluded.estimated_cents,
+               delivered = delivered + excluded.delivered, failed = failed + excluded.failed,
+               updated_at = excluded.updated_at`,
           )
-          .bind(r.tenantId, r.date, r.channel, r.sends, r.costCents, r.estimatedCents, now),
+          .bind(
+            r.tenantId,
+            r.date,
+            r.channel,
+            r.sends,
+            r.costCents,
+            r.estimatedCents,
+            r.delivered ?? 0,
+            r.failed ?? 0,
+            now,
+          ),
       );
       for (const [code, n] of Object.entries(r.refusals ?? {})) {
         statements.push(
@@ -144,6 +171,8 @@ export class UsageRepo {
       costCents: r.cost_cents,
       estimatedCents: r.estimated_cents,
       correctedCents: r.corrected_cents,
+      delivered: r.delivered,
+      failed: r.failed,
     }));
   }
 
@@ -153,7 +182,7 @@ export class UsageRepo {
       this.db
         .prepare(
           `SELECT u.tenant_id, t.name, t.external_id, u.channel, SUM(u.sends) AS sends, SUM(u.cost_cents) AS cost_cents,
-               SUM(u.estimated_cents) AS estimated_cents
+               SUM(u.estimated_cents) AS estimated_cents, SUM(u.delivered) AS delivered, SUM(u.failed) AS failed
              FROM usage_daily u LEFT JOIN tenants t ON t.id = u.tenant_id
              WHERE u.date >= ? AND u.date < ? GROUP BY u.tenant_id, u.channel ORDER BY u.tenant_id, u.channel`,
         )
@@ -177,7 +206,7 @@ export class UsageRepo {
     }
     type Monthly = { tenant_id: string; name: string | null; external_id: string | null; channel: string } & Pick<
       Row,
-      "sends" | "cost_cents" | "estimated_cents"
+      "sends" | "cost_cents" | "estimated_cents" | "delivered" | "failed"
     >;
     return ((rows?.results ?? []) as Monthly[]).map((r) => ({
       tenantId: r.tenant_id,
@@ -188,6 +217,8 @@ export class UsageRepo {
       refusals: byKey.get(`${r.tenant_id} ${r.channel}`) ?? {},
       costCents: r.cost_cents,
       estimatedCents: r.estimated_cents,
+      delivered: r.delivered,
+      failed: r.failed,
     }));
   }
 

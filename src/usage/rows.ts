@@ -8,11 +8,16 @@ export const USAGE_SHARDS = 8;
 
 export const shardName = (index: number) => `usage-${index}`;
 
-/** Adds `b`'s counts into `a`. */
-export function addInto(a: UsageRow, b: Pick<UsageRow, "sends" | "costCents" | "estimatedCents" | "refusals">): void {
+/** Adds `b`'s counts into `a` (delivery outcomes too, when `b` has any). */
+export function addInto(
+  a: UsageRow,
+  b: Pick<UsageRow, "sends" | "costCents" | "estimatedCents" | "refusals" | "delivered" | "failed">,
+): void {
   a.sends += b.sends;
   a.costCents += b.costCents;
   a.estimatedCents += b.estimatedCents;
+  if (b.delivered) a.delivered = (a.delivered ?? 0) + b.delivered;
+  if (b.failed) a.failed = (a.failed ?? 0) + b.failed;
   if (b.refusals) {
     a.refusals ??= {};
     for (const [code, n] of Object.entries(b.refusals)) a.refusals[code] = (a.refusals[code] ?? 0) + n;

@@ -24,6 +24,8 @@ type Stored = {
   cost_cents: number;
   estimated_cents: number;
   refusals: string | null;
+  delivered: number;
+  failed: number;
 };
 
 /**
@@ -45,10 +47,21 @@ export class UsageShard extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS pending (
         tenant_id TEXT NOT NULL, date TEXT NOT NULL, channel TEXT NOT NULL, flush INTEGER NOT NULL DEFAULT 0,
         sends INTEGER NOT NULL, cost_cents INTEGER NOT NULL, estimated_cents INTEGER NOT NULL, refusals TEXT,
+        delivered INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (tenant_id, date, channel, flush));
       CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS batches_by_at ON batches (at);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
+    // A shard created before delivery outcomes has its table without their columns: added once.
+    const columns = new Set(
+      this.sql
+        .exec<{ name: string }>("PRAGMA table_info(pending)")
+        .toArray()
+        .map((c) => c.name),
+    );
+    for (const column of ["delivered", "failed"]) {
+      if (!columns.has(column)) this.sql.exec(`ALTER TABLE pending ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
+    }
   }
 
   /** Counts from an isolate. Once this returns they are stored here; the same batch id again changes nothing. */
@@ -71,14 +84,18 @@ export class UsageShard extends DurableObject<Env> {
             costCents: existing.cost_cents,
             estimatedCents: existing.estimated_cents,
             refusals: existing.refusals ? JSON.parse(existing.refusals) : null,
+            delivered: existing.delivered,
+            failed: existing.failed,
           }
-        : { ...row, sends: 0, costCents: 0, estimatedCents: 0, refusals: null };
+        : { ...row, sends: 0, costCents: 0, estimatedCents: 0, refusals: null, delivered: 0, failed: 0 };
       addInto(sum, row);
       this.sql.exec(
-        `INSERT INTO pending (tenant_id, date, channel, flush, sends, cost_cents, estimated_cents, refusals)
-         VALUES (?, ?, ?, 0, ?, ?, ?, ?)
+        `INSERT INTO pending (tenant_id, date, channel, flush, sends, cost_cents, estimated_cents, refusals, delivered,
+           failed)
+         VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant_id, date, channel, flush) DO UPDATE SET sends = excluded.sends,
-           cost_cents = excluded.cost_cents, estimated_cents = excluded.estimated_cents, refusals = excluded.refusals`,
+           cost_cents = excluded.cost_cents, estimated_cents = excluded.estimated_cents, refusals = excluded.refusals,
+           delivered = excluded.delivered, failed = excluded.failed`,
         sum.tenantId,
         sum.date,
         sum.channel,
@@ -86,6 +103,8 @@ export class UsageShard extends DurableObject<Env> {
         sum.costCents,
         sum.estimatedCents,
         sum.refusals ? JSON.stringify(sum.refusals) : null,
+        sum.delivered ?? 0,
+        sum.failed ?? 0,
       );
     }
     this.sql.exec("INSERT INTO batches (id, at) VALUES (?, ?)", batchId, now);
@@ -136,6 +155,8 @@ export class UsageShard extends DurableObject<Env> {
         costCents: r.cost_cents,
         estimatedCents: r.estimated_cents,
         refusals: r.refusals ? (JSON.parse(r.refusals) as Record<string, number>) : null,
+        delivered: r.delivered,
+        failed: r.failed,
       }));
       await repo.add(`${this.ctx.id.toString()}:${seq}:${i}`, chunk, now);
     }

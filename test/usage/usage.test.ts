@@ -200,6 +200,8 @@ describe("usage records", () => {
       "cost_cents",
       "cost_usd",
       "estimated",
+      "delivered",
+      "failed",
     ]);
     expect(rows.length).toBeGreaterThan(2);
     expect(rows.slice(1).every((r) => r.length === header.length)).toBe(true);
@@ -212,7 +214,7 @@ describe("usage records", () => {
     // The name survives quoting (comma, quotes, semicolons) and cannot run as a formula.
     expect(trickyRow[1]).toBe(`'=HYPERLINK("http://evil.example","x"), "quoted"; Acme;'=1+1`);
     expect(trickyRow[2]).toBe("'+ext,1");
-    expect(trickyRow.slice(3)).toEqual([month, "sms", "1", "0", "", "1", "0.01", "false"]);
+    expect(trickyRow.slice(3)).toEqual([month, "sms", "1", "0", "", "1", "0.01", "false", "0", "0"]);
     expect(rows.find((r) => r[0] === plain.id)).toEqual([
       plain.id,
       "Zoë Ltd",
@@ -225,6 +227,8 @@ describe("usage records", () => {
       "5",
       "0.05",
       "false",
+      "0",
+      "0",
     ]);
   });
 });

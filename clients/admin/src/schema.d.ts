@@ -856,7 +856,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's usage per UTC day and channel: sends, refusals by code, cost (default: the last 31 days) */
+        /** The tenant's usage per UTC day and channel: sends, refusals by code, delivery outcomes, cost (default: the last 31 days) */
         get: {
             parameters: {
                 query?: {
@@ -871,7 +871,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Usage records, oldest first, and the latest reconciliations with Zavu */
+                /** @description Usage records, oldest first, their totals over the period, and the latest reconciliations with Zavu */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -2001,6 +2001,7 @@ export interface components {
         };
         TenantUsage: {
             items: components["schemas"]["UsageRecord"][];
+            totals: components["schemas"]["UsageTotals"];
             reconciliations: components["schemas"]["UsageReconciliation"][];
         };
         UsageRecord: {
@@ -2017,6 +2018,18 @@ export interface components {
             estimatedCents: number;
             /** @description What reconciliation with Zavu's totalSpent added (or removed) */
             correctedCents: number;
+            /** @description Zavu's message.delivered events, counted on the UTC day of the event */
+            delivered: number;
+            /** @description Zavu's message.failed events, counted on the UTC day of the event */
+            failed: number;
+        };
+        UsageTotals: {
+            sends: number;
+            /** @description Refusals of every code */
+            refusals: number;
+            delivered: number;
+            failed: number;
+            costCents: number;
         };
         UsageReconciliation: {
             at: string;
@@ -2193,6 +2206,10 @@ export interface components {
             };
             costCents: number;
             estimated: boolean;
+            /** @description Zavu's message.delivered events that month */
+            delivered: number;
+            /** @description Zavu's message.failed events that month */
+            failed: number;
         };
         WebhookCreated: {
             webhook: components["schemas"]["Webhook"];
@@ -2213,7 +2230,7 @@ export interface components {
             name?: string;
             /** @example https://billing.example.com/hooks/zavu */
             url: string;
-            events: ("tenant.credit.threshold" | "team.balance.low" | "tenant.rate_limited" | "tenant.provisioning.incomplete" | "tenant.status.changed")[];
+            events: ("tenant.credit.threshold" | "team.balance.low" | "tenant.rate_limited" | "tenant.provisioning.incomplete" | "tenant.status.changed" | "tenant.delivery.failure_rate")[];
         };
         WebhookList: {
             items: components["schemas"]["Webhook"][];

@@ -15,6 +15,8 @@ const MonthlyItem = z
     refusals: z.record(z.string(), z.number().int()),
     costCents: z.number().int(),
     estimated: z.boolean(),
+    delivered: z.number().int().openapi({ description: "Zavu's message.delivered events that month" }),
+    failed: z.number().int().openapi({ description: "Zavu's message.failed events that month" }),
   })
   .openapi("MonthlyUsageRow");
 
@@ -49,6 +51,9 @@ const CSV_HEADER = [
   "cost_cents",
   "cost_usd",
   "estimated",
+  // Added after the others, so a sheet that reads columns by position keeps working.
+  "delivered",
+  "failed",
 ];
 
 export function registerUsageRoutes(app: OpenAPIHono<AdminEnv>) {
@@ -67,6 +72,8 @@ export function registerUsageRoutes(app: OpenAPIHono<AdminEnv>) {
       refusals: r.refusals,
       costCents: r.costCents,
       estimated: r.estimatedCents !== 0,
+      delivered: r.delivered,
+      failed: r.failed,
     }));
     if (format === "json") return c.json({ month, items }, 200);
     const csv = toCsv(
@@ -85,6 +92,8 @@ export function registerUsageRoutes(app: OpenAPIHono<AdminEnv>) {
         r.costCents,
         (r.costCents / 100).toFixed(2),
         r.estimated,
+        r.delivered,
+        r.failed,
       ]),
     );
     return c.body(csv, 200, {

@@ -22,12 +22,15 @@ const Reconciliation = z
 const route = createRoute({
   method: "get",
   path: "/tenants/{id}/usage",
-  summary: "The tenant's usage per UTC day and channel: sends, refusals by code, cost (default: the last 31 days)",
+  summary:
+    "The tenant's usage per UTC day and channel: sends, refusals by code, delivery outcomes, cost (default: the last 31 days)",
   request: { params: S.IdParam, query: S.UsageQuery },
   responses: {
     200: json(
-      z.object({ items: z.array(S.UsageItem), reconciliations: z.array(Reconciliation) }).openapi("TenantUsage"),
-      "Usage records, oldest first, and the latest reconciliations with Zavu",
+      z
+        .object({ items: z.array(S.UsageItem), totals: S.UsageTotals, reconciliations: z.array(Reconciliation) })
+        .openapi("TenantUsage"),
+      "Usage records, oldest first, their totals over the period, and the latest reconciliations with Zavu",
     ),
     ...errors("invalid_request", "unauthorized", "not_found"),
   },
@@ -49,6 +52,14 @@ export function registerTenantUsage(app: OpenAPIHono<AdminEnv>) {
       repo.forTenant(tenant.id, from, to),
       repo.reconciliations(tenant.id),
     ]);
+    const totals = { sends: 0, refusals: 0, delivered: 0, failed: 0, costCents: 0 };
+    for (const r of records) {
+      totals.sends += r.sends;
+      for (const n of Object.values(r.refusals)) totals.refusals += n;
+      totals.delivered += r.delivered;
+      totals.failed += r.failed;
+      totals.costCents += r.costCents;
+    }
     return c.json(
       {
         items: records.map((r) => ({
@@ -60,7 +71,10 @@ export function registerTenantUsage(app: OpenAPIHono<AdminEnv>) {
           estimated: r.estimatedCents !== 0,
           estimatedCents: r.estimatedCents,
           correctedCents: r.correctedCents,
+          delivered: r.delivered,
+          failed: r.failed,
         })),
+        totals,
         reconciliations: reconciliations.map((r) => ({
           at: new Date(r.at).toISOString(),
           zavuCents: r.zavuCents,
