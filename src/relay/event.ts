@@ -42,6 +42,9 @@ export function parseEvent(body: string): ZavuEvent | null {
 /** What a delivery outcome event says of its message (message.delivered / message.failed). */
 export interface OutcomeFacts {
   outcome: "delivered" | "failed";
+  /** When Zavu dispatched the event (unix ms): the UTC day it counts on. */
+  at: number;
+  messageId: string | null;
   channel: string | null;
   /** When the message was created (unix ms); null when the event does not say. */
   sentAt: number | null;
@@ -51,11 +54,14 @@ export interface OutcomeFacts {
 
 export function outcomeOf(type: string, payload: string): OutcomeFacts | null {
   if (type !== "message.delivered" && type !== "message.failed") return null;
-  const data = (JSON.parse(payload) as ZavuEvent).data;
+  const event = JSON.parse(payload) as ZavuEvent;
+  const data = event.data;
   const channel = typeof data.channel === "string" && /^[a-z_]{1,32}$/.test(data.channel) ? data.channel : null;
   const created = typeof data.createdAt === "string" ? Date.parse(data.createdAt) : Number.NaN;
   return {
     outcome: type === "message.delivered" ? "delivered" : "failed",
+    at: event.timestamp,
+    messageId: typeof data.messageId === "string" && data.messageId.length <= 128 ? data.messageId : null,
     channel,
     sentAt: Number.isFinite(created) ? created : null,
     free: data.costTotal === 0,

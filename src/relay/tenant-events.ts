@@ -1,12 +1,17 @@
 import { DurableObject } from "cloudflare:workers";
+import { alertSink } from "../alerts/emit";
+import { FailureWindow, failureRateAlert } from "../alerts/failure-window";
 import { config } from "../config";
 import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
 import { sortableId } from "../lib/ids";
+import { releaseFailedSend } from "../spend/release";
 import { auditStatement } from "../storage/audit";
 import { type SenderRecord, SenderRepo } from "../storage/senders-repo";
-import { TenantRepo } from "../storage/tenants";
+import { type TenantRecord, TenantRepo } from "../storage/tenants";
+import { recordDeliveryOutcome } from "../usage/outcomes";
 import { attemptDelivery, skipReason } from "./deliver";
+import { outcomeOf } from "./event";
 import {
   type DeliveryStatus,
   decodeCursor,
@@ -135,6 +140,8 @@ export class TenantEvents extends DurableObject<Env> {
     if (!tenantId) return;
     const cfg = config(this.env);
     const tenant = await new TenantRepo(this.env.DB, this.counters).get(tenantId);
+    if (tenant) await this.account(tenant, cfg.deliveryFailureAlertRate);
+    else this.sql.exec("UPDATE events SET accounted = 1 WHERE accounted = 0"); // nobody to count them for
     const now = Date.now();
     if (!tenant || tenant.status === "deactivated") {
       await this.drop(tenantId, now, tenant ? "tenant deactivated" : "tenant deleted");
@@ -205,6 +212,40 @@ export class TenantEvents extends DurableObject<Env> {
     );
   }
 
+  /**
+   * Delivery outcomes (message.delivered / message.failed), each once, whatever becomes of their
+   * delivery to the customer: counted in the usage records, a failed send Zavu charged nothing for
+   * released from the spend ledgers, and the tenant's failure rate watched. Each step is safe to repeat
+   * if this object dies half way (the usage shard takes a batch id once, the ledger a message once);
+   * only the failure window could count an outcome twice then.
+   */
+  private async account(tenant: TenantRecord, alertRate: number | null): Promise<void> {
+    const rows = this.sql
+      .exec<EventRow>("SELECT * FROM events WHERE accounted = 0 ORDER BY seq LIMIT ?", BATCH)
+      .toArray();
+    if (rows.length === 0) return;
+    const window = alertRate === null ? null : FailureWindow.parse(this.meta("failureWindow"), alertRate);
+    const alerts = alertSink(this.env, this.counters);
+    for (const row of rows) {
+      const facts = outcomeOf(row.type, row.payload);
+      if (facts) {
+        await recordDeliveryOutcome(this.env, this.counters, {
+          eventId: row.event_id,
+          tenantId: tenant.id,
+          at: facts.at,
+          channel: facts.channel,
+          outcome: facts.outcome,
+        });
+        if (facts.outcome === "failed" && facts.free && facts.sentAt !== null)
+          await releaseFailedSend(this.env, tenant, facts.sentAt, facts.messageId ?? undefined);
+        const transition = window?.observe(facts.outcome);
+        if (window && transition) await alerts.emit(failureRateAlert(tenant.id, window, transition));
+      }
+      this.sql.exec("UPDATE events SET accounted = 1 WHERE seq = ?", row.seq);
+      if (window) this.setMeta("failureWindow", window.serialise());
+    }
+  }
+
   /** A deactivated tenant's events go nowhere: one audit entry a UTC day says so. */
   private async drop(tenantId: string, now: number, reason: string): Promise<void> {
     const dropped = this.sql
@@ -232,8 +273,12 @@ export class TenantEvents extends DurableObject<Env> {
       .exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM events WHERE status = 'pending'")
       .one().at;
     const held = this.sql.exec("SELECT 1 FROM events WHERE status = 'held' LIMIT 1").toArray().length > 0;
+    const unaccounted = this.sql.exec("SELECT 1 FROM events WHERE accounted = 0 LIMIT 1").toArray().length > 0;
     const now = Date.now();
-    const at = next !== null ? Math.max(next, now + 10) : held ? now + HELD_RECHECK_MS : null;
+    let at: number | null = null;
+    if (unaccounted) at = now + 10;
+    else if (next !== null) at = Math.max(next, now + 10);
+    else if (held) at = now + HELD_RECHECK_MS;
     if (at !== null) await this.ctx.storage.setAlarm(at);
     else this.sql.exec("DELETE FROM events WHERE received_at < ? AND status != 'pending'", now - KEEP_MS);
   }
