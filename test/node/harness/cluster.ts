@@ -131,6 +131,7 @@ function durableObjects(owner: boolean) {
     LEDGER: "SpendLedger",
     USAGE: "UsageShard",
     WEBHOOKS: "WebhookDispatcher",
+    EVENTS: "TenantEvents",
   };
   return {
     durableObjects: Object.fromEntries(

@@ -1,0 +1,117 @@
+// Two-way messaging across isolates: a customer app makes a sender through one isolate with the
+// official SDK, sends, and Zavu (the sandbox) posts the message's events to the gateway's relay over
+// real HTTP; the gateway delivers them to the customer's URL, signed with the customer's secret. Zavu
+// retrying one event into other isolates delivers it once.
+import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { signZavu } from "../../../src/lib/zavu-signature";
+import { admin, type Cluster, createTenant, customer, sandboxControl, sleep, startCluster } from "../harness/cluster";
+import { NodeIdp } from "../harness/idp";
+
+let cluster: Cluster;
+beforeAll(async () => {
+  cluster = await startCluster({ isolates: 3 });
+});
+afterAll(() => cluster?.stop());
+beforeEach(async () => {
+  await sandboxControl(cluster, "POST", "/reset");
+  await sandboxControl(cluster, "PATCH", "/team", { deliveryDelayMs: 30 });
+});
+
+type Hook = { name: string; status: number; headers: Record<string, string>; body: string };
+const hooks = async (name: string) =>
+  (await sandboxControl<{ items: Hook[] }>(cluster, "GET", `/hooks?name=${name}`)).items;
+
+async function until<T>(check: () => Promise<T | false | undefined>, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(50);
+  }
+}
+
+async function onboard() {
+  const idp = await NodeIdp.create();
+  const tenant = await createTenant(cluster.gateways[0]!, { issuer: idp.issuer, jwks: idp.jwks() });
+  return { tenant, token: await idp.token() };
+}
+
+it("a sender made with the SDK through the gateway gets its message's receipts, signed with its secret, in order", async () => {
+  const { tenant, token } = await onboard();
+  const hook = `cluster-${Date.now()}`;
+  const app = customer(cluster.gateways[0]!, token);
+  const sender = await app.senders.create({
+    name: "Support",
+    webhookUrl: `https://zavu.sandbox/__sandbox/hooks/${hook}`,
+    webhookEvents: ["message.queued", "message.sent", "message.delivered"],
+  });
+  const secret = sender.webhook!.secret!;
+  expect(sender.webhook!.url).toBe(`https://zavu.sandbox/__sandbox/hooks/${hook}`);
+  // Zavu's side points at the relay, on the isolate the sender was made through.
+  const upstream = await sandboxControl<{ webhook: { url: string } }>(cluster, "GET", `/senders/${sender.id}`);
+  expect(upstream.webhook.url).toMatch(new RegExp(`^${cluster.gateways[0]}/relay/zavu/[A-Za-z0-9_-]{32}$`));
+
+  await customer(cluster.gateways[1]!, token).messages.send(
+    { to: "+15551234567", text: "hi" },
+    {
+      headers: { "Zavu-Sender": sender.id },
+    },
+  );
+  const got = await until(async () => {
+    const items = await hooks(hook);
+    return items.length >= 3 && items;
+  });
+  expect(got.map((h) => (JSON.parse(h.body) as { type: string }).type)).toEqual([
+    "message.queued",
+    "message.sent",
+    "message.delivered",
+  ]);
+  for (const h of got) {
+    const header = h.headers["x-zavu-signature"]!;
+    const t = Number(/t=(\d+)/.exec(header)![1]);
+    expect(header).toBe(await signZavu(secret, h.body, "v2", t));
+    expect(JSON.parse(h.body)).toMatchObject({ senderId: sender.id, projectId: tenant.subAccountId });
+  }
+  const { body } = await admin(cluster.gateways[2]!, "GET", `/tenants/${tenant.id}/event-deliveries`);
+  expect((body.items as Array<{ status: string }>).map((d) => d.status)).toEqual([
+    "delivered",
+    "delivered",
+    "delivered",
+  ]);
+});
+
+it("Zavu retrying one event into every isolate: one delivery", async () => {
+  const { tenant, token } = await onboard();
+  const hook = `retry-${Date.now()}`;
+  const app = customer(cluster.gateways[0]!, token);
+  const sender = await app.senders.create({
+    name: "Retry",
+    webhookUrl: `https://zavu.sandbox/__sandbox/hooks/${hook}`,
+    webhookEvents: ["message.delivered"],
+  });
+  await app.messages.send({ to: "+15551234567", text: "hi" }, { headers: { "Zavu-Sender": sender.id } });
+  await until(async () => (await hooks(hook)).length === 1);
+  // What Zavu sent to the relay, byte for byte, sent again to each isolate at once.
+  const { items } = await sandboxControl<{
+    items: Array<{ url: string; type: string; body: string; headers: Record<string, string> }>;
+  }>(cluster, "GET", `/webhook-deliveries?senderId=${sender.id}`);
+  const delivered = items.find((d) => d.type === "message.delivered")!;
+  const path = new URL(delivered.url).pathname;
+  const signature = delivered.headers["x-zavu-signature"]!;
+  const answers = await Promise.all(
+    cluster.gateways.map((g) =>
+      fetch(`${g}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-zavu-signature": signature },
+        body: delivered.body,
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as { duplicate: boolean } })),
+    ),
+  );
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+  expect(answers.every((a) => a.body.duplicate)).toBe(true);
+  await sleep(300);
+  expect(await hooks(hook)).toHaveLength(1);
+  const { body } = await admin(cluster.gateways[1]!, "GET", `/tenants/${tenant.id}/event-deliveries`);
+  expect(body.items).toHaveLength(1);
+});
