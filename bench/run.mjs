@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// npm run bench [-- --tenants 1000 --duration 8 --connections 32 --rounds 2 --json out.json --quick --no-scale --no-plans]
+// npm run bench [-- --tenants 1000 --duration 8 --connections 32 --rounds 2 --json out.json --quick --no-scale --no-plans
+//                   --no-relay --relay-senders 100 --relay-events 2000]
 // Gateway vs a bare proxy, same runtime, same upstream stub, alternating runs. Prints a table.
+// Then the relay (Zavu's events to the customer's URL) in a runtime of its own: bench/lib/relay.mjs.
 // Every tenant has a plan (BENCH_PLAN, far from each limit) unless --no-plans; its rate limit goes
 // through a stand-in for the Rate Limiting binding (bench/workers/ratelimit.mjs says what it costs).
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { unwrap } from "@zavu-gateway/admin-client";
 import { eachOnce, percentile, runLoad } from "./lib/load.mjs";
+import { relayScenario } from "./lib/relay.mjs";
 import {
   adminClient,
   BENCH_PLAN,
@@ -28,6 +31,9 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     "no-scale": { type: "boolean", default: false },
     "no-plans": { type: "boolean", default: false },
+    "no-relay": { type: "boolean", default: false },
+    "relay-senders": { type: "string", default: "100" },
+    "relay-events": { type: "string", default: "2000" },
   },
 });
 const quick = args.quick;
@@ -193,6 +199,16 @@ if (!quick && !args["no-scale"]) {
   };
 }
 
+const relay = args["no-relay"]
+  ? null
+  : await relayScenario(bundle.script, idps, {
+      senders: Number(args["relay-senders"]),
+      events: quick ? 500 : Number(args["relay-events"]),
+      concurrency: connections,
+      plan: args["no-plans"] ? null : BENCH_PLAN,
+      log,
+    });
+
 const report = {
   at: new Date().toISOString(),
   machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
@@ -219,6 +235,7 @@ const report = {
   adminListing: main.listing,
   caches: main.caches,
   scale,
+  relay,
   bundle: { rawKiB: +(bundle.rawBytes / 1024).toFixed(1), gzipKiB: +(bundle.gzipBytes / 1024).toFixed(1) },
   startup,
   rounds: main.runs,
@@ -250,8 +267,28 @@ const lines = [
   scale
     ? `scale: gateway at 100 tenants ${f(scale.tenants100.rps, 0)} req/s p99 ${f(scale.tenants100.p99)} ms; at 10,000 tenants ${f(scale.tenants10000.rps, 0)} req/s p99 ${f(scale.tenants10000.p99)} ms (throughput ratio ${f(scale.rpsRatio, 3)}, CPU/request ${f(scale.tenants100.cpuUsPerRequest, 0)} vs ${f(scale.tenants10000.cpuUsPerRequest, 0)} µs, ratio ${f(scale.cpuRatio, 3)}); work per request at 10,000: ${JSON.stringify(scale.tenants10000.perRequest)}; listing first/deep page at 10,000: ${f(scale.listing10000.firstPageMs, 2)}/${f(scale.listing10000.deepPageMs, 2)} ms vs ${f(scale.listing100.firstPageMs, 2)}/${f(scale.listing100.deepPageMs, 2)} ms at 100`
     : "scale: skipped",
+  ...relayLines(relay),
   `bundle: ${report.bundle.rawKiB} KiB raw, ${report.bundle.gzipKiB} KiB gzipped; start-up to first answer: gateway ${f(startup.gatewayMs, 0)} ms vs trivial Worker ${f(startup.trivialMs, 0)} ms (script cost ~${f(startup.scriptStartupMs, 0)} ms)`,
 ];
+function relayLines(r) {
+  if (!r) return ["relay: skipped"];
+  const t = r.throughput;
+  const e = r.endToEnd;
+  return [
+    "",
+    `Relay: Zavu's signed events (message.delivered, v2) to POST /relay/zavu/{relayId}, ${r.senders} senders (one per tenant), delivered by each tenant's TenantEvents to ${r.webhookUrl} (the stub, instant)`,
+    "",
+    "| relay, workerd                 | CPU µs/event | events/s | p50 ms | p99 ms |",
+    "|---|---|---|---|---|",
+    `| ${`${t.events} events, ${t.concurrency} at a time`.padEnd(30)} | ${f(t.cpuUsPerEvent, 0).padStart(12)} | ${f(t.answeredPerSec, 0).padStart(8)} | ${f(t.p50, 2).padStart(6)} | ${f(t.p99, 2).padStart(6)} |`,
+    `| ${`${e.events} events, one at a time`.padEnd(30)} | ${"".padStart(12)} | ${"".padStart(8)} | ${f(e.answerP50, 2).padStart(6)} | ${f(e.answerP99, 2).padStart(6)} |`,
+    "",
+    `relay CPU per event includes its delivery (workerd CPU from the first POST until the customer had every event); events/s answered, ${t.deliveredPerSec} delivered/s counting until the last delivery (${f(t.lastDeliveryAfterLastAnswerMs, 0)} ms after the last answer); gateway isolate per event ${JSON.stringify(t.gatewayIsolatePerEvent)}`,
+    `relay end to end (Zavu's POST -> the customer's receipt, ${e.events} events one at a time, 1 ms clock): p50 ${f(e.p50, 2)} ms, p99 ${f(e.p99, 2)} ms`,
+    `relay duplicates: ${r.duplicates.events} events posted twice, ${r.duplicates.deliveredOnce} delivered exactly once; all events: ${r.deliveredExactlyOnce} of ${r.eventsSent} delivered exactly once, correctly signed${r.valid ? "" : `; RELAY FIGURES INVALID: ${r.problems.join("; ")}`}`,
+    "",
+  ];
+}
 console.log(lines.filter((l) => l !== null).join("\n"));
 if (args.json) {
   writeFileSync(args.json, JSON.stringify(report, null, 2));
@@ -259,5 +296,9 @@ if (args.json) {
 }
 if (bare.non2xx > 0 || gw.non2xx > 0) {
   log("some requests failed: the figures are not valid");
+  process.exitCode = 1;
+}
+if (relay && !relay.valid) {
+  log(`the relay figures are not valid: ${relay.problems.join("; ")}`);
   process.exitCode = 1;
 }

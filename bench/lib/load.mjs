@@ -6,7 +6,7 @@ import autocannon from "autocannon";
  * CPU per request is a far steadier figure than requests/s on a 2-core machine where the
  * load generator competes for the same cores.
  */
-function workerdCpuSeconds() {
+export function workerdCpuSeconds() {
   let ticks = 0;
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     try {

@@ -21,6 +21,12 @@ const COMPAT_DATE = "2026-11-01";
 export const ADMIN_TOKEN = "bench-admin-token";
 const KEK = Buffer.alloc(32, 7).toString("base64");
 
+/** Seals a secret as the gateway does (its own key-vault, bundled by buildGateway, under the bench's KEK). */
+export async function sealForBench(owner, plaintext) {
+  const { sealKey } = await import(resolve(OUT, "key-vault.mjs"));
+  return sealKey(KEK, owner, plaintext);
+}
+
 /** A var as [env.production.vars] in wrangler.toml sets it: the bench measures the production defaults. */
 function productionVar(name) {
   const toml = readFileSync(resolve(root, "wrangler.toml"), "utf8");
@@ -98,6 +104,7 @@ function gatewayWorker(script) {
       LEDGER: { className: "SpendLedger", useSQLite: true },
       USAGE: { className: "UsageShard", useSQLite: true },
       WEBHOOKS: { className: "WebhookDispatcher", useSQLite: true },
+      EVENTS: { className: "TenantEvents", useSQLite: true },
     },
     serviceBindings: rateLimitStandIns(),
     outboundService: "stub",
@@ -125,6 +132,8 @@ export async function startRuntime(script, jwks, shared = {}) {
         scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"),
         compatibilityDate: COMPAT_DATE,
         bindings: { JWKS: JSON.stringify(jwks) },
+        // Only for the relay scenario, to read what the customer's receiver got (never on the measured path).
+        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       },
       {
         name: "ratelimit",
@@ -137,7 +146,7 @@ export async function startRuntime(script, jwks, shared = {}) {
   );
   await mf.ready;
   const url = async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
-  return { mf, gateway: await url("gateway"), bare: await url("bare") };
+  return { mf, gateway: await url("gateway"), bare: await url("bare"), stub: await url("stub") };
 }
 
 /** Time to a first answer for a runtime holding only the given script (minus a trivial Worker's). */

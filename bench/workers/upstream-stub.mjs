@@ -46,10 +46,42 @@ const STRICT_KEYS = JSON.stringify({
 /** Sends of the strict-zone tenant so far: its reported limit stays 12 cents ahead of them. */
 let strictSends = 0;
 
+/**
+ * The relay scenario's customer receiver (https://hooks.bench/...): per Zavu event id (read from the
+ * body), when its first delivery arrived (Date.now()), how many deliveries came, and the first one's
+ * X-Zavu-Signature (the bench checks it against the body it sent). Read with GET /__bench/receipts.
+ */
+const receipts = new Map();
+let deliveries = 0;
+
+async function receive(request) {
+  const body = await request.text();
+  const at = Date.now();
+  deliveries++;
+  let id = null;
+  try {
+    id = JSON.parse(body).id;
+  } catch {}
+  if (typeof id !== "string") return new Response("not an event", { status: 400 });
+  const seen = receipts.get(id);
+  if (seen) seen.count++;
+  else receipts.set(id, { at, count: 1, signature: request.headers.get("x-zavu-signature") });
+  return new Response(null, { status: 200 });
+}
+
+/** `?full=1`: every receipt; else only the counts (cheap enough to poll). */
+function readReceipts(url) {
+  const counts = { deliveries, events: receipts.size };
+  const body = url.searchParams.get("full") ? { ...counts, receipts: Object.fromEntries(receipts) } : counts;
+  return new Response(JSON.stringify(body), { headers: JSON_HEADERS });
+}
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.hostname === "idp.bench") return new Response(env.JWKS, { headers: JSON_HEADERS });
+    if (url.hostname === "hooks.bench") return receive(request);
+    if (url.pathname === "/__bench/receipts" && request.method === "GET") return readReceipts(url);
     if (request.body) await request.arrayBuffer();
     if (url.pathname === "/v1/sub-accounts/sa_strict")
       return new Response(STRICT_SUB_ACCOUNT, { headers: JSON_HEADERS });
