@@ -16,7 +16,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const nowMs = () => performance.timeOrigin + performance.now();
 
 /** One sender per tenant, straight into D1 (like the tenants), both secrets sealed by the gateway's own code. */
-async function provisionSenders(mf, tenants) {
+export async function provisionSenders(mf, tenants) {
   const db = await mf.getD1Database("DB", "gateway");
   const now = Date.now();
   const senders = [];
@@ -59,7 +59,7 @@ async function provisionSenders(mf, tenants) {
 }
 
 /** A message.delivered event as Zavu would post it for `sender`, signed v2 at t = now. */
-function zavuEvent(sender, id) {
+export function zavuEvent(sender, id) {
   const now = Date.now();
   const body = JSON.stringify({
     id,
