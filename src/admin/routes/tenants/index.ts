@@ -8,6 +8,7 @@ import { registerGetTenant } from "./get";
 import { registerReplaceIdentity } from "./identity";
 import { registerImportTenant } from "./import";
 import { registerListTenants } from "./list";
+import { registerTenantPhoneNumbers } from "./phone-numbers";
 import { registerRepairTenant } from "./repair";
 import { registerRotateKey } from "./rotate-key";
 import { registerUpdateTenant } from "./update";
@@ -27,4 +28,5 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   registerListApiKeys(app);
   registerRotateKey(app);
   registerTenantUsage(app);
+  registerTenantPhoneNumbers(app);
 }
