@@ -102,11 +102,9 @@ export function webhookInput(
 /** Zavu's rule, applied to the customer's setting (the gateway's record of it): v1 moves to v2 through v1+v2. */
 export function checkVersionChange(from: SignatureVersion, to: SignatureVersion | undefined): void {
   if (from === "v1" && to === "v2") {
-    throw apiError(
-      "invalid_request",
-      "Moving a webhook from signature version v1 straight to v2 is not allowed; set v1+v2 first.",
-      [{ path: "webhookSignatureVersion", message: "v1 cannot move straight to v2; set v1+v2 first" }],
-    );
+    throw apiError("invalid_request", 'Moving from "v1" straight to "v2" is not allowed: set "v1+v2" first.', [
+      { path: "webhookSignatureVersion", message: "v1 cannot move straight to v2; set v1+v2 first" },
+    ]);
   }
 }
 

@@ -1,7 +1,6 @@
 import { apiError } from "../errors";
-import { openKey } from "../storage/key-vault";
-import type { TenantRecord } from "../storage/tenants";
-import { UpstreamError, zavuCall } from "../upstream/zavu-client";
+import { UpstreamError } from "../upstream/zavu-client";
+import { asTenant, tenantKey } from "./as-tenant";
 import { audit, type TenantContext } from "./context";
 import { loadTenant, upstreamFailure } from "./lifecycle";
 
@@ -40,25 +39,6 @@ function present(n: Record<string, unknown>): OwnedPhoneNumber {
 export const PHONE_NUMBER = /^\+[1-9]\d{6,14}$/;
 export const PHONE_NUMBER_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
-async function tenantKey(deps: TenantContext, tenant: TenantRecord): Promise<string> {
-  if (tenant.status === "provisioning") throw apiError("invalid_state", "This tenant is still provisioning.");
-  if (tenant.status === "deactivated" || !tenant.keyCiphertext) {
-    throw apiError("invalid_state", "This tenant has been deactivated.");
-  }
-  return openKey(deps.kek, tenant.id, tenant.keyCiphertext).catch(() => {
-    throw apiError("internal_error", "The gateway could not open this tenant's stored key.");
-  });
-}
-
-function asTenant<T>(deps: TenantContext, apiKey: string, method: string, path: string, body?: unknown) {
-  return zavuCall<T>(deps.upstreamBase, apiKey, method, path, {
-    body,
-    timeoutMs: deps.upstreamTimeoutMs,
-    counters: deps.counters,
-    requestId: deps.requestId,
-  });
-}
-
 /** The numbers the tenant's sub-account owns (one page of up to 100; `cursor` for the next). */
 export async function listPhoneNumbers(deps: TenantContext, id: string, cursor?: string) {
   const tenant = await loadTenant(deps, id);
@@ -92,7 +72,13 @@ export async function purchasePhoneNumber(
     "POST",
     "/v1/phone-numbers",
     body,
-  ).catch(refusal);
+  ).catch((err) => {
+    // Zavu's 404 here means the number is not for sale.
+    if (err instanceof UpstreamError && err.status === 404) {
+      throw apiError("invalid_request", `Zavu refused: ${err.message}`, { upstreamCode: err.code });
+    }
+    return refusal(err);
+  });
   const phoneNumber = present(bought.phoneNumber);
   await deps.repo.batch([
     audit(deps, "tenant.phone_number.purchase", id, {
@@ -119,6 +105,10 @@ export async function releasePhoneNumber(deps: TenantContext, id: string, number
 function refusal(err: unknown): never {
   if (err instanceof UpstreamError && err.kind === "http") {
     if (err.status === 404) throw apiError("not_found", "Phone number not found.");
+    // The sub-account's credit limit or the team balance cannot cover the number: Zavu's code, as the gateway's.
+    if (err.status === 402 && (err.code === "credit_limit_reached" || err.code === "insufficient_balance")) {
+      throw apiError(err.code, `Zavu refused: ${err.message}`);
+    }
     if (err.status === 400 || err.status === 409 || err.status === 422) {
       throw apiError("invalid_request", `Zavu refused: ${err.message}`, { upstreamCode: err.code });
     }

@@ -33,6 +33,33 @@ describe("secret hygiene: the scanner itself", () => {
     expect(findSecrets(body, secrets, "POST /admin/v1/webhooks -> 201")).toEqual([]);
   });
 
+  it("finds a sender's webhook secret anywhere but in the customer's create and regenerate answers", () => {
+    const secrets = secretsFromBindings({});
+    const secret = `whsec_${"Ab0_-".repeat(8)}Ab0`;
+    const body = JSON.stringify({ id: "snd_1", webhook: { secret } });
+    const sender = "a sender's webhook secret";
+    expect(findSecrets(body, secrets)).toEqual([sender]);
+    expect(findSecrets(body, secrets, "POST /v1/senders -> 201")).toEqual([]);
+    expect(findSecrets(body, secrets, "POST /v1/senders/snd_1/webhook/secret -> 200")).toEqual([]);
+    for (const answer of [
+      "GET /v1/senders -> 200",
+      "GET /v1/senders/snd_1 -> 200",
+      "PATCH /v1/senders/snd_1 -> 200",
+      "POST /v1/senders -> 400",
+      "POST /admin/v1/webhooks -> 201",
+    ]) {
+      expect(findSecrets(body, secrets, answer), answer).toEqual([sender]);
+    }
+    // The reseller's secrets (base64 with padding) are not taken for a sender's, nor the other way round.
+    expect(findSecrets(`whsec_${"A".repeat(43)}=`, secrets)).toEqual(["a webhook signing secret"]);
+    // Zavu's secret for a sender, registered by value, is allowed nowhere, not even in the create answer.
+    const upstream = `whsec_${"Zz9".repeat(14)}Z`;
+    const withUpstream = [...secrets, { name: "Zavu's webhook secret for a sender", match: upstream }];
+    expect(findSecrets(upstream, withUpstream, "POST /v1/senders -> 201")).toEqual([
+      "Zavu's webhook secret for a sender",
+    ]);
+  });
+
   it("finds a secret in an answer's body or headers, and hands the answer on unchanged", async () => {
     const mark = ledger().hits.length;
     const bodies = ledger().bodies;

@@ -1047,6 +1047,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `credit_limit_reached`: This tenant has reached its credit limit. `insufficient_balance`: The balance available to this tenant is exhausted. */
+                402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `not_found`: Not found. */
                 404: {
                     headers: {

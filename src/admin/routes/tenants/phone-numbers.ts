@@ -27,6 +27,8 @@ const purchase = createRoute({
     ...errors(
       "invalid_request",
       "unauthorized",
+      "credit_limit_reached",
+      "insufficient_balance",
       "not_found",
       "invalid_state",
       "idempotency_in_progress",
