@@ -51,6 +51,8 @@ export default defineConfig(async () => {
               compatibilityDate: COMPAT_DATE,
               durableObjects: { STATE: { className: "SandboxState", useSQLite: true } },
               bindings: { MAIN_API_KEY: TEST_MAIN_KEY },
+              // Its webhook posts stay on the machine too (down.sandbox: a receiver that cannot be reached).
+              outboundService: "upstream-router",
             },
             { name: "test-idp", modules: true, scriptPath: "test/workers/idp.mjs", compatibilityDate: COMPAT_DATE },
             {

@@ -18,6 +18,10 @@ export const ERRORS = {
       "webhookUrl must be a public https URL (http to a loopback host only in development), without credentials.",
   },
   unauthorized: { status: 401, message: "Missing or invalid credentials." },
+  invalid_signature: {
+    status: 401,
+    message: "The event's X-Zavu-Signature is missing, malformed, stale (over 5 minutes) or does not match.",
+  },
   credit_limit_reached: { status: 402, message: "This tenant has reached its credit limit." },
   insufficient_balance: { status: 402, message: "The balance available to this tenant is exhausted." },
   route_not_allowed: { status: 403, message: "This route is not available through this gateway." },
@@ -31,6 +35,10 @@ export const ERRORS = {
   },
   tenant_deactivated: { status: 403, message: "This tenant has been deactivated." },
   tenant_not_ready: { status: 403, message: "This tenant is still being provisioned." },
+  event_not_for_sender: {
+    status: 403,
+    message: "The event names a sender or project that this relay does not serve; it was refused and audited.",
+  },
   not_found: { status: 404, message: "Not found." },
   conflict: { status: 409, message: "The request conflicts with the current state." },
   invalid_state: { status: 409, message: "The tenant is not in a state that allows this." },
@@ -41,6 +49,7 @@ export const ERRORS = {
     message: "This identity was released by another tenant moments ago; it can be registered again shortly.",
   },
   maintenance_busy: { status: 409, message: "A maintenance run is working on this job; try again in a minute." },
+  sender_deleted: { status: 410, message: "This sender was deleted; its events are no longer relayed." },
   payload_too_large: { status: 413, message: "The request body is too large." },
   unsupported_content_encoding: {
     status: 415,

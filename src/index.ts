@@ -1,11 +1,14 @@
 import { createApp } from "./app";
 import { handleEdge } from "./edge/handler";
 import type { Env } from "./env";
+import { RELAY_PREFIX } from "./lib/relay-address";
 import { runMaintenance } from "./maintenance/runner";
+import { handleRelay } from "./relay/receive";
 import { createIsolateState, type IsolateState } from "./state";
 
 export { WebhookDispatcher } from "./alerts/dispatcher";
 export { ControlPlane } from "./control/control-plane";
+export { TenantEvents } from "./relay/tenant-events";
 export { SpendLedger } from "./spend/spend-ledger";
 export { UsageShard } from "./usage/shard";
 
@@ -20,6 +23,7 @@ export function createGateway(state: IsolateState) {
     fetch(request: Request, env: Env, ctx: ExecutionContext) {
       const path = request.url.slice(request.url.indexOf("/", 8));
       if (path.startsWith("/v1/")) return handleEdge(request, env, ctx, state);
+      if (path.startsWith(RELAY_PREFIX)) return handleRelay(request, env, state);
       return app.fetch(request, env, ctx);
     },
 

@@ -1,6 +1,7 @@
 import { ControlSync } from "./control/control-sync";
 import { JwksCache } from "./identity/key-sets";
 import { TenantResolver } from "./identity/tenant-resolver";
+import { BoundedCache } from "./lib/bounded-cache";
 import { type Clock, systemClock } from "./lib/clock";
 import { type Counters, createCounters } from "./lib/counters";
 import { RateLimits } from "./limits/rate-limits";
@@ -29,6 +30,11 @@ export interface IsolateState {
   holds: UpstreamHolds;
   /** Usage counts not yet handed to a usage shard (at most one flush interval's worth). */
   usage: UsageRecorder;
+  /**
+   * Zavu's signing secrets of senders, opened, keyed by their ciphertext: a regenerated secret is a
+   * new ciphertext, so this can never answer with a stale one (a deleted sender is checked in D1 first).
+   */
+  relaySecrets: BoundedCache<string, string>;
   startedAt: number;
 }
 
@@ -61,6 +67,7 @@ export function createIsolateState(opts: { clock?: Clock; usageFlushMs?: number 
     limits: new RateLimits(clock, counters),
     holds: new UpstreamHolds(clock),
     usage: new UsageRecorder(clock, counters, opts.usageFlushMs ?? USAGE_FLUSH_MS),
+    relaySecrets: new BoundedCache({ maxEntries: 10_000, ttlMs: 60 * 60_000, clock }),
     startedAt: clock.now(),
   };
 }

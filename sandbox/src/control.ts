@@ -1,16 +1,24 @@
 import { Hono } from "hono";
 import { zavuError } from "./api";
+import { toSender } from "./api/senders";
 import type { Faults } from "./faults";
+import type { SenderStore } from "./senders";
 import type { Store } from "./store";
+import type { Webhooks } from "./webhooks";
 
 const isCents = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
 
-/** `/__sandbox/*`: state, prices, faults and the request log, for tests and demos. */
-export function controlApi(store: Store, faults: Faults): Hono {
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** `/__sandbox/*`: state, prices, faults, the request log and webhook fixtures, for tests and demos. */
+export function controlApi(parts: { store: Store; senders: SenderStore; webhooks: Webhooks; faults: Faults }): Hono {
+  const { store, senders, webhooks, faults } = parts;
   const app = new Hono();
 
   app.post("/reset", (c) => {
     store.reset();
+    senders.reset();
+    webhooks.reset();
     faults.clear();
     return c.json({ ok: true });
   });
@@ -21,6 +29,7 @@ export function controlApi(store: Store, faults: Faults): Hono {
     prices: store.prices(),
     ...store.behaviour(),
     ...store.limits(),
+    ...store.webhookTiming(),
     today: store.today(),
   });
   app.get("/team", (c) => c.json(team()));
@@ -49,6 +58,14 @@ export function controlApi(store: Store, faults: Faults): Hono {
         return zavuError(c, 400, "invalid_request", `${limit} must be a non-negative integer, or null for none.`);
       }
     }
+    if (body.deliveryDelayMs !== undefined && !(isCents(body.deliveryDelayMs) && body.deliveryDelayMs >= 0)) {
+      return zavuError(c, 400, "invalid_request", "deliveryDelayMs must be a non-negative integer.");
+    }
+    const retries = body.webhookRetryDelaysMs;
+    if (retries !== undefined && !(Array.isArray(retries) && retries.every((d) => isCents(d) && d >= 0))) {
+      return zavuError(c, 400, "invalid_request", "webhookRetryDelaysMs must be an array of non-negative integers.");
+    }
+    store.setWebhookTiming({ deliveryDelayMs: body.deliveryDelayMs, webhookRetryDelaysMs: retries });
     store.setBehaviour({ enforceLimits: body.enforceLimits, costAtAccept: body.costAtAccept });
     store.setLimits({ dailyLimit: body.dailyLimit, a2pLimit: body.a2pLimit });
     return c.json(team());
@@ -58,23 +75,33 @@ export function controlApi(store: Store, faults: Faults): Hono {
   app.get("/usage", (c) => c.json({ items: store.usage(c.req.query("account")) }));
 
   // A webhook receiver for development and tests: logs what arrives (GET /__sandbox/hooks), answers 200.
-  // Faults apply (e.g. {path: "/__sandbox/hooks/*", status: 500, count: 2}) to make it fail.
+  // Faults apply (e.g. {path: "/__sandbox/hooks/*", status: 500, count: 2}) to make it fail; so does
+  // ?status=NNN (400-599) on the URL, on every post.
   app.post("/hooks/:name", async (c) => {
     const name = c.req.param("name");
     const body = await c.req.text();
     const headers: Record<string, string> = {};
-    for (const [k, v] of c.req.raw.headers) if (k.startsWith("webhook-") || k === "content-type") headers[k] = v;
+    for (const [k, v] of c.req.raw.headers) {
+      if (k.startsWith("webhook-") || k.startsWith("x-zavu-") || k === "content-type" || k === "user-agent") {
+        headers[k] = v;
+      }
+    }
     const fault = faults.decide("POST", new URL(c.req.url).pathname);
+    const forced = Number(c.req.query("status"));
+    if (!fault.failure && Number.isInteger(forced) && forced >= 400 && forced <= 599) {
+      fault.failure = { status: forced, code: "forced_status", message: `Forced ${forced}.`, afterEffect: false };
+    }
     if (fault.latencyMs > 0) await scheduler.wait(fault.latencyMs);
     const status = fault.failure?.status ?? 200;
     store.logHook({ name, status, headers, body });
     let type = "?";
+    let id = "no id";
     try {
-      type = String((JSON.parse(body) as { type?: unknown }).type);
+      const event = JSON.parse(body) as { type?: unknown; id?: unknown };
+      type = String(event.type);
+      if (typeof event.id === "string") id = event.id;
     } catch {}
-    console.log(
-      `[sandbox] webhook "${name}" received ${type} (${headers["webhook-id"] ?? "no id"}): answered ${status}`,
-    );
+    console.log(`[sandbox] webhook "${name}" received ${type} (${headers["webhook-id"] ?? id}): answered ${status}`);
     if (fault.failure) return zavuError(c, fault.failure.status, fault.failure.code, fault.failure.message);
     return c.json({ ok: true });
   });
@@ -94,6 +121,32 @@ export function controlApi(store: Store, faults: Faults): Hono {
     store.updateSubAccount(row.id, { total_spent: body.totalSpent });
     return c.json({ ok: true });
   });
+
+  // ---- senders and their webhooks (fixtures: never part of the Zavu API) -----------------
+
+  // The whole sender, webhook secret included, and the account it belongs to ("main" or a sub-account id).
+  app.get("/senders/:id", (c) => {
+    const row = senders.senderById(c.req.param("id"));
+    if (!row) return zavuError(c, 404, "not_found", "Sender not found.");
+    return c.json({ ...toSender(row, true), accountId: row.account });
+  });
+
+  // A contact writes to a sender: conversation.new (first message from that number only), then message.inbound.
+  app.post("/inbound", async (c) => {
+    const body = await c.req.json().catch(() => null);
+    if (!body || typeof body !== "object") return zavuError(c, 400, "invalid_request", "Body must be a JSON object.");
+    if (typeof body.senderId !== "string") return zavuError(c, 400, "invalid_request", "senderId is required.");
+    if (typeof body.from !== "string" || !E164.test(body.from)) {
+      return zavuError(c, 400, "invalid_request", "from must be an E.164 phone number.");
+    }
+    if (typeof body.text !== "string") return zavuError(c, 400, "invalid_request", "text must be a string.");
+    const sender = senders.senderById(body.senderId);
+    if (!sender) return zavuError(c, 404, "not_found", "Sender not found.");
+    return c.json(await webhooks.inbound(sender, body.from, body.text));
+  });
+
+  // Every event queued for a webhook URL, newest first, with its attempts ({status (null: no answer), at (ISO)}).
+  app.get("/webhook-deliveries", (c) => c.json({ items: webhooks.deliveries(c.req.query("senderId")) }));
 
   app.get("/faults", (c) => c.json({ items: faults.list() }));
   app.post("/faults", async (c) => {

@@ -13,6 +13,8 @@ export const DEFAULT_PRICES: Record<string, number> = {
   instagram: 0,
   messenger: 0,
   voice: 5,
+  // Not a channel: a phone number's price, charged at purchase (POST /v1/phone-numbers).
+  phone_number: 100,
 };
 
 export const DEFAULT_TEAM_BALANCE = 1_000_000; // $10,000.00

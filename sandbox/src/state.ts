@@ -4,10 +4,14 @@ import { zavuApi, zavuError } from "./api";
 import { controlApi } from "./control";
 import type { SandboxEnv } from "./env";
 import { Faults } from "./faults";
+import { SenderStore } from "./senders";
 import { type Caller, Store } from "./store";
+import { Webhooks } from "./webhooks";
 
 /** Headers the request log keeps verbatim (everything else is listed by name only). */
 const LOGGED_HEADERS = ["zavu-sender", "idempotency-key", "content-type", "user-agent", "x-request-id"];
+/** The sandbox's host in tests: webhook posts to it are served in-process (it cannot fetch itself there). */
+const SANDBOX_HOST = "zavu.sandbox";
 
 /**
  * The whole sandbox team lives in one Durable Object, so every request sees a consistent
@@ -15,13 +19,23 @@ const LOGGED_HEADERS = ["zavu-sender", "idempotency-key", "content-type", "user-
  */
 export class SandboxState extends DurableObject<SandboxEnv> {
   private readonly app = new Hono<{ Variables: { caller: Caller } }>();
+  private readonly webhooks: Webhooks;
+  /** Origins this object has been called on: webhook posts to them (its own hooks receiver) stay in-process. */
+  private readonly selfOrigins = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: SandboxEnv) {
     super(ctx, env);
     const store = new Store(ctx.storage.sql);
+    const senders = new SenderStore(ctx.storage.sql);
     const faults = new Faults();
+    const webhooks = new Webhooks(ctx.storage.sql, ctx.storage, store, senders, (request) => {
+      const url = new URL(request.url);
+      const self = url.hostname === SANDBOX_HOST || this.selfOrigins.has(url.origin);
+      return self ? Promise.resolve(this.app.fetch(request)) : fetch(request);
+    });
+    this.webhooks = webhooks;
 
-    this.app.route("/__sandbox", controlApi(store, faults));
+    this.app.route("/__sandbox", controlApi({ store, senders, webhooks, faults }));
 
     this.app.use("/v1/*", async (c, next) => {
       const url = new URL(c.req.url);
@@ -58,7 +72,7 @@ export class SandboxState extends DurableObject<SandboxEnv> {
       });
     });
 
-    this.app.route("/", zavuApi(store));
+    this.app.route("/", zavuApi(store, senders, webhooks));
     this.app.notFound((c) => zavuError(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}.`));
     this.app.onError((err, c) => {
       console.error("sandbox error", err);
@@ -67,6 +81,12 @@ export class SandboxState extends DurableObject<SandboxEnv> {
   }
 
   override fetch(request: Request): Promise<Response> {
+    this.selfOrigins.add(new URL(request.url).origin);
     return Promise.resolve(this.app.fetch(request));
+  }
+
+  /** Due message events and webhook attempts (sandbox/src/webhooks.ts). */
+  override async alarm(): Promise<void> {
+    await this.webhooks.run();
   }
 }

@@ -28,6 +28,9 @@ CREATE TABLE IF NOT EXISTS hooks (
 `;
 const TABLES = ["settings", "sub_accounts", "api_keys", "messages", "requests", "charges", "hooks"];
 const HOOKS_MAX = 1_000;
+const DEFAULT_DELIVERY_DELAY_MS = 200;
+/** Zavu's schedule: the 2nd attempt 1 s after the 1st, the 3rd 5 s after the 2nd. */
+const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000];
 
 /** The team's own limits (Zavu's 429 daily_limit_exceeded / a2p_limit_exceeded); null = none. */
 export interface TeamLimits {
@@ -164,6 +167,23 @@ export class Store {
   countSend(a2p: boolean): void {
     const t = this.today();
     this.setSetting("today", { date: t.date, sends: t.sends + 1, a2p: t.a2p + (a2p ? 1 : 0) });
+  }
+
+  /**
+   * Event timing: message.queued/sent/delivered fire 1x/2x/3x deliveryDelayMs after a send is accepted;
+   * a failed webhook post is tried again after webhookRetryDelaysMs[0], then [1] (3 attempts in all).
+   */
+  webhookTiming(): { deliveryDelayMs: number; webhookRetryDelaysMs: number[] } {
+    return {
+      deliveryDelayMs: this.setting("deliveryDelayMs", DEFAULT_DELIVERY_DELAY_MS),
+      webhookRetryDelaysMs: this.setting("webhookRetryDelaysMs", DEFAULT_RETRY_DELAYS_MS),
+    };
+  }
+
+  setWebhookTiming(changes: { deliveryDelayMs?: number; webhookRetryDelaysMs?: number[] }): void {
+    if (changes.deliveryDelayMs !== undefined) this.setSetting("deliveryDelayMs", changes.deliveryDelayMs);
+    if (changes.webhookRetryDelaysMs !== undefined)
+      this.setSetting("webhookRetryDelaysMs", changes.webhookRetryDelaysMs);
   }
 
   setPrices(prices: Record<string, number>): void {
@@ -332,7 +352,11 @@ export class Store {
     return row ? JSON.parse(row.body) : undefined;
   }
 
-  insertMessage(account: string, idempotencyKey: string | null, message: { id: string }): void {
+  insertMessage(
+    account: string,
+    idempotencyKey: string | null,
+    message: { id: string; [field: string]: unknown },
+  ): void {
     this.sql.exec(
       "INSERT INTO messages (id, account, idempotency_key, body) VALUES (?, ?, ?, ?)",
       message.id,
@@ -340,6 +364,15 @@ export class Store {
       idempotencyKey,
       JSON.stringify(message),
     );
+  }
+
+  /** Merges fields into a stored message (its status as its events fire). */
+  updateMessage(account: string, id: string, fields: Record<string, unknown>): Record<string, unknown> | undefined {
+    const message = this.message(account, id);
+    if (!message) return undefined;
+    const updated = { ...message, ...fields };
+    this.sql.exec("UPDATE messages SET body = ? WHERE account = ? AND id = ?", JSON.stringify(updated), account, id);
+    return updated;
   }
 
   message(account: string, id: string): Record<string, unknown> | undefined {

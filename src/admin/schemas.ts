@@ -311,6 +311,26 @@ export const DeliverySchema = z
   })
   .openapi("WebhookDelivery");
 
+export const EventDeliverySchema = z
+  .object({
+    id: z.string().openapi({ description: "edl_…: this delivery (replay takes it)" }),
+    eventId: z.string().openapi({ description: "Zavu's event id (evt_…), the same on every attempt" }),
+    type: z.string().openapi({ example: "message.delivered" }),
+    senderId: z.string(),
+    status: z.enum(["pending", "held", "delivered", "failed", "skipped", "dropped"]).openapi({
+      description:
+        "held: the tenant is suspended (delivered on reactivation); skipped: the customer has no URL, paused it or did not subscribe to the event; dropped: the tenant is deactivated",
+    }),
+    attempts: z.number().int(),
+    receivedAt: z.string(),
+    nextAttemptAt: z.string().nullable(),
+    lastAttemptAt: z.string().nullable(),
+    lastStatus: z.number().int().nullable().openapi({ description: "The customer's HTTP status" }),
+    lastError: z.string().nullable(),
+    deliveredAt: z.string().nullable(),
+  })
+  .openapi("EventDelivery");
+
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date as YYYY-MM-DD");
 
 export const UsageQuery = z.object({ from: Day.optional(), to: Day.optional() });

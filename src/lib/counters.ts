@@ -32,6 +32,10 @@ export function createCounters() {
     alertsEmitted: 0,
     /** Webhook dispatcher calls and delivery attempts. */
     webhookCalls: 0,
+    /** Zavu events the relay took (duplicates included), refused (forged, stale, unknown relay, foreign), and delivery attempts to customers. */
+    relayEvents: 0,
+    relayRefusals: 0,
+    relayAttempts: 0,
   };
 }
 

@@ -63,7 +63,26 @@ export interface MaintenanceLine {
   jobs: Array<{ job: string; outcome: string; counts: Record<string, number>; passComplete: boolean; error?: string }>;
 }
 
-export type LogLine = RequestLine | AdminLine | MaintenanceLine;
+/** One per event Zavu posts to the relay (refusals always; the rest at LOG_SAMPLE_RATE, as requests). */
+export interface RelayLine {
+  kind: "relay";
+  requestId: string;
+  /** Null when the relay id led to no sender. (The relay id itself is never logged: it is the relay's address.) */
+  tenantId: string | null;
+  senderId: string | null;
+  /** Zavu's event id and type, once the signature was checked; null before. */
+  eventId: string | null;
+  type: string | null;
+  status: number;
+  /** The gateway's error code when it refused the event; null when it took it. */
+  refusal: string | null;
+  /** The event was taken before (Zavu retried it): not queued again. */
+  duplicate: boolean;
+  latencyMs: number;
+  sampleRate: number;
+}
+
+export type LogLine = RequestLine | AdminLine | MaintenanceLine | RelayLine;
 
 /** Writes the line; failures (5xx, failed jobs) go to console.error so Workers Logs marks them as errors. */
 export function log(line: LogLine): void {

@@ -1,6 +1,7 @@
 import type { Counters } from "../lib/counters";
 import type { SignatureVersion } from "../lib/zavu-signature";
 import { CountedDb } from "./db";
+import type { TenantStatus } from "./tenants";
 
 /** A sender a tenant made through the gateway, with where and how its events go to the customer. */
 export interface SenderRecord {
@@ -22,6 +23,13 @@ export interface SenderRecord {
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;
+}
+
+/** A relay's sender and its tenant's sub-account and status (null: the tenant is gone). */
+export interface RelayTarget {
+  sender: SenderRecord;
+  subAccountId: string | null;
+  tenantStatus: TenantStatus | null;
 }
 
 /** What each sealed secret is bound to: a ciphertext moved to another row, or swapped between the two columns, does not open. */
@@ -128,6 +136,19 @@ export class SenderRepo {
       this.db.prepare("SELECT * FROM tenant_senders WHERE relay_id = ?").bind(relayId),
     );
     return row ? toRecord(row) : null;
+  }
+
+  /** A relay's sender with what the relay checks of its tenant, in one query. */
+  async relayTarget(relayId: string): Promise<RelayTarget | null> {
+    const row = await this.db.first<SenderRow & { sub_account_id: string | null; status: TenantStatus | null }>(
+      this.db
+        .prepare(
+          `SELECT s.*, t.sub_account_id, t.status FROM tenant_senders s LEFT JOIN tenants t ON t.id = s.tenant_id
+           WHERE s.relay_id = ?`,
+        )
+        .bind(relayId),
+    );
+    return row ? { sender: toRecord(row), subAccountId: row.sub_account_id, tenantStatus: row.status } : null;
   }
 
   async bySenderId(senderId: string): Promise<SenderRecord | null> {

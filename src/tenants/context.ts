@@ -4,6 +4,7 @@ import { controlPlane } from "../control/binding";
 import type { ChangeInput } from "../control/events";
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
+import { resumeEventDeliveries } from "../relay/deliveries";
 import { ledgerFor } from "../spend/binding";
 import type { LedgerSubject } from "../spend/spend-ledger";
 import type { IsolateState } from "../state";
@@ -39,6 +40,8 @@ export interface TenantContext {
   ledger(subject: LedgerSubject): ReturnType<typeof ledgerFor>;
   /** The reseller's webhooks (tenant.status.changed, tenant.provisioning.incomplete, ...). */
   alerts: AlertSink;
+  /** Tenants' event relays (Zavu's events for their senders). */
+  events: { resume(tenantId: string): Promise<void> };
 }
 
 /** The tenant service's context for one request, acting as `actor` (an admin fingerprint, "portal:<link>", "system"). */
@@ -63,6 +66,7 @@ export function tenantContext(env: Env, state: IsolateState, requestId: string, 
     },
     ledger: (subject) => ledgerFor(env, subject),
     alerts: alertSink(env, state.counters),
+    events: { resume: (tenantId) => resumeEventDeliveries(env, tenantId) },
   };
 }
 

@@ -154,6 +154,8 @@ export async function updateTenant(deps: TenantContext, id: string, changes: Ten
     throw err;
   }
   if (alerts.length > 0) await deps.alerts.kick().catch(() => undefined);
+  // Events held while it was suspended go out now (the relay would also find them within 10 minutes).
+  if (changes.status === "active" && tenant.status !== "active") await deps.events.resume(id).catch(() => undefined);
   return loadTenant(deps, id);
 }
 

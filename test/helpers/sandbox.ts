@@ -36,6 +36,8 @@ export const sandbox = {
     costAtAccept?: boolean;
     dailyLimit?: number | null;
     a2pLimit?: number | null;
+    deliveryDelayMs?: number;
+    webhookRetryDelaysMs?: number[];
   }) => control("PATCH", "/team", body),
   /** Sends and cents the sandbox charged, per account (sub-account id, or "main") and channel. */
   usage: async (account?: string) =>
@@ -69,7 +71,55 @@ export const sandbox = {
   /** Newest first. */
   requests: async () => (await control<{ items: LoggedRequest[] }>("GET", "/requests?limit=2000")).items,
   clearRequests: () => control("DELETE", "/requests"),
+  /** A sender as the sandbox holds it (a fixture, not the Zavu API): webhook secret and owning account included. */
+  sender: (id: string) => control<SandboxSender>("GET", `/senders/${id}`),
+  /** A contact writes to a sender: conversation.new (first time) and message.inbound, to its webhook. */
+  inbound: (body: { senderId: string; from: string; text: string }) =>
+    control<{ messageId: string; events: string[] }>("POST", "/inbound", body),
+  /** Every event queued for a webhook URL, newest first. */
+  deliveries: async (senderId?: string) =>
+    (
+      await control<{ items: WebhookDelivery[] }>(
+        "GET",
+        `/webhook-deliveries${senderId ? `?senderId=${senderId}` : ""}`,
+      )
+    ).items,
 };
+
+export interface SandboxSender {
+  id: string;
+  name: string;
+  phoneNumber: string;
+  isDefault: boolean;
+  accountId: string;
+  webhook?: { url: string; events: string[]; active: boolean; signatureVersion: "v1" | "v1+v2" | "v2"; secret: string };
+}
+
+export interface WebhookDelivery {
+  url: string;
+  eventId: string;
+  type: string;
+  senderId: string;
+  /** status null: no answer (connection error or timeout); at: ISO time. */
+  attempts: Array<{ status: number | null; at: string }>;
+  pending: boolean;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** The sandbox's own webhook receiver, as a sender's webhookUrl. */
+export const hookUrl = (name: string, query = "") => `https://zavu.sandbox/__sandbox/hooks/${name}${query}`;
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}
 
 /** The official SDK pointed at the sandbox. */
 export function zavu(apiKey: string): Zavudev {

@@ -917,6 +917,134 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tenants/{id}/event-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Zavu's events for the tenant's senders and their delivery to the customer, newest first (kept 30 days) */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "pending" | "held" | "delivered" | "failed" | "skipped" | "dropped";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page of event deliveries */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EventDeliveryList"];
+                    };
+                };
+                /** @description `invalid_request`: The request is not valid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`: Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{id}/event-deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver an event to the customer again now, with a fresh retry schedule (audited) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The delivery, pending again */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            delivery: components["schemas"]["EventDelivery"];
+                        };
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`: Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tenants/{id}/phone-numbers": {
         parameters: {
             query?: never;
@@ -2183,6 +2311,32 @@ export interface components {
             driftCents: number;
             /** @description Estimates it replaced */
             estimatedCents: number;
+        };
+        EventDeliveryList: {
+            items: components["schemas"]["EventDelivery"][];
+            nextCursor: string | null;
+        };
+        EventDelivery: {
+            /** @description edl_…: this delivery (replay takes it) */
+            id: string;
+            /** @description Zavu's event id (evt_…), the same on every attempt */
+            eventId: string;
+            /** @example message.delivered */
+            type: string;
+            senderId: string;
+            /**
+             * @description held: the tenant is suspended (delivered on reactivation); skipped: the customer has no URL, paused it or did not subscribe to the event; dropped: the tenant is deactivated
+             * @enum {string}
+             */
+            status: "pending" | "held" | "delivered" | "failed" | "skipped" | "dropped";
+            attempts: number;
+            receivedAt: string;
+            nextAttemptAt: string | null;
+            lastAttemptAt: string | null;
+            /** @description The customer's HTTP status */
+            lastStatus: number | null;
+            lastError: string | null;
+            deliveredAt: string | null;
         };
         PhoneNumberList: {
             items: components["schemas"]["PhoneNumber"][];

@@ -1,7 +1,10 @@
 import { type Context, Hono } from "hono";
 import { newId } from "../ids";
-import type { Caller, Store } from "../store";
+import type { SenderStore } from "../senders";
+import type { Store } from "../store";
+import { isUndeliverable, type Webhooks } from "../webhooks";
 import {
+  accountOf,
   decodeCursor,
   encodeCursor,
   isPlainObject,
@@ -17,7 +20,7 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** /v1/balance (any key) and /v1/messages (any key, scoped to the caller's account). */
-export function messageRoutes(store: Store): Hono<Vars> {
+export function messageRoutes(store: Store, senders: SenderStore, webhooks: Webhooks): Hono<Vars> {
   const app = new Hono<Vars>();
 
   app.get("/v1/balance", (c) => {
@@ -34,8 +37,6 @@ export function messageRoutes(store: Store): Hono<Vars> {
   });
 
   // ---- messages: any key, scoped to the caller's account ---------------------------------
-
-  const accountOf = (caller: Caller) => (caller.kind === "main" ? "main" : caller.subAccountId);
 
   app.post("/v1/messages", async (c) => {
     const caller = c.var.caller;
@@ -71,7 +72,9 @@ export function messageRoutes(store: Store): Hono<Vars> {
       if (previous) return c.json({ message: previous });
     }
 
-    const price = store.prices()[channel] ?? 0;
+    // Recipients ending in 0000 fail (message.queued, then message.failed) and cost nothing.
+    const undeliverable = isUndeliverable(to);
+    const price = undeliverable ? 0 : (store.prices()[channel] ?? 0);
     const { enforceLimits, costAtAccept } = store.behaviour();
     if (caller.kind === "sub") {
       const sub = store.subAccount(caller.subAccountId)!;
@@ -99,7 +102,7 @@ export function messageRoutes(store: Store): Hono<Vars> {
       return zavuError(c, 429, "a2p_limit_exceeded", "The team has reached its A2P limit for US SMS today.");
     }
     store.countSend(a2p);
-    store.charge(caller.kind === "sub" ? caller.subAccountId : null, price, channel);
+    if (!undeliverable) store.charge(caller.kind === "sub" ? caller.subAccountId : null, price, channel);
     const message = {
       id: newId("msg_"),
       channel,
@@ -117,6 +120,11 @@ export function messageRoutes(store: Store): Hono<Vars> {
       costTotal: costAtAccept ? price / 100 : null,
     };
     store.insertMessage(account, idempotencyKey, message);
+    // Its sender: the Zavu-Sender header's (when it names one of this account's senders), else the account's
+    // default. A header naming no sender of the account is accepted as before, with no events.
+    const senderHeader = c.req.header("zavu-sender");
+    const sender = senderHeader ? senders.sender(account, senderHeader) : senders.defaultSender(account);
+    await webhooks.scheduleSend({ messageId: message.id, account, senderId: sender?.id ?? null, to, cents: price });
     return c.json({ message }, 202);
   });
 

@@ -42,3 +42,12 @@ export function decodeCursor(raw: string | undefined, fallback: number): number 
     return null;
   }
 }
+
+/** The account a caller acts for: "main", or its sub-account's id. */
+export const accountOf = (caller: Caller) => (caller.kind === "main" ? "main" : caller.subAccountId);
+
+export function pageOf<T extends { seq: number }, U>(rows: T[], limit: number, map: (row: T) => U) {
+  const page = rows.slice(0, limit);
+  const nextCursor = rows.length > limit ? encodeCursor(page[page.length - 1]!.seq) : null;
+  return { items: page.map(map), nextCursor };
+}

@@ -4,6 +4,7 @@ import { registerListApiKeys } from "./api-keys";
 import { registerTenantBalance } from "./balance";
 import { registerCreateTenant } from "./create";
 import { registerDeactivateTenant } from "./deactivate";
+import { registerEventDeliveries } from "./event-deliveries";
 import { registerGetTenant } from "./get";
 import { registerReplaceIdentity } from "./identity";
 import { registerImportTenant } from "./import";
@@ -28,5 +29,6 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   registerListApiKeys(app);
   registerRotateKey(app);
   registerTenantUsage(app);
+  registerEventDeliveries(app);
   registerTenantPhoneNumbers(app);
 }

@@ -1,0 +1,258 @@
+import { DurableObject } from "cloudflare:workers";
+import { config } from "../config";
+import type { Env } from "../env";
+import { createCounters } from "../lib/counters";
+import { sortableId } from "../lib/ids";
+import { auditStatement } from "../storage/audit";
+import { type SenderRecord, SenderRepo } from "../storage/senders-repo";
+import { TenantRepo } from "../storage/tenants";
+import { attemptDelivery, skipReason } from "./deliver";
+import {
+  type DeliveryStatus,
+  decodeCursor,
+  EVENT_LOG_SCHEMA,
+  type EventDelivery,
+  type EventRow,
+  encodeCursor,
+  presentDelivery,
+} from "./event-log";
+import { eventRetryDelay } from "./schedule";
+
+/** What the relay hands over: one checked event. */
+export interface IncomingEvent {
+  tenantId: string;
+  relayId: string;
+  senderId: string;
+  eventId: string;
+  type: string;
+  /** The body as Zavu sent it: delivered byte for byte. */
+  payload: string;
+}
+
+/** Events attempted per alarm; more due means another alarm at once. */
+const BATCH = 50;
+/** A suspended tenant's held events are looked at again this often (reactivation also resumes them at once). */
+const HELD_RECHECK_MS = 10 * 60_000;
+/** Finished deliveries are kept this long in the log. */
+const KEEP_MS = 30 * 24 * 3_600_000;
+const OUTCOME_TYPES = new Set(["message.delivered", "message.failed"]);
+
+/**
+ * One tenant's event relay (Durable Object, one per tenant): takes each Zavu event once (by Zavu's
+ * event id, whichever isolate Zavu's retry reached), keeps it durably before the relay answers Zavu,
+ * and delivers it to the customer's receiver with retries for about a day. Within one sender, events
+ * are attempted in the order they arrived; a failed one is retried later while the next ones go on,
+ * so a receiver may see a retried event after later ones (each carries Zavu's timestamp).
+ */
+export class TenantEvents extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly counters = createCounters();
+  /** Customer secrets opened by this object, by ciphertext (a regenerated secret is a new ciphertext). */
+  private readonly secrets = new Map<string, string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(EVENT_LOG_SCHEMA);
+  }
+
+  /** Stores the event unless it was taken before; true when it was (Zavu retried it). */
+  async accept(e: IncomingEvent): Promise<{ duplicate: boolean }> {
+    this.setMeta("tenantId", e.tenantId);
+    const now = Date.now();
+    const inserted = this.sql
+      .exec(
+        `INSERT INTO events (event_id, delivery_id, relay_id, sender_id, type, payload, received_at, status,
+         next_attempt_at, accounted)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq`,
+        e.eventId,
+        sortableId("edl", now),
+        e.relayId,
+        e.senderId,
+        e.type,
+        e.payload,
+        now,
+        now,
+        OUTCOME_TYPES.has(e.type) ? 0 : 1,
+      )
+      .toArray();
+    if (inserted.length === 0) return { duplicate: true };
+    await this.wake(now);
+    return { duplicate: false };
+  }
+
+  /** The delivery log, newest first. */
+  async list(opts: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<{
+    items: EventDelivery[];
+    nextCursor: string | null;
+  } | null> {
+    const before = decodeCursor(opts.cursor);
+    if (before === null) return null;
+    const rows = opts.status
+      ? this.sql
+          .exec<EventRow>(
+            "SELECT * FROM events WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+            opts.status,
+            before,
+            opts.limit + 1,
+          )
+          .toArray()
+      : this.sql
+          .exec<EventRow>("SELECT * FROM events WHERE seq < ? ORDER BY seq DESC LIMIT ?", before, opts.limit + 1)
+          .toArray();
+    const page = rows.slice(0, opts.limit);
+    return {
+      items: page.map(presentDelivery),
+      nextCursor: rows.length > opts.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+    };
+  }
+
+  /** Attempts a delivery again now, from the start of the retry schedule; null when there is no such delivery. */
+  async replay(deliveryId: string): Promise<EventDelivery | null> {
+    const now = Date.now();
+    const [row] = this.sql
+      .exec<EventRow>(
+        `UPDATE events SET status = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL
+         WHERE delivery_id = ? RETURNING *`,
+        now,
+        deliveryId,
+      )
+      .toArray();
+    if (!row) return null;
+    await this.wake(now);
+    return presentDelivery(row);
+  }
+
+  /** The tenant is active again: what was held goes out now. */
+  async resume(): Promise<void> {
+    const now = Date.now();
+    this.sql.exec("UPDATE events SET status = 'pending', next_attempt_at = ? WHERE status = 'held'", now);
+    await this.wake(now);
+  }
+
+  override async alarm(): Promise<void> {
+    const tenantId = this.meta("tenantId");
+    if (!tenantId) return;
+    const cfg = config(this.env);
+    const tenant = await new TenantRepo(this.env.DB, this.counters).get(tenantId);
+    const now = Date.now();
+    if (!tenant || tenant.status === "deactivated") {
+      await this.drop(tenantId, now, tenant ? "tenant deactivated" : "tenant deleted");
+    } else if (tenant.status !== "active") {
+      // Suspended (or not yet provisioned): kept, and delivered once it is active again.
+      this.sql.exec("UPDATE events SET status = 'held', next_attempt_at = NULL WHERE status = 'pending'");
+    } else {
+      const due = this.sql
+        .exec<EventRow>(
+          "SELECT * FROM events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
+          now,
+          BATCH,
+        )
+        .toArray();
+      if (due.length > 0) {
+        const senders = new Map<string, SenderRecord>();
+        for (const s of await new SenderRepo(this.env.DB, this.counters).forTenant(tenantId)) senders.set(s.relayId, s);
+        // Per sender in order of arrival; senders side by side.
+        const bySender = new Map<string, EventRow[]>();
+        for (const row of due) bySender.set(row.relay_id, [...(bySender.get(row.relay_id) ?? []), row]);
+        await Promise.all(
+          [...bySender].map(async ([relayId, rows]) => {
+            for (const row of rows) await this.deliverOne(row, senders.get(relayId), cfg);
+          }),
+        );
+        if (due.length === BATCH) {
+          await this.ctx.storage.setAlarm(Date.now());
+          return;
+        }
+      }
+    }
+    await this.scheduleNext();
+  }
+
+  private async deliverOne(row: EventRow, sender: SenderRecord | undefined, cfg: ReturnType<typeof config>) {
+    const skip = skipReason(sender, row.type);
+    if (skip) {
+      this.sql.exec(
+        "UPDATE events SET status = 'skipped', next_attempt_at = NULL, last_error = ? WHERE seq = ? AND status = 'pending'",
+        skip,
+        row.seq,
+      );
+      return;
+    }
+    const result = await attemptDelivery(sender!, row.payload, {
+      keyring: cfg.keyring,
+      allowHttpLoopback: cfg.allowHttpJwks,
+      counters: this.counters,
+      secrets: this.secrets,
+    });
+    const at = Date.now();
+    const attempts = row.attempts + 1;
+    const delay = result.ok ? null : eventRetryDelay(attempts, cfg.webhookRetryScale);
+    const status: DeliveryStatus = result.ok ? "delivered" : delay === null ? "failed" : "pending";
+    // Only if nothing else (a replay) changed the row while the attempt was out.
+    this.sql.exec(
+      `UPDATE events SET status = ?, attempts = ?, last_attempt_at = ?, last_status = ?, last_error = ?,
+         next_attempt_at = ?, delivered_at = ? WHERE seq = ? AND status = 'pending' AND attempts = ?`,
+      status,
+      attempts,
+      at,
+      result.status,
+      result.error,
+      delay === null ? null : at + delay,
+      result.ok ? at : null,
+      row.seq,
+      row.attempts,
+    );
+  }
+
+  /** A deactivated tenant's events go nowhere: one audit entry a UTC day says so. */
+  private async drop(tenantId: string, now: number, reason: string): Promise<void> {
+    const dropped = this.sql
+      .exec(
+        "UPDATE events SET status = 'dropped', next_attempt_at = NULL, last_error = ? WHERE status IN ('pending', 'held') RETURNING seq",
+        reason,
+      )
+      .toArray().length;
+    const day = new Date(now).toISOString().slice(0, 10);
+    if (dropped > 0 && this.meta("dropAuditDay") !== day) {
+      await this.env.DB.batch([
+        auditStatement(this.env.DB, {
+          actor: "relay",
+          action: "relay.events_dropped",
+          tenantId,
+          detail: { reason, day, firstBatch: dropped },
+        }),
+      ]);
+      this.setMeta("dropAuditDay", day);
+    }
+  }
+
+  private async scheduleNext(): Promise<void> {
+    const next = this.sql
+      .exec<{ at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM events WHERE status = 'pending'")
+      .one().at;
+    const held = this.sql.exec("SELECT 1 FROM events WHERE status = 'held' LIMIT 1").toArray().length > 0;
+    const now = Date.now();
+    const at = next !== null ? Math.max(next, now + 10) : held ? now + HELD_RECHECK_MS : null;
+    if (at !== null) await this.ctx.storage.setAlarm(at);
+    else this.sql.exec("DELETE FROM events WHERE received_at < ? AND status != 'pending'", now - KEEP_MS);
+  }
+
+  /** Makes sure an alarm runs by `at`. */
+  private async wake(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  private meta(name: string): string | null {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE name = ?", name).toArray()[0]?.value ?? null;
+  }
+
+  private setMeta(name: string, value: string): void {
+    this.sql.exec(
+      "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      name,
+      value,
+    );
+  }
+}
