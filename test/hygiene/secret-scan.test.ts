@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TEST_SECRETS } from "../test-secrets";
 import { collectConsole, summary } from "./collect";
-import { ledger, scanResponse, takeHits } from "./ledger";
+import { ledger, registerSecret, scanResponse, takeHits } from "./ledger";
 import { findSecrets, secretsFromBindings } from "./secrets";
 
 const SUB_KEY = `zv_live_sub_${"a1".repeat(16)}`;
@@ -57,6 +57,21 @@ describe("secret hygiene: the scanner itself", () => {
     const withUpstream = [...secrets, { name: "Zavu's webhook secret for a sender", match: upstream }];
     expect(findSecrets(upstream, withUpstream, "POST /v1/senders -> 201")).toEqual([
       "Zavu's webhook secret for a sender",
+    ]);
+  });
+
+  it("finds a secret registered at run time in what it scanned before, even in an answer allowed another", async () => {
+    const mark = ledger().hits.length;
+    const upstream = `whsec_${"Qq7".repeat(14)}Q`;
+    const customer = `whsec_${"Rr8".repeat(14)}R`;
+    await scanResponse(
+      new Request("https://gateway.test/v1/senders", { method: "POST" }),
+      new Response(JSON.stringify({ webhook: { secret: customer }, leaked: upstream }), { status: 201 }),
+    );
+    expect(takeHits(mark)).toEqual([]); // the customer's secret belongs in this answer; Zavu's is not known yet
+    registerSecret({ name: "Zavu's webhook secret for a sender", match: upstream });
+    expect(takeHits(mark).map((h) => [h.secret, h.source])).toEqual([
+      ["Zavu's webhook secret for a sender", "body of POST /v1/senders -> 201"],
     ]);
   });
 

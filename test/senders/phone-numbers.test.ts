@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { admin } from "../helpers/admin";
 import { expectApiError } from "../helpers/gateway";
 import { MAIN_KEY, sandbox, zavu } from "../helpers/sandbox";
-import { senderTenant } from "./helpers";
+import { senderTenant, upstreamSender } from "./helpers";
 
 let t: Awaited<ReturnType<typeof senderTenant>>;
 
@@ -70,6 +70,7 @@ describe("phone numbers: the reseller's admin API", () => {
     // A sender can now use it.
     const sender = await zc.senders.create({ name: "On my number", phoneNumber: "+15550100001" });
     expect(sender.phoneNumber).toBe("+15550100001");
+    await upstreamSender(sender.id);
 
     const audit = await admin("GET", `/audit?tenantId=${t.id}`);
     const purchase = audit.body.items.find((e: { action: string }) => e.action === "tenant.phone_number.purchase");

@@ -5,6 +5,7 @@ import { openKey } from "../../src/storage/key-vault";
 import { customerSecretOwner, upstreamSecretOwner } from "../../src/storage/senders-repo";
 import { expectApiError, GATEWAY_URL, gatewayFetch } from "../helpers/gateway";
 import { sandbox, zavu } from "../helpers/sandbox";
+import { zavuEvent, zavuSignature } from "../helpers/senders";
 import { registerSecret } from "../hygiene/ledger";
 import { senderRow, senderTenant, tenantKey, upstreamSender } from "./helpers";
 
@@ -108,6 +109,7 @@ describe("senders: create", () => {
 
   it("defaults the customer's events and version when only a URL is given", async () => {
     const sender = await (await a.client()).senders.create({ name: "Defaults", webhookUrl: HOOK });
+    await upstreamSender(sender.id);
     expect(sender.webhook).toMatchObject({
       events: ["message.inbound", "message.delivered", "message.failed"],
       signatureVersion: "v2",
@@ -352,5 +354,28 @@ describe("senders: another tenant's", () => {
     const row = (await senderRow(mine.id))!;
     expect(row.deleted_at).toBeNull();
     expect((await upstreamSender(mine.id)).name).toBe("A's");
+  });
+});
+
+describe("senders and the relay", () => {
+  /** Zavu posting an event for this sender to the relay URL it was given. */
+  async function zavuPosts(relayUrl: string, secret: string, senderId: string, projectId: string) {
+    const { body } = zavuEvent({ senderId }, projectId, "message.delivered");
+    return gatewayFetch(new URL(relayUrl).pathname, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-zavu-signature": await zavuSignature(secret, body) },
+      body,
+    });
+  }
+
+  it("a sender made through the gateway is the relay's: Zavu's secret opens it, the customer's does not; deleted, it is gone", async () => {
+    const zc = await a.client();
+    const sender = await zc.senders.create({ name: "Relayed", webhookUrl: HOOK });
+    const up = await upstreamSender(sender.id);
+    expect((await zavuPosts(up.webhook!.url, up.webhook!.secret, sender.id, a.subAccountId)).status).toBe(200);
+    const forged = await zavuPosts(up.webhook!.url, sender.webhook!.secret!, sender.id, a.subAccountId);
+    expect(forged.status).toBe(401);
+    await zc.senders.delete(sender.id);
+    expect((await zavuPosts(up.webhook!.url, up.webhook!.secret, sender.id, a.subAccountId)).status).toBe(410);
   });
 });
