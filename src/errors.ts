@@ -12,6 +12,11 @@ export const ERRORS = {
     message:
       "This identity would accept tokens made for other parties' apps: an issuer shared by many needs an audience.",
   },
+  invalid_webhook_url: {
+    status: 400,
+    message:
+      "webhookUrl must be a public https URL (http to a loopback host only in development), without credentials.",
+  },
   unauthorized: { status: 401, message: "Missing or invalid credentials." },
   invalid_signature: {
     status: 401,
@@ -20,6 +25,10 @@ export const ERRORS = {
   credit_limit_reached: { status: 402, message: "This tenant has reached its credit limit." },
   insufficient_balance: { status: 402, message: "The balance available to this tenant is exhausted." },
   route_not_allowed: { status: 403, message: "This route is not available through this gateway." },
+  phone_numbers_managed_by_reseller: {
+    status: 403,
+    message: "Buying and releasing numbers costs money outside the credit limit; ask your provider.",
+  },
   tenant_suspended: {
     status: 403,
     message: "This tenant is suspended; messaging is blocked. The balance stays readable.",

@@ -184,6 +184,53 @@ export const ApiKeyListSchema = z
   })
   .openapi("ApiKeyList");
 
+export const PhoneNumberSchema = z
+  .object({
+    id: z.string(),
+    phoneNumber: z.string().openapi({ example: "+15550100001" }),
+    status: z.string().optional(),
+    capabilities: z.array(z.string()).optional(),
+    name: z.string().optional(),
+    senderId: z.string().optional(),
+    createdAt: z.string().optional(),
+    monthlyCost: z.number().optional().openapi({ description: "What Zavu charges the sub-account a month (USD)" }),
+  })
+  .openapi("PhoneNumber", { description: "A number the tenant's sub-account owns, as Zavu describes it" });
+
+export const PhoneNumberList = z
+  .object({ items: z.array(PhoneNumberSchema), nextCursor: z.string().nullable() })
+  .openapi("PhoneNumberList");
+
+export const PhoneNumberListQuery = z.object({
+  cursor: z
+    .string()
+    .max(512)
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" } }),
+});
+
+export const PurchasePhoneNumber = z
+  .object({
+    phoneNumber: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, "must be in E.164 format")
+      .openapi({ example: "+15550100001" }),
+    name: Name.optional(),
+  })
+  .strict()
+  .openapi("PurchasePhoneNumber");
+
+export const PhoneNumberParams = z.object({
+  id: z
+    .string()
+    .regex(/^tnt_[0-9a-z]{26}$/, "not a tenant id")
+    .openapi({ param: { name: "id", in: "path" } }),
+  numberId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, "not a phone number id")
+    .openapi({ param: { name: "numberId", in: "path" } }),
+});
+
 export const RotateResult = z
   .object({ keyId: z.string(), keyPrefix: z.string(), previousKeyRevoked: z.boolean() })
   .openapi("RotateKeyResult");

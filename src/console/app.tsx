@@ -8,6 +8,7 @@ import { authenticateAdmin } from "../lib/admin-token";
 import { type TenantContext, tenantContext } from "../tenants/context";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
 import { createOnboardingLink, revokeOnboardingLink } from "../tenants/onboarding-links";
+import { PHONE_NUMBER_ID, purchasePhoneNumber, releasePhoneNumber } from "../tenants/phone-numbers";
 import { pageSecurity } from "../ui/security";
 import { centsFromDollars, fields, hoursFrom, metadataFrom, nameFrom } from "./forms";
 import { type Flash, Screen } from "./parts";
@@ -139,6 +140,23 @@ export function createConsoleApp() {
       const hours = hoursFrom((await form(c)).expiresInHours);
       const { link, url } = await createOnboardingLink(deps, { tenantId: id, expiresInHours: hours }, origin(c));
       return { newLink: { id: link.id, url, expiresAt: new Date(link.expiresAt).toISOString() } };
+    }),
+  );
+
+  app.post("/f/tenants/:id/phone-numbers", (c) =>
+    onTenant(c, async (deps, id) => {
+      const phoneNumber = (await form(c)).phoneNumber ?? "";
+      const bought = await purchasePhoneNumber(deps, id, { phoneNumber });
+      return { notice: `Bought ${bought.phoneNumber}; it is charged to this tenant's sub-account.` };
+    }),
+  );
+
+  app.post("/f/tenants/:id/phone-numbers/:numberId/release", (c) =>
+    onTenant(c, async (deps, id) => {
+      const numberId = c.req.param("numberId");
+      if (!PHONE_NUMBER_ID.test(numberId)) throw apiError("not_found", "Phone number not found.");
+      await releasePhoneNumber(deps, id, numberId);
+      return { notice: `Released ${numberId}.` };
     }),
   );
 

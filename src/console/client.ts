@@ -2,7 +2,7 @@
 export const PAGES = /^\/(overview|tenants|links|tenants\/tnt_[0-9a-z]{26})$/;
 /** The actions a fragment's form may post to (paths under /console/f): app.tsx's POST routes. */
 export const ACTIONS =
-  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|tenants\/tnt_[0-9a-z]{26}\/(update|status|rotate-key|deactivate|setup-link))$/;
+  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|tenants\/tnt_[0-9a-z]{26}\/(update|status|rotate-key|deactivate|setup-link|phone-numbers|phone-numbers\/[A-Za-z0-9_-]{1,128}\/release))$/;
 
 /**
  * The console's only script (run under the page's nonce). It keeps the admin token in this

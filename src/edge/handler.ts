@@ -13,6 +13,7 @@ import { type Keyring, openKey } from "../storage/key-vault";
 import { TenantRepo } from "../storage/tenants";
 import { utcDay } from "../usage/rows";
 import { bearerToken } from "./authenticate";
+import { answerByGateway } from "./gateway-routes";
 import { rateLimitedAlert, recordUsage } from "./outcomes";
 import { forward } from "./proxy";
 import { matchRoute, routesFor } from "./routes";
@@ -129,19 +130,31 @@ async function proxyForTenant(
   const limits = state.limits.forTenant(tenant, env);
   await state.limits.check(env, tenant.id, limits, { balance: route.kind === "balance", send: route.send });
   const apiKey = await subAccountKey(entry, cfg.keyring);
+  const forwardOpts = {
+    upstreamBase: cfg.upstreamBase,
+    apiKey,
+    requestId,
+    timeoutMs: cfg.upstreamTimeoutMs,
+    maxBodyBytes: cfg.maxBodyBytes,
+    counters: state.counters,
+  };
+  if (route.byGateway) {
+    return answerByGateway(route, request, url, {
+      db: env.DB,
+      counters: state.counters,
+      cfg,
+      tenantId: tenant.id,
+      forward: forwardOpts,
+      onUpstreamAuthFailed: () => state.tenants.forgetTenant(tenant.id),
+      trace,
+    });
+  }
 
   const budgetCtx: BudgetContext = { ledger: (subject) => ledgerFor(env, subject), waitUntil };
   const admission = route.spending ? await admit(state, tenant, budgetCtx, limits, route.send) : null;
   let response: Response;
   try {
-    response = await forward(request, url, {
-      upstreamBase: cfg.upstreamBase,
-      apiKey,
-      requestId,
-      timeoutMs: cfg.upstreamTimeoutMs,
-      maxBodyBytes: cfg.maxBodyBytes,
-      counters: state.counters,
-    });
+    response = await forward(request, url, forwardOpts);
   } catch (err) {
     // Refused before sending (413, 415) charges nothing; a timeout may have been charged: the estimate stands.
     const status = (err as { status?: number }).status;

@@ -147,3 +147,69 @@ export async function forward(request: Request, url: URL, opts: ForwardOptions):
     headers: pick(upstream.headers, RETURNED),
   });
 }
+
+/** A JSON call to Zavu made by the gateway on the customer's behalf (the senders service). */
+export type UpstreamJsonCall = (
+  method: string,
+  pathAndQuery: string,
+  body?: unknown,
+  opts?: { ownCall?: boolean },
+) => Promise<Response>;
+
+/**
+ * The calls the gateway's own services make to Zavu for one customer request, under forward()'s header
+ * policy: the customer's allowlisted headers (idempotency-key, zavu-sender, the SDK's own), the tenant's
+ * key, the request id. The body is the service's JSON, so the customer's content-length and
+ * content-type never go with it; answers are asked for uncompressed (the service reads them).
+ */
+export function upstreamCaller(request: Request, opts: ForwardOptions): UpstreamJsonCall {
+  const base = pick(request.headers, FORWARDED).filter(
+    ([name]) => name !== "content-length" && name !== "content-type" && name !== "accept",
+  );
+  return async (method, pathAndQuery, body, call) => {
+    // A call of the gateway's own (a follow-up, a clean-up) is not the customer's request: not its idempotency key.
+    const headers: [string, string][] = [
+      ...(call?.ownCall ? base.filter(([name]) => name !== "idempotency-key") : base),
+      ["accept", "application/json"],
+      ["authorization", `Bearer ${opts.apiKey}`],
+      ["x-request-id", opts.requestId],
+      ["accept-encoding", "identity"],
+    ];
+    if (body !== undefined) headers.push(["content-type", "application/json"]);
+    let upstream: Response;
+    try {
+      upstream = await upstreamFetch(
+        `${opts.upstreamBase}${pathAndQuery}`,
+        { method, headers, body: body === undefined ? undefined : JSON.stringify(body) },
+        opts,
+      );
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      throw apiError(err.kind === "timeout" ? "upstream_timeout" : "upstream_unavailable", err.message);
+    }
+    return new Response(upstream.body, {
+      status: upstream.status,
+      statusText: upstream.statusText,
+      headers: pick(upstream.headers, RETURNED),
+    });
+  };
+}
+
+/** The request body as JSON, bounded like forward()'s (413 over the cap, 415 when compressed); null when empty. */
+export async function jsonBodyOf(request: Request, maxBodyBytes: number): Promise<unknown> {
+  assertIdentityEncoding(request);
+  if (!request.body) return null;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBodyBytes) {
+    throw apiError("payload_too_large", `Request body is larger than ${maxBodyBytes} bytes.`);
+  }
+  const bytes = await readLimited(request.body, maxBodyBytes);
+  if (!bytes) throw apiError("payload_too_large", `Request body is larger than ${maxBodyBytes} bytes.`);
+  const text = new TextDecoder().decode(bytes);
+  if (text.trim() === "") return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw apiError("invalid_request", "The request body is not valid JSON.");
+  }
+}

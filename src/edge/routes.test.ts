@@ -20,6 +20,28 @@ describe("customer routes: the allowlist", () => {
     expect(routes).toHaveLength(DEFAULT_ROUTES.length);
   });
 
+  it("hands senders to the gateway's service, proxies number lookups, and refuses number purchases", () => {
+    const of = (method: string, path: string) => {
+      const r = matchRoute(routes, method, path);
+      return r && { kind: r.kind, byGateway: r.byGateway, sender: r.sender, spending: r.spending };
+    };
+    expect(of("POST", "/v1/senders")).toEqual({ kind: "senders", byGateway: true, sender: "create", spending: false });
+    expect(of("GET", "/v1/senders")?.sender).toBe("list");
+    expect(of("GET", "/v1/senders/snd_1")?.sender).toBe("retrieve");
+    expect(of("PATCH", "/v1/senders/snd_1")?.sender).toBe("update");
+    expect(of("DELETE", "/v1/senders/snd_1")?.sender).toBe("delete");
+    expect(of("POST", "/v1/senders/snd_1/webhook/secret")?.sender).toBe("regenerateSecret");
+    for (const path of ["/v1/phone-numbers", "/v1/phone-numbers/available", "/v1/phone-numbers/pn_1"]) {
+      expect(of("GET", path)).toEqual({ kind: "messaging", byGateway: false, sender: undefined, spending: false });
+    }
+    expect(of("POST", "/v1/phone-numbers")).toMatchObject({ kind: "reseller-only", byGateway: true, spending: false });
+    expect(of("DELETE", "/v1/phone-numbers/pn_1")).toMatchObject({ kind: "reseller-only", byGateway: true });
+    // A reseller's extra entry cannot turn them into plain proxied routes: the gateway's come first.
+    const extended = compileRoutes(["POST /v1/senders", "POST /v1/phone-numbers"]);
+    expect(matchRoute(extended, "POST", "/v1/senders")?.byGateway).toBe(true);
+    expect(matchRoute(extended, "POST", "/v1/phone-numbers")?.kind).toBe("reseller-only");
+  });
+
   it("refuses other methods, unknown paths, and paths that normalise to something else", () => {
     for (const [method, path] of [
       ["DELETE", "/v1/messages/msg_1"],

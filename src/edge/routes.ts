@@ -1,8 +1,10 @@
+import type { SenderOp } from "../senders/service";
+
 /**
  * Which customer calls the gateway forwards. Everything else, `/v1/sub-accounts` above all,
  * is refused before it reaches Zavu.
  */
-export type RouteKind = "messaging" | "balance";
+export type RouteKind = "messaging" | "balance" | "senders" | "reseller-only";
 
 export interface AllowedRoute {
   method: string;
@@ -13,7 +15,29 @@ export interface AllowedRoute {
   spending: boolean;
   /** A message send (POST /v1/messages): what sendsPerMinute, dailySends and usage records count. */
   send: boolean;
+  /**
+   * Answered by the gateway itself rather than the plain proxy: the senders service (kind "senders"),
+   * or a refusal of what only the reseller may do (kind "reseller-only"). One flag: one branch on the hot path.
+   */
+  byGateway: boolean;
+  sender?: SenderOp;
 }
+
+/**
+ * Routes the gateway answers itself. Senders: the customer's webhook is the gateway's (Zavu posts to the
+ * relay, the gateway signs for the customer), so these calls are rewritten, not proxied. Buying and
+ * releasing numbers costs money outside the credit limit: the reseller does it (admin API, console).
+ */
+const GATEWAY_ROUTES: Record<string, { kind: RouteKind; sender?: SenderOp }> = {
+  "POST /v1/senders": { kind: "senders", sender: "create" },
+  "GET /v1/senders": { kind: "senders", sender: "list" },
+  "GET /v1/senders/:id": { kind: "senders", sender: "retrieve" },
+  "PATCH /v1/senders/:id": { kind: "senders", sender: "update" },
+  "DELETE /v1/senders/:id": { kind: "senders", sender: "delete" },
+  "POST /v1/senders/:id/webhook/secret": { kind: "senders", sender: "regenerateSecret" },
+  "POST /v1/phone-numbers": { kind: "reseller-only" },
+  "DELETE /v1/phone-numbers/:id": { kind: "reseller-only" },
+};
 
 export const DEFAULT_ROUTES = [
   "POST /v1/messages",
@@ -23,6 +47,10 @@ export const DEFAULT_ROUTES = [
   "POST /v1/messages/:id/reactions",
   "POST /v1/messages/:id/typing",
   "GET /v1/balance",
+  "GET /v1/phone-numbers",
+  "GET /v1/phone-numbers/available",
+  "GET /v1/phone-numbers/:id",
+  ...Object.keys(GATEWAY_ROUTES),
 ];
 
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
@@ -38,7 +66,8 @@ function compile(entry: string): AllowedRoute {
     .split("/")
     .map((seg) => (seg.startsWith(":") ? PARAM : seg.replace(/[.]/g, "\\.")))
     .join("/");
-  const kind: RouteKind = template === "/v1/balance" ? "balance" : "messaging";
+  const special = GATEWAY_ROUTES[`${method} ${template}`];
+  const kind: RouteKind = special?.kind ?? (template === "/v1/balance" ? "balance" : "messaging");
   return {
     method,
     template,
@@ -46,6 +75,8 @@ function compile(entry: string): AllowedRoute {
     kind,
     spending: method === "POST" && kind === "messaging",
     send: method === "POST" && template === "/v1/messages",
+    byGateway: special !== undefined,
+    ...(special?.sender ? { sender: special.sender } : {}),
   };
 }
 

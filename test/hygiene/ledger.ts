@@ -13,7 +13,12 @@ interface Ledger {
   currentTest?: string;
   secrets?: Secret[];
   consoleWatched?: boolean;
+  /** What was scanned lately (answers and log lines), for a secret registered after it went by. */
+  recent?: Array<{ source: string; text: string; answer?: string; test?: string }>;
 }
+
+/** How many scanned texts registerSecret looks back over (a test file's worth). */
+const RECENT = 5_000;
 
 const KEY = Symbol.for("zavu-gateway.secret-hygiene");
 
@@ -29,9 +34,28 @@ function secrets(): Secret[] {
   return l.secrets;
 }
 
+/**
+ * A secret the suite learns at run time (e.g. Zavu's webhook secret for a sender, read from the sandbox
+ * after the gateway created the sender): from now on it is looked for in every answer and log line of this
+ * isolate, by its exact value, and in the ones scanned before it was known (the answer that created it
+ * went by first).
+ */
+export function registerSecret(secret: Secret): void {
+  const l = ledger();
+  secrets().push(secret);
+  for (const seen of l.recent ?? []) {
+    for (const name of findSecrets(seen.text, [secret], seen.answer)) {
+      l.hits.push({ secret: name, source: seen.source, test: seen.test });
+    }
+  }
+}
+
 export function scanText(source: string, text: string, answer?: string): void {
   const l = ledger();
   for (const secret of findSecrets(text, secrets(), answer)) l.hits.push({ secret, source, test: l.currentTest });
+  l.recent ??= [];
+  l.recent.push({ source, text, answer, test: l.currentTest });
+  if (l.recent.length > RECENT) l.recent.splice(0, l.recent.length - RECENT);
 }
 
 const BODY_SCAN_TIMEOUT_MS = 5_000;
@@ -135,5 +159,5 @@ export function reportTally(file: string): void {
   const l = ledger();
   const tally: Tally = { file, bodies: l.bodies, logLines: l.logLines, unscanned: l.unscanned, hits: l.hits };
   console.log(TALLY_TAG + JSON.stringify(tally));
-  Object.assign(l, { bodies: 0, logLines: 0, unscanned: 0, hits: [] });
+  Object.assign(l, { bodies: 0, logLines: 0, unscanned: 0, hits: [], recent: [] });
 }

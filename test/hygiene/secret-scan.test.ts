@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { TEST_SECRETS } from "../test-secrets";
 import { collectConsole, summary } from "./collect";
-import { ledger, scanResponse, takeHits } from "./ledger";
+import { ledger, registerSecret, scanResponse, takeHits } from "./ledger";
 import { findSecrets, secretsFromBindings } from "./secrets";
 
 const SUB_KEY = `zv_live_sub_${"a1".repeat(16)}`;
@@ -31,6 +31,48 @@ describe("secret hygiene: the scanner itself", () => {
     expect(findSecrets(body, secrets)).toEqual(["a webhook signing secret"]);
     expect(findSecrets(body, secrets, "GET /admin/v1/webhooks -> 200")).toEqual(["a webhook signing secret"]);
     expect(findSecrets(body, secrets, "POST /admin/v1/webhooks -> 201")).toEqual([]);
+  });
+
+  it("finds a sender's webhook secret anywhere but in the customer's create and regenerate answers", () => {
+    const secrets = secretsFromBindings({});
+    const secret = `whsec_${"Ab0_-".repeat(8)}Ab0`;
+    const body = JSON.stringify({ id: "snd_1", webhook: { secret } });
+    const sender = "a sender's webhook secret";
+    expect(findSecrets(body, secrets)).toEqual([sender]);
+    expect(findSecrets(body, secrets, "POST /v1/senders -> 201")).toEqual([]);
+    expect(findSecrets(body, secrets, "POST /v1/senders/snd_1/webhook/secret -> 200")).toEqual([]);
+    for (const answer of [
+      "GET /v1/senders -> 200",
+      "GET /v1/senders/snd_1 -> 200",
+      "PATCH /v1/senders/snd_1 -> 200",
+      "POST /v1/senders -> 400",
+      "POST /admin/v1/webhooks -> 201",
+    ]) {
+      expect(findSecrets(body, secrets, answer), answer).toEqual([sender]);
+    }
+    // The reseller's secrets (base64 with padding) are not taken for a sender's, nor the other way round.
+    expect(findSecrets(`whsec_${"A".repeat(43)}=`, secrets)).toEqual(["a webhook signing secret"]);
+    // Zavu's secret for a sender, registered by value, is allowed nowhere, not even in the create answer.
+    const upstream = `whsec_${"Zz9".repeat(14)}Z`;
+    const withUpstream = [...secrets, { name: "Zavu's webhook secret for a sender", match: upstream }];
+    expect(findSecrets(upstream, withUpstream, "POST /v1/senders -> 201")).toEqual([
+      "Zavu's webhook secret for a sender",
+    ]);
+  });
+
+  it("finds a secret registered at run time in what it scanned before, even in an answer allowed another", async () => {
+    const mark = ledger().hits.length;
+    const upstream = `whsec_${"Qq7".repeat(14)}Q`;
+    const customer = `whsec_${"Rr8".repeat(14)}R`;
+    await scanResponse(
+      new Request("https://gateway.test/v1/senders", { method: "POST" }),
+      new Response(JSON.stringify({ webhook: { secret: customer }, leaked: upstream }), { status: 201 }),
+    );
+    expect(takeHits(mark)).toEqual([]); // the customer's secret belongs in this answer; Zavu's is not known yet
+    registerSecret({ name: "Zavu's webhook secret for a sender", match: upstream });
+    expect(takeHits(mark).map((h) => [h.secret, h.source])).toEqual([
+      ["Zavu's webhook secret for a sender", "body of POST /v1/senders -> 201"],
+    ]);
   });
 
   it("finds a secret in an answer's body or headers, and hands the answer on unchanged", async () => {

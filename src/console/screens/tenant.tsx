@@ -1,7 +1,10 @@
 import { listAudit } from "../../storage/audit";
+import { type SenderRecord, SenderRepo } from "../../storage/senders-repo";
 import type { TenantRecord } from "../../storage/tenants";
+import { senderNames } from "../../tenants/as-tenant";
 import type { TenantContext } from "../../tenants/context";
 import { loadTenant, tenantBalance } from "../../tenants/lifecycle";
+import { listPhoneNumbers, type OwnedPhoneNumber } from "../../tenants/phone-numbers";
 import { money, StatusBadge, when } from "../../ui/document";
 import type { Balance } from "../../upstream/zavu-client";
 import { type Flash, Screen, SpendBar } from "../parts";
@@ -74,6 +77,104 @@ function Actions(props: { tenant: TenantRecord }) {
   );
 }
 
+function PhoneNumbers(props: { tenantId: string; numbers: OwnedPhoneNumber[] | null }) {
+  const { tenantId, numbers } = props;
+  return (
+    <>
+      {numbers === null ? (
+        <p>Zavu did not answer; the numbers are unavailable right now.</p>
+      ) : numbers.length === 0 ? (
+        <p>No phone numbers yet.</p>
+      ) : (
+        <div class="table-wrap">
+          <table class="stack">
+            <thead>
+              <tr>
+                <th scope="col">Number</th>
+                <th scope="col">ID</th>
+                <th scope="col">Status</th>
+                <th scope="col">Sender</th>
+                <th scope="col">Release</th>
+              </tr>
+            </thead>
+            <tbody>
+              {numbers.map((n) => (
+                <tr>
+                  <td data-label="Number">
+                    <code>{n.phoneNumber}</code>
+                  </td>
+                  <td data-label="ID">
+                    <code>{n.id}</code>
+                  </td>
+                  <td data-label="Status">{n.status ?? "—"}</td>
+                  <td data-label="Sender">{n.senderId ? <code>{n.senderId}</code> : "—"}</td>
+                  <td data-label="Release">
+                    <form
+                      method="post"
+                      action={`/console/f/tenants/${tenantId}/phone-numbers/${encodeURIComponent(n.id)}/release`}
+                    >
+                      <button type="submit" class="danger">
+                        Release
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form method="post" action={`/console/f/tenants/${tenantId}/phone-numbers`}>
+        <h3>Buy a number</h3>
+        <p class="muted">Charged to this tenant's sub-account (it counts in its spend).</p>
+        <label for="buy-number">Phone number (E.164)</label>
+        <input id="buy-number" name="phoneNumber" type="text" inputmode="tel" placeholder="+15550100001" required />
+        <div class="actions">
+          <button type="submit" class="secondary">
+            Buy number
+          </button>
+        </div>
+      </form>
+    </>
+  );
+}
+
+/** The tenant's senders, from the gateway's own records (D1): the customer's webhook settings, as text. */
+function Senders(props: { senders: SenderRecord[]; names: Map<string, string> | null }) {
+  const live = props.senders.filter((s) => s.senderId && s.deletedAt === null);
+  if (live.length === 0) return <p>No senders made through the gateway.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="stack">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Sender ID</th>
+            <th scope="col">Webhook URL</th>
+            <th scope="col">Active</th>
+            <th scope="col">Signature</th>
+            <th scope="col">Created</th>
+          </tr>
+        </thead>
+        <tbody>
+          {live.map((s) => (
+            <tr>
+              <td data-label="Name">{props.names?.get(s.senderId!) ?? "—"}</td>
+              <td data-label="Sender ID">
+                <code>{s.senderId}</code>
+              </td>
+              <td data-label="Webhook URL">{s.webhookUrl ? <code>{s.webhookUrl}</code> : "none"}</td>
+              <td data-label="Active">{s.webhookUrl ? (s.webhookActive ? "yes" : "paused") : "—"}</td>
+              <td data-label="Signature">{s.signatureVersion}</td>
+              <td data-label="Created">{when(s.createdAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 async function auditTrail(deps: TenantContext, tenantId: string) {
   const entries = await listAudit(deps.db, deps.counters, { tenantId, limit: 25 });
   return (
@@ -109,6 +210,14 @@ export async function tenantScreen(deps: TenantContext, id: string, flash: Flash
   let balance: Balance | null = null;
   if (live(tenant)) balance = await tenantBalance(deps, tenant).catch(() => null);
   const spent = balance?.totalSpent ?? null;
+  const numbers = live(tenant)
+    ? await listPhoneNumbers(deps, tenant.id)
+        .then((page) => page.items)
+        .catch(() => null)
+    : null;
+  const senders = await new SenderRepo(deps.db, deps.counters).forTenant(tenant.id, 200);
+  // Names live at Zavu only (D1 keeps the webhook side): best effort, like the balance.
+  const names = live(tenant) && senders.length > 0 ? await senderNames(deps, tenant).catch(() => null) : null;
   return (
     <Screen
       title={tenant.name}
@@ -197,6 +306,16 @@ export async function tenantScreen(deps: TenantContext, id: string, flash: Flash
           </form>
         </section>
       ) : null}
+      {live(tenant) ? (
+        <section class="card" aria-labelledby="numbers-h">
+          <h2 id="numbers-h">Phone numbers</h2>
+          <PhoneNumbers tenantId={tenant.id} numbers={numbers} />
+        </section>
+      ) : null}
+      <section class="card" aria-labelledby="senders-h">
+        <h2 id="senders-h">Senders</h2>
+        <Senders senders={senders} names={names} />
+      </section>
       <section class="card" aria-labelledby="audit-h">
         <h2 id="audit-h">Audit trail</h2>
         {await auditTrail(deps, tenant.id)}

@@ -9,6 +9,7 @@ import { registerGetTenant } from "./get";
 import { registerReplaceIdentity } from "./identity";
 import { registerImportTenant } from "./import";
 import { registerListTenants } from "./list";
+import { registerTenantPhoneNumbers } from "./phone-numbers";
 import { registerRepairTenant } from "./repair";
 import { registerRotateKey } from "./rotate-key";
 import { registerUpdateTenant } from "./update";
@@ -29,4 +30,5 @@ export function registerTenantRoutes(app: OpenAPIHono<AdminEnv>) {
   registerRotateKey(app);
   registerTenantUsage(app);
   registerEventDeliveries(app);
+  registerTenantPhoneNumbers(app);
 }
