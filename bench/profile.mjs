@@ -84,7 +84,9 @@ const idps = await makeIdps();
 const rt = await startRuntime(bundle.script, idps.remoteJwks, { inspectorPort: INSPECTOR_PORT });
 /** Zavu's events to the relay, `connections` at a time; CPU per event includes its delivery to the customer. */
 async function relayLoad(senders, count) {
-  const events = Array.from({ length: count }, (_, i) => zavuEvent(senders[i % senders.length], `evt_prof_${i}_${Date.now()}`));
+  const events = Array.from({ length: count }, (_, i) =>
+    zavuEvent(senders[i % senders.length], `evt_prof_${i}_${Date.now()}`),
+  );
   const cpu = workerdCpuSeconds();
   let i = 0;
   const worker = async () => {

@@ -48,9 +48,6 @@ it("a sender made with the SDK through the gateway gets its message's receipts, 
   });
   const secret = sender.webhook!.secret!;
   expect(sender.webhook!.url).toBe(`https://zavu.sandbox/__sandbox/hooks/${hook}`);
-  // Zavu's side points at the relay, on the isolate the sender was made through.
-  const upstream = await sandboxControl<{ webhook: { url: string } }>(cluster, "GET", `/senders/${sender.id}`);
-  expect(upstream.webhook.url).toMatch(new RegExp(`^${cluster.gateways[0]}/relay/zavu/[A-Za-z0-9_-]{32}$`));
 
   await customer(cluster.gateways[1]!, token).messages.send(
     { to: "+15551234567", text: "hi" },
@@ -73,6 +70,14 @@ it("a sender made with the SDK through the gateway gets its message's receipts, 
     expect(header).toBe(await signZavu(secret, h.body, "v2", t));
     expect(JSON.parse(h.body)).toMatchObject({ senderId: sender.id, projectId: tenant.subAccountId });
   }
+  // Zavu posted to the relay, on the isolate the sender was made through, never to the customer.
+  const { items: posted } = await sandboxControl<{ items: Array<{ url: string }> }>(
+    cluster,
+    "GET",
+    `/webhook-deliveries?senderId=${sender.id}`,
+  );
+  expect(posted).toHaveLength(3);
+  for (const p of posted) expect(p.url).toMatch(new RegExp(`^${cluster.gateways[0]}/relay/zavu/[A-Za-z0-9_-]{32}$`));
   const { body } = await admin(cluster.gateways[2]!, "GET", `/tenants/${tenant.id}/event-deliveries`);
   expect((body.items as Array<{ status: string }>).map((d) => d.status)).toEqual([
     "delivered",
