@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS events (
   accounted INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS events_due ON events (status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS events_unaccounted ON events (accounted) WHERE accounted = 0;
+CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);`;
 
 /**

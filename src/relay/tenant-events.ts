@@ -38,8 +38,9 @@ export interface IncomingEvent {
 const BATCH = 50;
 /** A suspended tenant's held events are looked at again this often (reactivation also resumes them at once). */
 const HELD_RECHECK_MS = 10 * 60_000;
-/** Finished deliveries are kept this long in the log. */
+/** Finished deliveries are kept this long in the log, and looked for at most this often. */
 const KEEP_MS = 30 * 24 * 3_600_000;
+const PRUNE_EVERY_MS = 3_600_000;
 const OUTCOME_TYPES = new Set(["message.delivered", "message.failed"]);
 
 /**
@@ -54,6 +55,11 @@ export class TenantEvents extends DurableObject<Env> {
   private readonly counters = createCounters();
   /** Customer secrets opened by this object, by ciphertext (a regenerated secret is a new ciphertext). */
   private readonly secrets = new Map<string, string>();
+  /** This object's tenant (stored in meta too: an evicted object reads it back). */
+  private tenantId: string | null = null;
+  /** The alarm this object has set (null: none; undefined: not known since it started). */
+  private alarmAt: number | null | undefined;
+  private prunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -63,7 +69,10 @@ export class TenantEvents extends DurableObject<Env> {
 
   /** Stores the event unless it was taken before; true when it was (Zavu retried it). */
   async accept(e: IncomingEvent): Promise<{ duplicate: boolean }> {
-    this.setMeta("tenantId", e.tenantId);
+    if (this.tenantId !== e.tenantId) {
+      this.setMeta("tenantId", e.tenantId);
+      this.tenantId = e.tenantId;
+    }
     const now = Date.now();
     const inserted = this.sql
       .exec(
@@ -136,7 +145,9 @@ export class TenantEvents extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const tenantId = this.meta("tenantId");
+    this.alarmAt = null; // this one has fired
+    this.tenantId ??= this.meta("tenantId");
+    const tenantId = this.tenantId;
     if (!tenantId) return;
     const cfg = config(this.env);
     const tenant = await new TenantRepo(this.env.DB, this.counters).get(tenantId);
@@ -168,7 +179,7 @@ export class TenantEvents extends DurableObject<Env> {
           }),
         );
         if (due.length === BATCH) {
-          await this.ctx.storage.setAlarm(Date.now());
+          await this.setAlarm(Date.now());
           return;
         }
       }
@@ -241,9 +252,11 @@ export class TenantEvents extends DurableObject<Env> {
         const transition = window?.observe(facts.outcome);
         if (window && transition) await alerts.emit(failureRateAlert(tenant.id, window, transition));
       }
-      this.sql.exec("UPDATE events SET accounted = 1 WHERE seq = ?", row.seq);
-      if (window) this.setMeta("failureWindow", window.serialise());
     }
+    // Marked with the window they moved, at once: an object that died above repeats the batch, and
+    // every step above takes a repeat as nothing new (the alert's id names its episode and state).
+    this.sql.exec("UPDATE events SET accounted = 1 WHERE accounted = 0 AND seq <= ?", rows[rows.length - 1]!.seq);
+    if (window) this.setMeta("failureWindow", window.serialise());
   }
 
   /** A deactivated tenant's events go nowhere: one audit entry a UTC day says so. */
@@ -279,14 +292,23 @@ export class TenantEvents extends DurableObject<Env> {
     if (unaccounted) at = now + 10;
     else if (next !== null) at = Math.max(next, now + 10);
     else if (held) at = now + HELD_RECHECK_MS;
-    if (at !== null) await this.ctx.storage.setAlarm(at);
-    else this.sql.exec("DELETE FROM events WHERE received_at < ? AND status != 'pending'", now - KEEP_MS);
+    if (at !== null) await this.setAlarm(at);
+    else this.alarmAt = undefined; // an event taken while this ran may have set one
+    if (now - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      this.sql.exec("DELETE FROM events WHERE received_at < ? AND status NOT IN ('pending', 'held')", now - KEEP_MS);
+    }
   }
 
-  /** Makes sure an alarm runs by `at`. */
+  private async setAlarm(at: number): Promise<void> {
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
+  }
+
+  /** Makes sure an alarm runs by `at` (asking storage only when this object does not know its alarm). */
   private async wake(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > at) await this.setAlarm(at);
   }
 
   private meta(name: string): string | null {
