@@ -6,12 +6,14 @@ import type { Env } from "../env";
 import { ApiError, apiError, toErrorResponse } from "../errors";
 import { authenticateAdmin } from "../lib/admin-token";
 import { type TenantContext, tenantContext } from "../tenants/context";
+import { replayTenantEvent } from "../tenants/event-deliveries";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
 import { createOnboardingLink, revokeOnboardingLink } from "../tenants/onboarding-links";
 import { PHONE_NUMBER_ID, purchasePhoneNumber, releasePhoneNumber } from "../tenants/phone-numbers";
 import { pageSecurity } from "../ui/security";
 import { centsFromDollars, fields, hoursFrom, metadataFrom, nameFrom } from "./forms";
 import { type Flash, Screen } from "./parts";
+import { deliveryStatusOf, eventsScreen } from "./screens/events";
 import { linkStatusOf, linksScreen } from "./screens/links";
 import { overviewScreen } from "./screens/overview";
 import { tenantScreen } from "./screens/tenant";
@@ -26,6 +28,7 @@ type C = Context<ConsoleEnv>;
 
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
 const LINK_ID = /^lnk_[0-9a-z]{26}$/;
+const DELIVERY_ID = /^edl_[0-9a-z]{26}$/;
 
 function tenantId(c: C): string {
   const id = c.req.param("id") ?? "";
@@ -159,6 +162,28 @@ export function createConsoleApp() {
       return { notice: `Released ${numberId}.` };
     }),
   );
+
+  app.get("/f/tenants/:id/events", async (c) => {
+    const status = deliveryStatusOf(c.req.query("status"));
+    return c.html(await eventsScreen(c.var.admin, tenantId(c), { status, cursor: c.req.query("cursor") }));
+  });
+
+  app.post("/f/tenants/:id/events/:deliveryId/replay", async (c) => {
+    const id = tenantId(c);
+    const deliveryId = c.req.param("deliveryId");
+    let flash: Flash;
+    let status = 200;
+    try {
+      if (!DELIVERY_ID.test(deliveryId)) throw apiError("not_found", "No such event delivery for this tenant.");
+      const delivery = await replayTenantEvent(c.var.admin, id, deliveryId);
+      flash = { notice: `Delivering ${delivery.eventId} again now.` };
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      flash = { error: err.message };
+      status = err.status;
+    }
+    return c.html(await eventsScreen(c.var.admin, id, {}, flash), status as 200);
+  });
 
   app.get("/f/links", async (c) => {
     const status = linkStatusOf(c.req.query("status"));

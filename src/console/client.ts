@@ -1,8 +1,8 @@
 /** The fragments the script may fetch (paths under /console/f): app.tsx's GET routes. */
-export const PAGES = /^\/(overview|tenants|links|tenants\/tnt_[0-9a-z]{26})$/;
+export const PAGES = /^\/(overview|tenants|links|tenants\/tnt_[0-9a-z]{26}(\/events)?)$/;
 /** The actions a fragment's form may post to (paths under /console/f): app.tsx's POST routes. */
 export const ACTIONS =
-  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|tenants\/tnt_[0-9a-z]{26}\/(update|status|rotate-key|deactivate|setup-link|phone-numbers|phone-numbers\/[A-Za-z0-9_-]{1,128}\/release))$/;
+  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|tenants\/tnt_[0-9a-z]{26}\/(update|status|rotate-key|deactivate|setup-link|phone-numbers|phone-numbers\/[A-Za-z0-9_-]{1,128}\/release|events\/edl_[0-9a-z]{26}\/replay))$/;
 
 /**
  * The console's only script (run under the page's nonce). It keeps the admin token in this

@@ -3,6 +3,12 @@ import { apiError } from "../errors";
 import { tenantEvents } from "./binding";
 import type { DeliveryStatus, EventDelivery } from "./event-log";
 
+export interface DeliveryQuery {
+  status?: DeliveryStatus;
+  limit: number;
+  cursor?: string;
+}
+
 /**
  * A tenant's event deliveries, newest first, as its relay keeps them (30 days). The tenant must exist:
  * callers check (the admin API reads it first).
@@ -10,7 +16,7 @@ import type { DeliveryStatus, EventDelivery } from "./event-log";
 export async function listEventDeliveries(
   env: Env,
   tenantId: string,
-  opts: { status?: DeliveryStatus; limit: number; cursor?: string },
+  opts: DeliveryQuery,
 ): Promise<{ items: EventDelivery[]; nextCursor: string | null }> {
   const page = await tenantEvents(env, tenantId).list(opts);
   if (!page) throw apiError("invalid_request", "cursor is not valid.");

@@ -4,7 +4,13 @@ import { controlPlane } from "../control/binding";
 import type { ChangeInput } from "../control/events";
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
-import { resumeEventDeliveries } from "../relay/deliveries";
+import {
+  type DeliveryQuery,
+  listEventDeliveries,
+  replayEventDelivery,
+  resumeEventDeliveries,
+} from "../relay/deliveries";
+import type { EventDelivery } from "../relay/event-log";
 import { ledgerFor } from "../spend/binding";
 import type { LedgerSubject } from "../spend/spend-ledger";
 import type { IsolateState } from "../state";
@@ -40,8 +46,12 @@ export interface TenantContext {
   ledger(subject: LedgerSubject): ReturnType<typeof ledgerFor>;
   /** The reseller's webhooks (tenant.status.changed, tenant.provisioning.incomplete, ...). */
   alerts: AlertSink;
-  /** Tenants' event relays (Zavu's events for their senders). */
-  events: { resume(tenantId: string): Promise<void> };
+  /** Tenants' event relays (Zavu's events for their senders): their delivery logs, replays, and resuming a reactivated tenant's. */
+  events: {
+    resume(tenantId: string): Promise<void>;
+    list: (tenantId: string, opts: DeliveryQuery) => ReturnType<typeof listEventDeliveries>;
+    replay(tenantId: string, deliveryId: string): Promise<EventDelivery>;
+  };
 }
 
 /** The tenant service's context for one request, acting as `actor` (an admin fingerprint, "portal:<link>", "system"). */
@@ -66,7 +76,11 @@ export function tenantContext(env: Env, state: IsolateState, requestId: string, 
     },
     ledger: (subject) => ledgerFor(env, subject),
     alerts: alertSink(env, state.counters),
-    events: { resume: (tenantId) => resumeEventDeliveries(env, tenantId) },
+    events: {
+      resume: (tenantId) => resumeEventDeliveries(env, tenantId),
+      list: (tenantId, opts) => listEventDeliveries(env, tenantId, opts),
+      replay: (tenantId, deliveryId) => replayEventDelivery(env, tenantId, deliveryId),
+    },
   };
 }
 

@@ -75,7 +75,8 @@ describe("console: the page and its guard", () => {
       const sample = path
         .slice("/f".length)
         .replace(":id", path.startsWith("/f/links/") ? `lnk_${"0".repeat(26)}` : `tnt_${"0".repeat(26)}`)
-        .replace(":numberId", "pn_0");
+        .replace(":numberId", "pn_0")
+        .replace(":deliveryId", `edl_${"0".repeat(26)}`);
       expect(method === "GET" ? PAGES.test(sample) : ACTIONS.test(sample), `${method} ${path}`).toBe(true);
     }
   });

@@ -315,6 +315,9 @@ export async function tenantScreen(deps: TenantContext, id: string, flash: Flash
       <section class="card" aria-labelledby="senders-h">
         <h2 id="senders-h">Senders</h2>
         <Senders senders={senders} names={names} />
+        <p>
+          <a href={`#/tenants/${tenant.id}/events`}>Event deliveries (receipts and replies) →</a>
+        </p>
       </section>
       <section class="card" aria-labelledby="audit-h">
         <h2 id="audit-h">Audit trail</h2>

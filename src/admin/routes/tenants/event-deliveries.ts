@@ -1,8 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { listEventDeliveries, replayEventDelivery } from "../../../relay/deliveries";
-import { DELIVERY_STATUSES } from "../../../relay/event-log";
-import { audit } from "../../../tenants/context";
-import { loadTenant } from "../../../tenants/lifecycle";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../../../relay/event-log";
+import { replayTenantEvent, tenantEventDeliveries } from "../../../tenants/event-deliveries";
 import * as S from "../../schemas";
 import { type AdminEnv, errors, json } from "../common";
 
@@ -49,21 +47,13 @@ const replay = createRoute({
 
 export function registerEventDeliveries(app: OpenAPIHono<AdminEnv>) {
   app.openapi(list, async (c) => {
-    const tenant = await loadTenant(c.var.admin, c.req.valid("param").id);
     const { status, limit, cursor } = c.req.valid("query");
-    const page = await listEventDeliveries(c.env, tenant.id, {
-      status: status as (typeof DELIVERY_STATUSES)[number] | undefined,
-      limit,
-      cursor,
-    });
-    return c.json(page, 200);
+    const query = { status: status as DeliveryStatus | undefined, limit, cursor };
+    return c.json(await tenantEventDeliveries(c.var.admin, c.req.valid("param").id, query), 200);
   });
 
   app.openapi(replay, async (c) => {
     const { id, deliveryId } = c.req.valid("param");
-    const tenant = await loadTenant(c.var.admin, id);
-    const delivery = await replayEventDelivery(c.env, tenant.id, deliveryId);
-    await c.var.admin.repo.batch([audit(c.var.admin, "event_delivery.replay", tenant.id, { deliveryId })]);
-    return c.json({ delivery }, 200);
+    return c.json({ delivery: await replayTenantEvent(c.var.admin, id, deliveryId) }, 200);
   });
 }
