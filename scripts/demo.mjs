@@ -1,15 +1,18 @@
 #!/usr/bin/env node
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 // npm run demo (with `npm run dev` running): onboards a demo tenant through the admin API (the typed
-// client, clients/admin) with a locally generated signing key, sends one message through the gateway
-// to the sandbox, and prints a ready JWT, a curl line and an SDK snippet; then the console's URL and
-// an onboarding link, with what to paste in the portal to complete it.
+// client, clients/admin) with a locally generated signing key, makes it a sender whose webhook is the
+// sandbox's receiver, sends one message through the gateway to the sandbox, and prints the delivery
+// receipt that came back through the gateway's relay (its signature checked); then a ready JWT, a curl
+// line and an SDK snippet, the console's URL and an onboarding link, with what to paste in the portal.
 import { createAdminClient, unwrap } from "@zavu-gateway/admin-client";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 
 const root = resolve(import.meta.dirname, "..");
 const gateway = process.env.GATEWAY_URL ?? `http://127.0.0.1:${process.env.GATEWAY_PORT ?? 8787}`;
+const sandbox = process.env.SANDBOX_URL ?? `http://127.0.0.1:${process.env.SANDBOX_PORT ?? 8788}`;
 
 function adminToken() {
   try {
@@ -21,10 +24,14 @@ function adminToken() {
 }
 
 /** A customer's call with its JWT (the SDK would do; plain fetch keeps the demo's output short). */
-async function call(method, path, { token, body } = {}) {
+async function call(method, path, { token, body, headers } = {}) {
   const res = await fetch(`${gateway}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { "content-type": "application/json" } : {}),
+      ...headers,
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = await res.json().catch(() => null);
@@ -90,14 +97,56 @@ const { link } = await unwrap(
   }),
 );
 
+// Two-way: a sender whose webhook is the sandbox's receiver (the customer's URL, as the customer
+// sees it); Zavu (the sandbox) posts the message's events to the gateway's relay, which signs them
+// with the sender's own secret and delivers them there.
+const hook = `demo-${suffix}`;
+const sender = await call("POST", "/v1/senders", {
+  token: jwt,
+  body: {
+    name: "Demo support line",
+    webhookUrl: `${sandbox}/__sandbox/hooks/${hook}`,
+    webhookEvents: ["message.queued", "message.sent", "message.delivered", "message.failed"],
+  },
+});
 const sent = await call("POST", "/v1/messages", {
   token: jwt,
   body: { to: "+15551234567", text: "Hello from the Zavu gateway demo" },
+  headers: { "zavu-sender": sender.id },
 });
+const receipt = await deliveryReceipt(hook, sent.message.id);
+
+/** Waits for the message.delivered event at the sandbox's receiver; checks its X-Zavu-Signature (v2). */
+async function deliveryReceipt(name, messageId) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${sandbox}/__sandbox/hooks?name=${name}`);
+    const { items } = await res.json();
+    const hit = items.find((h) => {
+      const e = JSON.parse(h.body);
+      return e.type === "message.delivered" && e.data?.messageId === messageId;
+    });
+    if (hit) {
+      const header = hit.headers["x-zavu-signature"] ?? "";
+      const parts = Object.fromEntries(header.split(",").map((p) => p.split("=", 2)));
+      const expected = createHmac("sha256", sender.webhook.secret).update(`${parts.t}.${hit.body}`).digest("hex");
+      const valid = parts.v2?.length === 64 && timingSafeEqual(Buffer.from(parts.v2), Buffer.from(expected));
+      return { event: JSON.parse(hit.body), header, valid, all: items.length };
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("No delivery receipt reached the sandbox's receiver within 15 s (is `npm run dev` running both?)");
+}
 
 console.log(`
 Demo tenant ${tenant.id} (${tenant.name}) is active: sub-account ${tenant.subAccountId}, key ${tenant.keyPrefix}...
 A message went through the gateway to the sandbox: ${sent.message.id} (${sent.message.status}, $${sent.message.costTotal})
+
+Its delivery receipt came back through the gateway's relay to sender ${sender.id}'s webhook
+(${sender.webhook.url}), ${receipt.all} events so far:
+  ${JSON.stringify(receipt.event)}
+  X-Zavu-Signature: ${receipt.header}  (${receipt.valid ? "valid" : "INVALID"} for the sender's secret)
+  Delivery log: GET ${gateway}/admin/v1/tenants/${tenant.id}/event-deliveries
 
 JWT (valid 1 hour):
 ${jwt}
