@@ -95,7 +95,7 @@ async function receive(
       "The body is not a Zavu event ({id, type, timestamp, senderId, projectId, data}).",
     );
   trace.event = event;
-  if (event.senderId !== sender.senderId || event.projectId !== target.subAccountId) {
+  if (event.senderId !== sender.senderId || !target.tenant || event.projectId !== target.tenant.subAccountId) {
     await refuseForeign(env, target, event, requestId);
     throw apiError("event_not_for_sender");
   }
@@ -106,6 +106,8 @@ async function receive(
     eventId: event.id,
     type: event.type,
     payload: body,
+    // What this lookup just read: the event relay decides the first attempt on it, not on another read.
+    seen: { sender, tenant: target.tenant },
   });
   trace.duplicate = duplicate;
   state.counters.relayEvents++;

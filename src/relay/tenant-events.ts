@@ -7,8 +7,8 @@ import { createCounters } from "../lib/counters";
 import { sortableId } from "../lib/ids";
 import { releaseFailedSend } from "../spend/release";
 import { auditStatement } from "../storage/audit";
-import { type SenderRecord, SenderRepo } from "../storage/senders-repo";
-import { type TenantRecord, TenantRepo } from "../storage/tenants";
+import { type RelayTenant, type SenderRecord, SenderRepo } from "../storage/senders-repo";
+import { TenantRepo } from "../storage/tenants";
 import { recordDeliveryOutcome } from "../usage/outcomes";
 import { attemptDelivery, skipReason } from "./deliver";
 import { outcomeOf } from "./event";
@@ -32,7 +32,17 @@ export interface IncomingEvent {
   type: string;
   /** The body as Zavu sent it: delivered byte for byte. */
   payload: string;
+  /** The sender and tenant as the relay read them in D1 to check this event (null: the tenant is gone). */
+  seen?: { sender: SenderRecord; tenant: RelayTenant | null };
 }
+
+/**
+ * How old a read of the tenant or a sender may be when a delivery is decided on it. The relay read
+ * both in D1 moments before handing the event over: its first attempt needs no read of its own. So a
+ * suspension, a deactivation or a change of the customer's URL applies to deliveries within 2 s
+ * (reactivation at once: it clears what was read).
+ */
+const FRESH_MS = 2_000;
 
 /** Events attempted per alarm; more due means another alarm at once. */
 const BATCH = 50;
@@ -60,6 +70,9 @@ export class TenantEvents extends DurableObject<Env> {
   /** The alarm this object has set (null: none; undefined: not known since it started). */
   private alarmAt: number | null | undefined;
   private prunedAt = 0;
+  /** D1 reads at most FRESH_MS old: the tenant, and senders by relay id. */
+  private recentTenant: { value: RelayTenant | null; at: number } | null = null;
+  private readonly recentSenders = new Map<string, { value: SenderRecord; at: number }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,6 +104,11 @@ export class TenantEvents extends DurableObject<Env> {
       )
       .toArray();
     if (inserted.length === 0) return { duplicate: true };
+    if (e.seen) {
+      this.recentTenant = { value: e.seen.tenant, at: now };
+      if (this.recentSenders.size > 1_000) this.recentSenders.clear();
+      this.recentSenders.set(e.relayId, { value: e.seen.sender, at: now });
+    }
     await this.wake(now);
     return { duplicate: false };
   }
@@ -140,6 +158,7 @@ export class TenantEvents extends DurableObject<Env> {
   /** The tenant is active again: what was held goes out now. */
   async resume(): Promise<void> {
     const now = Date.now();
+    this.recentTenant = null; // read as suspended: read again
     this.sql.exec("UPDATE events SET status = 'pending', next_attempt_at = ? WHERE status = 'held'", now);
     await this.wake(now);
   }
@@ -150,10 +169,9 @@ export class TenantEvents extends DurableObject<Env> {
     const tenantId = this.tenantId;
     if (!tenantId) return;
     const cfg = config(this.env);
-    const tenant = await new TenantRepo(this.env.DB, this.counters).get(tenantId);
-    if (tenant) await this.account(tenant, cfg.deliveryFailureAlertRate);
-    else this.sql.exec("UPDATE events SET accounted = 1 WHERE accounted = 0"); // nobody to count them for
+    const tenant = await this.tenant(tenantId);
     const now = Date.now();
+    let more = false;
     if (!tenant || tenant.status === "deactivated") {
       await this.drop(tenantId, now, tenant ? "tenant deactivated" : "tenant deleted");
     } else if (tenant.status !== "active") {
@@ -168,8 +186,7 @@ export class TenantEvents extends DurableObject<Env> {
         )
         .toArray();
       if (due.length > 0) {
-        const senders = new Map<string, SenderRecord>();
-        for (const s of await new SenderRepo(this.env.DB, this.counters).forTenant(tenantId)) senders.set(s.relayId, s);
+        const senders = await this.senders(tenantId, due);
         // Per sender in order of arrival; senders side by side.
         const bySender = new Map<string, EventRow[]>();
         for (const row of due) bySender.set(row.relay_id, [...(bySender.get(row.relay_id) ?? []), row]);
@@ -178,13 +195,43 @@ export class TenantEvents extends DurableObject<Env> {
             for (const row of rows) await this.deliverOne(row, senders.get(relayId), cfg);
           }),
         );
-        if (due.length === BATCH) {
-          await this.setAlarm(Date.now());
-          return;
-        }
+        more = due.length === BATCH;
       }
     }
+    // After the deliveries: the customer does not wait for the records.
+    if (tenant) await this.account(tenant, cfg.deliveryFailureAlertRate);
+    else this.sql.exec("UPDATE events SET accounted = 1 WHERE accounted = 0"); // nobody to count them for
+    if (more) {
+      await this.setAlarm(Date.now());
+      return;
+    }
     await this.scheduleNext();
+  }
+
+  private async tenant(tenantId: string): Promise<RelayTenant | null> {
+    if (this.recentTenant && Date.now() - this.recentTenant.at < FRESH_MS) return this.recentTenant.value;
+    const at = Date.now();
+    const t = await new TenantRepo(this.env.DB, this.counters).get(tenantId);
+    const value = t && { id: t.id, status: t.status, subAccountId: t.subAccountId, creditLimit: t.creditLimit };
+    this.recentTenant = { value, at };
+    return value;
+  }
+
+  /** The senders of these events: as read moments ago, else all of the tenant's, read now. */
+  private async senders(tenantId: string, rows: EventRow[]): Promise<Map<string, SenderRecord>> {
+    const now = Date.now();
+    const found = new Map<string, SenderRecord>();
+    for (const row of rows) {
+      const recent = this.recentSenders.get(row.relay_id);
+      if (recent && now - recent.at < FRESH_MS) found.set(row.relay_id, recent.value);
+    }
+    if (rows.every((r) => found.has(r.relay_id))) return found;
+    const all = new Map<string, SenderRecord>();
+    for (const s of await new SenderRepo(this.env.DB, this.counters).forTenant(tenantId)) {
+      all.set(s.relayId, s);
+      this.recentSenders.set(s.relayId, { value: s, at: now });
+    }
+    return all;
   }
 
   private async deliverOne(row: EventRow, sender: SenderRecord | undefined, cfg: ReturnType<typeof config>) {
@@ -230,7 +277,7 @@ export class TenantEvents extends DurableObject<Env> {
    * if this object dies half way (the usage shard takes a batch id once, the ledger a message once);
    * only the failure window could count an outcome twice then.
    */
-  private async account(tenant: TenantRecord, alertRate: number | null): Promise<void> {
+  private async account(tenant: RelayTenant, alertRate: number | null): Promise<void> {
     const rows = this.sql
       .exec<EventRow>("SELECT * FROM events WHERE accounted = 0 ORDER BY seq LIMIT ?", BATCH)
       .toArray();

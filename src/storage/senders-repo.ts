@@ -28,8 +28,16 @@ export interface SenderRecord {
 /** A relay's sender and its tenant's sub-account and status (null: the tenant is gone). */
 export interface RelayTarget {
   sender: SenderRecord;
+  /** Null when the tenant is gone. */
+  tenant: RelayTenant | null;
+}
+
+/** What the relay and the tenant's event relay need of a tenant. */
+export interface RelayTenant {
+  id: string;
+  status: TenantStatus;
   subAccountId: string | null;
-  tenantStatus: TenantStatus | null;
+  creditLimit: number | null;
 }
 
 /** What each sealed secret is bound to: a ciphertext moved to another row, or swapped between the two columns, does not open. */
@@ -140,15 +148,27 @@ export class SenderRepo {
 
   /** A relay's sender with what the relay checks of its tenant, in one query. */
   async relayTarget(relayId: string): Promise<RelayTarget | null> {
-    const row = await this.db.first<SenderRow & { sub_account_id: string | null; status: TenantStatus | null }>(
+    const row = await this.db.first<
+      SenderRow & {
+        t_id: string | null;
+        sub_account_id: string | null;
+        status: TenantStatus | null;
+        credit_limit: number | null;
+      }
+    >(
       this.db
         .prepare(
-          `SELECT s.*, t.sub_account_id, t.status FROM tenant_senders s LEFT JOIN tenants t ON t.id = s.tenant_id
-           WHERE s.relay_id = ?`,
+          `SELECT s.*, t.id AS t_id, t.sub_account_id, t.status, t.credit_limit
+           FROM tenant_senders s LEFT JOIN tenants t ON t.id = s.tenant_id WHERE s.relay_id = ?`,
         )
         .bind(relayId),
     );
-    return row ? { sender: toRecord(row), subAccountId: row.sub_account_id, tenantStatus: row.status } : null;
+    if (!row) return null;
+    const tenant =
+      row.t_id === null
+        ? null
+        : { id: row.t_id, status: row.status!, subAccountId: row.sub_account_id, creditLimit: row.credit_limit };
+    return { sender: toRecord(row), tenant };
   }
 
   async bySenderId(senderId: string): Promise<SenderRecord | null> {

@@ -28,6 +28,14 @@ async function settled(tenantId: string, count: number) {
   }, 10_000);
 }
 
+/** The tenant's event relay has counted `n` delivery outcomes in its usage records. */
+async function accounted(tenantId: string, n: number) {
+  await eventually(async () => {
+    const { totals } = (await admin("GET", `/tenants/${tenantId}/usage`)).body;
+    return totals.delivered + totals.failed === n;
+  }, 10_000);
+}
+
 beforeAll(async () => {
   await sandbox.reset();
   await sandbox.setTeam({ costAtAccept: false, prices: { sms: 2 } });
@@ -47,7 +55,11 @@ it("delivered and failed outcomes reach the usage records per day and channel, o
   await relay(sender, events[0]!.body); // Zavu's retry of one: counted once
   await settled(tenant.id, events.length);
 
-  const { body } = await admin("GET", `/tenants/${tenant.id}/usage`);
+  // Accounted just after the deliveries, in the same pass of the tenant's event relay.
+  const body = await eventually(async () => {
+    const usage = (await admin("GET", `/tenants/${tenant.id}/usage`)).body;
+    return usage.totals?.delivered + usage.totals?.failed === 4 && usage;
+  });
   const rows = body.items as Array<{ channel: string; delivered: number; failed: number }>;
   expect(rows.find((r) => r.channel === "sms")).toMatchObject({ delivered: 2, failed: 1 });
   expect(rows.find((r) => r.channel === "whatsapp")).toMatchObject({ delivered: 1, failed: 0 });
@@ -89,7 +101,10 @@ it("a failed send Zavu charged nothing for (costTotal 0) gives its estimate back
   await relay(sender, failed(charged, 0.05));
   await relay(sender, failed(free, 0));
   await settled(t.id, 2);
-  const after = await ledger.snapshot(subject);
+  const after = await eventually(async () => {
+    const snapshot = await ledger.snapshot(subject);
+    return snapshot.counted < before.counted && snapshot;
+  });
   expect(after).toMatchObject({ counted: 5, available: before.available! + 5 });
 });
 
@@ -109,7 +124,7 @@ it("tenant.delivery.failure_rate fires when 20% of the last outcomes failed, and
 
   await send("message.delivered", 15);
   await send("message.failed", 4); // 4 of 19: under the 20 outcomes it needs
-  await settled(tenant.id, 19);
+  await accounted(tenant.id, 19);
   expect(await alerts()).toEqual([]);
   await send("message.failed", 1); // 5 of 20: 25%
   const [firing] = await eventually(async () => {
@@ -121,7 +136,7 @@ it("tenant.delivery.failure_rate fires when 20% of the last outcomes failed, and
     data: { tenantId: tenant.id, state: "firing", failed: 5, outcomes: 20, rate: 0.25, threshold: 0.2 },
   });
   await send("message.delivered", 5); // 5 of 25: still 20%
-  await settled(tenant.id, 25);
+  await accounted(tenant.id, 25);
   expect(await alerts()).toHaveLength(1);
   await send("message.delivered", 1); // 5 of 26: under
   const cleared = await eventually(async () => {
