@@ -40,6 +40,9 @@ export interface RelayTenant {
   creditLimit: number | null;
 }
 
+/** The two columns holding a sealed secret. */
+export type SealedColumn = "secret_ciphertext" | "upstream_secret_ciphertext";
+
 /** What each sealed secret is bound to: a ciphertext moved to another row, or swapped between the two columns, does not open. */
 export const customerSecretOwner = (relayId: string) => `sender:${relayId}`;
 export const upstreamSecretOwner = (relayId: string) => `zavu-sender:${relayId}`;
@@ -197,6 +200,29 @@ export class SenderRepo {
       this.db.prepare(`UPDATE tenant_senders SET ${sets.join(", ")} WHERE relay_id = ?`).bind(...values, relayId),
     );
     return result.meta.changes > 0;
+  }
+
+  /**
+   * Senders whose secret in `column` is not sealed under `prefix` (the current key-encryption key), by
+   * relay id: what a re-seal still has to move.
+   */
+  async sealedOutside(column: SealedColumn, prefix: string, opts: { after: string; limit: number }) {
+    const { results } = await this.db.all<{ relay_id: string; sealed: string }>(
+      this.db
+        .prepare(
+          `SELECT relay_id, ${column} AS sealed FROM tenant_senders
+           WHERE ${column} IS NOT NULL AND substr(${column}, 1, ?1) != ?2 AND relay_id > ?3 ORDER BY relay_id LIMIT ?4`,
+        )
+        .bind(prefix.length, prefix, opts.after, opts.limit),
+    );
+    return results.map((r) => ({ id: r.relay_id, sealed: r.sealed }));
+  }
+
+  /** Replaces a sealed secret only if it is still the one that was read. */
+  replaceSealedStatement(column: SealedColumn, relayId: string, from: string, to: string): D1PreparedStatement {
+    return this.db
+      .prepare(`UPDATE tenant_senders SET ${column} = ? WHERE relay_id = ? AND ${column} = ?`)
+      .bind(to, relayId, from);
   }
 
   /** A sender row Zavu never finished creating. */

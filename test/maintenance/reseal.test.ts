@@ -2,11 +2,13 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { base64ToBytes, bytesToBase64Url } from "../../src/lib/encoding";
-import { kekId } from "../../src/storage/key-vault";
+import { kekId, openKey } from "../../src/storage/key-vault";
+import { customerSecretOwner } from "../../src/storage/senders-repo";
 import { admin, tenantBody } from "../helpers/admin";
 import { deployment, newKek } from "../helpers/deployment";
 import { TestIdp } from "../helpers/idp";
 import { sandbox } from "../helpers/sandbox";
+import { insertSender, type TestSender, zavuEvent, zavuSignature } from "../helpers/senders";
 
 /**
  * A key-encryption-key rotation, end to end: tenants onboarded under key A; a new version runs
@@ -26,6 +28,8 @@ interface Onboarded {
 const tenants: Onboarded[] = [];
 /** A webhook endpoint registered under key A: its signing secret is sealed like the keys. */
 let webhook: { id: string; secret: string };
+/** A sender made under key A: both its secrets (the customer's, Zavu's) are sealed like the keys. */
+let sender: TestSender;
 
 /** The format stored before KEK ids existed (what a deployment from before this change holds). */
 async function legacySeal(kek: string, tenantId: string, plaintext: string) {
@@ -84,7 +88,13 @@ beforeAll(async () => {
   });
   expect(registered.status, registered.text).toBe(201);
   webhook = registered.body.webhook;
+  sender = await insertSender(tenants[0]!.id, { webhookUrl: null });
 });
+
+const storedSenderSecrets = async () =>
+  (await env.DB.prepare("SELECT secret_ciphertext, upstream_secret_ciphertext FROM tenant_senders WHERE relay_id = ?")
+    .bind(sender.relayId)
+    .first<{ secret_ciphertext: string; upstream_secret_ciphertext: string }>())!;
 
 const storedWebhookSecret = async () =>
   (await env.DB.prepare("SELECT secret_ciphertext FROM webhooks WHERE id = ?")
@@ -120,9 +130,9 @@ describe("key-encryption-key rotation", () => {
       currentKekId: idB,
       previousKekIds: [idA],
       sealedUnderCurrent: 0,
-      sealedUnderPrevious: 7, // 6 keys and the webhook's secret
+      sealedUnderPrevious: 9, // 6 keys, the webhook's secret and the sender's two
       sealedOtherwise: 1,
-      remaining: 8,
+      remaining: 10,
     });
 
     // Tenants send continuously from before the first batch to after the last (at most 200 sends).
@@ -138,19 +148,19 @@ describe("key-encryption-key rotation", () => {
       expect(first.status, first.text).toBe(200);
       expect(first.body.counts).toEqual({ resealed: 3, unreadable: 0, changedMeanwhile: 0 });
       expect(first.body.passComplete).toBe(false);
-      expect(first.body.keys.remaining).toBe(5);
+      expect(first.body.keys.remaining).toBe(7);
       expect(first.body.job).toMatchObject({ name: "reseal-keys", passInProgress: true, passCounts: { resealed: 3 } });
 
       const second = await rotated.admin("POST", "/maintenance/reseal", { limit: 2 });
       expect(second.body.counts.resealed).toBe(2);
-      expect(second.body.keys.remaining).toBe(3);
+      expect(second.body.keys.remaining).toBe(5);
 
       // The cron picks up the same pass where the admin calls left it.
       await rotated.scheduled();
       const status = await rotated.admin("GET", "/maintenance");
-      expect(status.body.keys).toMatchObject({ sealedUnderCurrent: 8, remaining: 0 });
+      expect(status.body.keys).toMatchObject({ sealedUnderCurrent: 10, remaining: 0 });
       const job = status.body.jobs.find((j: { name: string }) => j.name === "reseal-keys");
-      expect(job).toMatchObject({ passInProgress: false, passes: 1, lastPassCounts: { resealed: 8, unreadable: 0 } });
+      expect(job).toMatchObject({ passInProgress: false, passes: 1, lastPassCounts: { resealed: 10, unreadable: 0 } });
     } finally {
       sending = false;
       await traffic;
@@ -165,12 +175,27 @@ describe("key-encryption-key rotation", () => {
 
     for (const row of await storedCiphertexts()) expect(row.key_ciphertext.startsWith(`v2.${idB}.`)).toBe(true);
     expect((await storedWebhookSecret()).startsWith(`v2.${idB}.`)).toBe(true);
+    const senderSecrets = await storedSenderSecrets();
+    expect(senderSecrets.secret_ciphertext.startsWith(`v2.${idB}.`)).toBe(true);
+    expect(senderSecrets.upstream_secret_ciphertext.startsWith(`v2.${idB}.`)).toBe(true);
+    // Each still opens, under B alone, bound to its own sender and role.
+    expect(await openKey(B, customerSecretOwner(sender.relayId), senderSecrets.secret_ciphertext)).toBe(
+      sender.customerSecret,
+    );
 
     // KEY_ENCRYPTION_KEY_PREVIOUS removed (a new version: fresh isolates): every tenant still sends,
     // and the webhook's deliveries still carry signatures its receiver verifies with the same secret.
     const final = deployment({ KEY_ENCRYPTION_KEY: B });
     for (const t of tenants) expect(await send(final, t)).toBe(202);
     expect(await pingVerifies(final)).toBe(true);
+    // The relay opens Zavu's secret under B alone: a signed event is taken.
+    const event = zavuEvent(sender, tenants[0]!.subAccountId, "message.delivered");
+    const relayed = await final.fetch(`/relay/zavu/${sender.relayId}`, {
+      method: "POST",
+      headers: { "x-zavu-signature": await zavuSignature(sender.zavuSecret, event.body) },
+      body: event.body,
+    });
+    expect(relayed.status).toBe(200);
   });
 
   it("a re-seal with nothing left to move says so, and changes nothing", async () => {

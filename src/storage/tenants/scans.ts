@@ -108,7 +108,9 @@ export class TenantScans {
         .prepare(
           `SELECT CASE WHEN sealed LIKE 'v2.%' THEN substr(sealed, 1, ?) ELSE 'legacy' END AS prefix, COUNT(*) AS n
          FROM (SELECT key_ciphertext AS sealed FROM tenants WHERE key_ciphertext IS NOT NULL
-               UNION ALL SELECT secret_ciphertext FROM webhooks)
+               UNION ALL SELECT secret_ciphertext FROM webhooks
+               UNION ALL SELECT secret_ciphertext FROM tenant_senders WHERE secret_ciphertext IS NOT NULL
+               UNION ALL SELECT upstream_secret_ciphertext FROM tenant_senders WHERE upstream_secret_ciphertext IS NOT NULL)
          GROUP BY prefix`,
         )
         .bind(prefixLength),
