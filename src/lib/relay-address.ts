@@ -15,3 +15,17 @@ export function newRelayId(): string {
 export function relayUrl(publicBaseUrl: string | null, requestOrigin: string, relayId: string): string {
   return `${publicBaseUrl ?? requestOrigin}${RELAY_PREFIX}${relayId}`;
 }
+
+/** The relay id in a relay URL (any origin), or null when the URL is not one. */
+export function relayIdOf(url: string | null | undefined): string | null {
+  if (!url) return null;
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    return null;
+  }
+  if (!path.startsWith(RELAY_PREFIX)) return null;
+  const id = path.slice(RELAY_PREFIX.length);
+  return RELAY_ID.test(id) ? id : null;
+}

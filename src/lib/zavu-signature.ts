@@ -41,14 +41,16 @@ function sameHex(a: string, b: string): boolean {
 
 /**
  * Checks a Zavu signature header over `body`: v2 when the header has one (it binds the timestamp),
- * v1 only when it has no v2; the timestamp within SIGNATURE_TOLERANCE_S of `nowS` either way (a v1
- * signature does not cover it, so a v1-only header is as replayable as Zavu's v1 scheme is).
+ * v1 only when it has no v2 and `requireV2` is false; the timestamp within SIGNATURE_TOLERANCE_S of
+ * `nowS` either way. A v1 signature does not cover the timestamp: a captured v1 body and signature can
+ * be sent again with any `t`, so the relay (whose senders Zavu signs with v2) takes v2 only.
  */
 export async function verifyZavu(
   header: string | null,
   secret: string,
   body: string,
   nowS: number,
+  opts: { requireV2?: boolean } = {},
 ): Promise<SignatureProblem | null> {
   if (!header) return "missing";
   let t: number | null = null;
@@ -64,6 +66,7 @@ export async function verifyZavu(
     else if (name === "v2" && /^[0-9a-f]{64}$/.test(value)) v2.push(value);
   }
   if (t === null || (v1.length === 0 && v2.length === 0)) return "malformed";
+  if (opts.requireV2 && v2.length === 0) return "malformed";
   if (Math.abs(nowS - t) > SIGNATURE_TOLERANCE_S) return "stale";
   if (v2.length > 0) {
     const expected = await hmacHex(secret, `${t}.${body}`);

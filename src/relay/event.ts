@@ -28,7 +28,8 @@ export function parseEvent(body: string): ZavuEvent | null {
     typeof e.type === "string" &&
     TYPE.test(e.type) &&
     typeof e.timestamp === "number" &&
-    Number.isFinite(e.timestamp) &&
+    e.timestamp > 0 &&
+    e.timestamp < 1e13 && // unix ms, before the year 2286: a date every part of the gateway can format
     typeof e.senderId === "string" &&
     ID.test(e.senderId) &&
     typeof e.projectId === "string" &&

@@ -85,7 +85,9 @@ async function receive(
   if (!bytes) throw apiError("payload_too_large", `An event is at most ${MAX_EVENT_BYTES} bytes.`);
   const body = new TextDecoder().decode(bytes);
   const secret = await upstreamSecret(env, state, sender);
-  const problem = await verifyZavu(request.headers.get(SIGNATURE_HEADER), secret, body, Math.floor(Date.now() / 1000));
+  const problem = await verifyZavu(request.headers.get(SIGNATURE_HEADER), secret, body, Math.floor(Date.now() / 1000), {
+    requireV2: true, // the gateway registers every sender's relay with v2 (adoption passes through v1+v2)
+  });
   if (problem) throw apiError("invalid_signature", `X-Zavu-Signature: ${problem}.`);
 
   const event = parseEvent(body);

@@ -44,8 +44,9 @@ export interface IncomingEvent {
  */
 const FRESH_MS = 2_000;
 
-/** Events attempted per alarm; more due means another alarm at once. */
+/** Events attempted per alarm (at most PER_SENDER of one sender); more due means another alarm at once. */
 const BATCH = 50;
+const PER_SENDER = 10;
 /** A suspended tenant's held events are looked at again this often (reactivation also resumes them at once). */
 const HELD_RECHECK_MS = 10 * 60_000;
 /** Finished deliveries are kept this long in the log, and looked for at most this often. */
@@ -178,10 +179,13 @@ export class TenantEvents extends DurableObject<Env> {
       // Suspended (or not yet provisioned): kept, and delivered once it is active again.
       this.sql.exec("UPDATE events SET status = 'held', next_attempt_at = NULL WHERE status = 'pending'");
     } else {
+      // Oldest first, at most PER_SENDER of one sender: a receiver that hangs cannot fill the batch.
       const due = this.sql
         .exec<EventRow>(
-          "SELECT * FROM events WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?",
+          `SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY relay_id ORDER BY seq) AS nth FROM events
+             WHERE status = 'pending' AND next_attempt_at <= ?) WHERE nth <= ? ORDER BY seq LIMIT ?`,
           now,
+          PER_SENDER,
           BATCH,
         )
         .toArray();
@@ -192,15 +196,33 @@ export class TenantEvents extends DurableObject<Env> {
         for (const row of due) bySender.set(row.relay_id, [...(bySender.get(row.relay_id) ?? []), row]);
         await Promise.all(
           [...bySender].map(async ([relayId, rows]) => {
-            for (const row of rows) await this.deliverOne(row, senders.get(relayId), cfg);
+            for (const [i, row] of rows.entries()) {
+              if (await this.deliverOne(row, senders.get(relayId), cfg)) continue;
+              // Its receiver failed: the sender's other events wait for its next retry instead of each
+              // waiting out a timeout now (none of them counts an attempt).
+              const later = rows.slice(i + 1).map((r) => r.seq);
+              const retryAt = Date.now() + (eventRetryDelay(1, cfg.webhookRetryScale) ?? 0);
+              if (later.length > 0)
+                this.sql.exec(
+                  `UPDATE events SET next_attempt_at = ? WHERE status = 'pending' AND seq IN (${later.map(() => "?").join(",")})`,
+                  retryAt,
+                  ...later,
+                );
+              break;
+            }
           }),
         );
         more = due.length === BATCH;
       }
     }
-    // After the deliveries: the customer does not wait for the records.
-    if (tenant) await this.account(tenant, cfg.deliveryFailureAlertRate);
-    else this.sql.exec("UPDATE events SET accounted = 1 WHERE accounted = 0"); // nobody to count them for
+    // After the deliveries: the customer does not wait for the records. A failure here (a usage shard or a
+    // ledger unreachable) leaves the batch to the next alarm; it never stops the retries being scheduled.
+    try {
+      if (tenant) await this.account(tenant, cfg.deliveryFailureAlertRate);
+      else this.sql.exec("UPDATE events SET accounted = 1 WHERE accounted = 0"); // nobody to count them for
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", relay: "accounting", tenantId, error: String(err) }));
+    }
     if (more) {
       await this.setAlarm(Date.now());
       return;
@@ -217,24 +239,30 @@ export class TenantEvents extends DurableObject<Env> {
     return value;
   }
 
-  /** The senders of these events: as read moments ago, else all of the tenant's, read now. */
+  /** The senders of these events: as read moments ago, the others read now (by relay id). */
   private async senders(tenantId: string, rows: EventRow[]): Promise<Map<string, SenderRecord>> {
     const now = Date.now();
     const found = new Map<string, SenderRecord>();
+    const missing = new Set<string>();
     for (const row of rows) {
       const recent = this.recentSenders.get(row.relay_id);
       if (recent && now - recent.at < FRESH_MS) found.set(row.relay_id, recent.value);
+      else missing.add(row.relay_id);
     }
-    if (rows.every((r) => found.has(r.relay_id))) return found;
-    const all = new Map<string, SenderRecord>();
-    for (const s of await new SenderRepo(this.env.DB, this.counters).forTenant(tenantId)) {
-      all.set(s.relayId, s);
+    if (missing.size === 0) return found;
+    for (const s of await new SenderRepo(this.env.DB, this.counters).byRelayIds([...missing])) {
+      if (s.tenantId !== tenantId) continue; // never another tenant's (a relay id names one sender of one tenant)
+      found.set(s.relayId, s);
       this.recentSenders.set(s.relayId, { value: s, at: now });
     }
-    return all;
+    return found;
   }
 
-  private async deliverOne(row: EventRow, sender: SenderRecord | undefined, cfg: ReturnType<typeof config>) {
+  private async deliverOne(
+    row: EventRow,
+    sender: SenderRecord | undefined,
+    cfg: ReturnType<typeof config>,
+  ): Promise<boolean> {
     const skip = skipReason(sender, row.type);
     if (skip) {
       this.sql.exec(
@@ -242,7 +270,7 @@ export class TenantEvents extends DurableObject<Env> {
         skip,
         row.seq,
       );
-      return;
+      return true;
     }
     const result = await attemptDelivery(sender!, row.payload, {
       keyring: cfg.keyring,
@@ -268,6 +296,7 @@ export class TenantEvents extends DurableObject<Env> {
       row.seq,
       row.attempts,
     );
+    return result.ok;
   }
 
   /**
@@ -294,8 +323,9 @@ export class TenantEvents extends DurableObject<Env> {
           channel: facts.channel,
           outcome: facts.outcome,
         });
-        if (facts.outcome === "failed" && facts.free && facts.sentAt !== null)
-          await releaseFailedSend(this.env, tenant, facts.sentAt, facts.messageId ?? undefined);
+        // Only with the message's id: the ledger credits one message once, however often this runs.
+        if (facts.outcome === "failed" && facts.free && facts.sentAt !== null && facts.messageId)
+          await releaseFailedSend(this.env, tenant, facts.sentAt, facts.messageId);
         const transition = window?.observe(facts.outcome);
         if (window && transition) await alerts.emit(failureRateAlert(tenant.id, window, transition));
       }

@@ -1,6 +1,6 @@
 import { apiError } from "../errors";
 import { bytesToBase64Url } from "../lib/encoding";
-import { newRelayId, RELAY_PREFIX, relayUrl } from "../lib/relay-address";
+import { newRelayId, RELAY_PREFIX, relayIdOf, relayUrl } from "../lib/relay-address";
 import type { SignatureVersion } from "../lib/zavu-signature";
 import { type Keyring, sealKey } from "../storage/key-vault";
 import {
@@ -178,18 +178,15 @@ export class SenderService {
       deletedAt: null,
     };
     await this.deps.repo.insert(row);
-    let res: Response;
-    try {
-      res = await this.deps.upstream("POST", "/v1/senders", {
-        ...withoutWebhookFields(body),
-        ...this.relayWebhook(relayId, events),
-      });
-    } catch (err) {
-      await this.deps.repo.remove(relayId).catch(() => undefined);
-      throw err;
-    }
+    // A timeout, a lost answer or a 5xx: Zavu may have made the sender, pointed at this row's relay. The
+    // row stays (a relay without a sender id answers 404), so a retry with the same Idempotency-Key, which
+    // Zavu answers with that sender, completes it below.
+    const res = await this.deps.upstream("POST", "/v1/senders", {
+      ...withoutWebhookFields(body),
+      ...this.relayWebhook(relayId, events),
+    });
     if (!res.ok) {
-      await this.deps.repo.remove(relayId);
+      if (res.status < 500) await this.deps.repo.remove(relayId); // Zavu refused: nothing was made
       return res;
     }
     const sender = await readSender(res);
@@ -204,21 +201,47 @@ export class SenderService {
       if (earlier.tenantId !== this.deps.tenantId) throw apiError("internal_error");
       return json(res.status, customerView(sender, earlier));
     }
+    // Zavu's replay of a create whose answer was lost: its sender points at that attempt's relay, whose row
+    // (this tenant's, never completed) is the one to complete.
+    const pointed = relayIdOf(sender.webhook?.url);
+    let target = row;
+    if (pointed && pointed !== relayId) {
+      const first = await this.deps.repo.byRelayId(pointed);
+      if (!first || first.tenantId !== this.deps.tenantId || first.senderId !== null) {
+        await this.deps.repo.remove(relayId);
+        throw apiError("upstream_error", "Zavu's sender points at a relay this request did not make.");
+      }
+      await this.deps.repo.remove(relayId);
+      target = first;
+    }
+    if (!sender.webhook?.secret) {
+      // Without Zavu's secret no event could ever be verified: undo rather than keep a sender that is deaf.
+      await this.undoCreate(sender.id, target.relayId);
+      throw apiError("upstream_error", "Zavu's answer to creating the sender carried no webhook secret.");
+    }
     const secret = newCustomerSecret();
     try {
-      const [secretCiphertext, upstreamSecretCiphertext] = await this.sealed(relayId, secret, sender.webhook?.secret);
-      await this.deps.repo.update(relayId, { senderId: sender.id, secretCiphertext, upstreamSecretCiphertext });
+      const [secretCiphertext, upstreamSecretCiphertext] = await this.sealed(
+        target.relayId,
+        secret,
+        sender.webhook.secret,
+      );
+      await this.deps.repo.update(target.relayId, { senderId: sender.id, secretCiphertext, upstreamSecretCiphertext });
     } catch (err) {
       // Zavu has a sender the gateway could not record: undo it rather than leave one nobody can verify.
-      await this.deps
-        .upstream("DELETE", senderPath(sender.id), undefined, { ownCall: true })
-        .then((r) => r.body?.cancel())
-        .catch(() => undefined);
-      await this.deps.repo.remove(relayId).catch(() => undefined);
+      await this.undoCreate(sender.id, target.relayId);
       throw err;
     }
     // The customer's secret is in this answer only when they gave a URL; otherwise regenerate shows one.
-    return json(res.status, customerView(sender, { ...row, senderId: sender.id }, secret));
+    return json(res.status, customerView(sender, { ...target, senderId: sender.id }, secret));
+  }
+
+  private async undoCreate(senderId: string, relayId: string): Promise<void> {
+    await this.deps
+      .upstream("DELETE", senderPath(senderId), undefined, { ownCall: true })
+      .then((r) => r.body?.cancel())
+      .catch(() => undefined);
+    await this.deps.repo.remove(relayId).catch(() => undefined);
   }
 
   /** Zavu's page as it is (cursor and all), each sender's webhook the customer's. */
@@ -229,9 +252,10 @@ export class SenderService {
     if (!isObject(page) || !Array.isArray(page.items)) {
       throw apiError("upstream_error", "Zavu's list of senders could not be read.");
     }
-    const rows = new Map(
-      (await this.deps.repo.forTenant(this.deps.tenantId)).filter((r) => r.senderId).map((r) => [r.senderId!, r]),
-    );
+    const ids = (page.items as unknown[]).flatMap((s) => (isObject(s) && typeof s.id === "string" ? [s.id] : []));
+    const found: SenderRecord[] = [];
+    for (let i = 0; i < ids.length; i += 90) found.push(...(await this.deps.repo.bySenderIds(ids.slice(i, i + 90))));
+    const rows = new Map(found.filter((r) => r.tenantId === this.deps.tenantId).map((r) => [r.senderId!, r]));
     const items = (page.items as unknown[]).map((s) =>
       isObject(s) && typeof s.id === "string" ? customerView(s as Sender, rows.get(s.id)) : s,
     );
@@ -259,6 +283,8 @@ export class SenderService {
     if (existing?.deletedAt) throw notFound();
     if (!existing) return this.adopt(id, body, hook);
     checkVersionChange(existing.signatureVersion, hook.signatureVersion);
+    // A URL given to a sender that had neither one nor events: the events a new sender with a URL gets.
+    if (hook.url && !hook.events && existing.webhookEvents.length === 0) hook.events = DEFAULT_CUSTOMER_EVENTS;
     const upstreamBody: Record<string, unknown> = withoutWebhookFields(body);
     if (hook.events) Object.assign(upstreamBody, this.relayWebhook(existing.relayId, hook.events));
     const res = await this.deps.upstream("PATCH", senderPath(id), upstreamBody);

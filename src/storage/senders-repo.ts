@@ -181,6 +181,28 @@ export class SenderRepo {
     return row ? toRecord(row) : null;
   }
 
+  /** The senders among these relay ids (at most 90: D1 binds 100 parameters a statement). */
+  async byRelayIds(relayIds: string[]): Promise<SenderRecord[]> {
+    return this.among("relay_id", relayIds);
+  }
+
+  /** The senders among these Zavu sender ids (at most 90). */
+  async bySenderIds(senderIds: string[]): Promise<SenderRecord[]> {
+    return this.among("sender_id", senderIds);
+  }
+
+  private async among(column: "relay_id" | "sender_id", values: string[]): Promise<SenderRecord[]> {
+    const unique = [...new Set(values)];
+    if (unique.length === 0) return [];
+    if (unique.length > 90) throw new Error("at most 90 ids a query");
+    const { results } = await this.db.all<SenderRow>(
+      this.db
+        .prepare(`SELECT * FROM tenant_senders WHERE ${column} IN (${unique.map(() => "?").join(",")})`)
+        .bind(...unique),
+    );
+    return results.map(toRecord);
+  }
+
   /** A tenant's senders (deleted ones included), oldest first. */
   async forTenant(tenantId: string, limit = 1_000): Promise<SenderRecord[]> {
     const { results } = await this.db.all<SenderRow>(

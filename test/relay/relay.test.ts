@@ -94,14 +94,18 @@ describe("the relay takes Zavu's events", () => {
     }
   });
 
-  it("accepts Zavu's v1, v2 and v1+v2 signatures; prefers v2 when both are present", async () => {
+  it("takes Zavu's v2 and v1+v2 signatures, never v1 alone (it does not cover the timestamp); v2 decides", async () => {
     const { tenant, sender } = await tenantWithSender();
     const t = Math.floor(Date.now() / 1000);
-    for (const version of ["v1", "v2", "v1+v2"] as const) {
+    for (const version of ["v2", "v1+v2"] as const) {
       const event = zavuEvent(sender, tenant.subAccountId, "message.queued");
       const header = await signZavu(sender.zavuSecret, event.body, version, t);
       expect((await post(sender, event.body, { "x-zavu-signature": header })).status, version).toBe(200);
     }
+    // A captured v1 body and signature, sent again with a fresh t: refused.
+    const captured = zavuEvent(sender, tenant.subAccountId, "message.queued");
+    const v1Only = await signZavu(sender.zavuSecret, captured.body, "v1", t);
+    expect((await post(sender, captured.body, { "x-zavu-signature": v1Only })).status).toBe(401);
     // A good v1 beside a bad v2: v2 decides.
     const event = zavuEvent(sender, tenant.subAccountId, "message.queued");
     const v1 = await signZavu(sender.zavuSecret, event.body, "v1", t);
@@ -212,6 +216,25 @@ describe("delivery to the customer", () => {
     expect((await sandbox.hooks(hook)).map((h) => h.status)).toEqual([503, 503, 200]);
   });
 
+  it("after a failure, the sender's other events wait for the next retry instead of meeting the failing receiver now", async () => {
+    const { tenant, sender, hook } = await tenantWithSender();
+    // Held while suspended, so both are due in the same pass once the tenant is active.
+    expect((await admin("PATCH", `/tenants/${tenant.id}`, { body: { status: "inactive" } })).status).toBe(200);
+    const first = zavuEvent(sender, tenant.subAccountId, "message.sent");
+    const second = zavuEvent(sender, tenant.subAccountId, "message.delivered");
+    for (const e of [first, second]) expect((await post(sender, e.body)).status).toBe(200);
+    await eventually(async () => (await deliveries(tenant.id, "?status=held")).length === 2);
+    await sandbox.fault({ path: `/__sandbox/hooks/${hook}`, status: 503, count: 2 });
+    expect((await admin("PATCH", `/tenants/${tenant.id}`, { body: { status: "active" } })).status).toBe(200);
+    const done = await eventually(async () => {
+      const items = await deliveries(tenant.id, "?status=delivered");
+      return items.length === 2 && items;
+    });
+    const byEvent = new Map(done.map((d) => [d.eventId, d]));
+    expect(byEvent.get(first.id)).toMatchObject({ attempts: 3 }); // both failures were its own
+    expect(byEvent.get(second.id)).toMatchObject({ attempts: 1 });
+  });
+
   it("gives up after the last retry (about 24 h, scaled down in tests) and says why", async () => {
     const { tenant, sender, hook } = await tenantWithSender();
     await sandbox.fault({ path: `/__sandbox/hooks/${hook}`, status: 500, count: 100 });
@@ -229,6 +252,7 @@ describe("delivery to the customer", () => {
     const { body } = await admin("GET", `/tenants/${tenant.id}/event-deliveries`);
     await eventually(async () => (await deliveries(tenant.id, "?status=delivered")).length === 1);
     const id = body.items[0].id as string;
+    await new Promise((r) => setTimeout(r, 2_100)); // past what the event relay read with the event: it reads again
     const res = await admin("POST", `/tenants/${tenant.id}/event-deliveries/${id}/replay`);
     expect(res.status).toBe(200);
     expect(res.body.delivery).toMatchObject({ id, status: "pending", attempts: 0 });

@@ -234,6 +234,22 @@ describe("senders: update", () => {
     expect(await zc.senders.retrieve(sender.id)).not.toHaveProperty("webhook");
   });
 
+  it("a URL given later to a sender made without one gets the events a new sender with a URL gets, upstream too", async () => {
+    const zc = await a.client();
+    const sender = await zc.senders.create({ name: "Later" });
+    expect((await upstreamSender(sender.id)).webhook!.events.sort()).toEqual(["message.delivered", "message.failed"]);
+    const updated = await zc.senders.update(sender.id, { webhookUrl: HOOK });
+    expect(updated.webhook).toMatchObject({
+      url: HOOK,
+      events: ["message.inbound", "message.delivered", "message.failed"],
+    });
+    expect((await upstreamSender(sender.id)).webhook!.events.sort()).toEqual([
+      "message.delivered",
+      "message.failed",
+      "message.inbound",
+    ]);
+  });
+
   it("moves the signature version as Zavu does: v1 to v2 straight is a 400, through v1+v2 it works", async () => {
     const zc = await a.client();
     const sender = await zc.senders.create({ name: "Versions", webhookUrl: HOOK, webhookSignatureVersion: "v1" });
