@@ -35,6 +35,11 @@ export interface IsolateState {
    * new ciphertext, so this can never answer with a stale one (a deleted sender is checked in D1 first).
    */
   relaySecrets: BoundedCache<string, string>;
+  /**
+   * Relay ids D1 named no sender for: refused without a query for a minute. Relay ids are 192 random
+   * bits made before their sender exists upstream, so no sender can be created under an id cached here.
+   */
+  unknownRelays: BoundedCache<string, true>;
   startedAt: number;
 }
 
@@ -68,6 +73,7 @@ export function createIsolateState(opts: { clock?: Clock; usageFlushMs?: number 
     holds: new UpstreamHolds(clock),
     usage: new UsageRecorder(clock, counters, opts.usageFlushMs ?? USAGE_FLUSH_MS),
     relaySecrets: new BoundedCache({ maxEntries: 10_000, ttlMs: 60 * 60_000, clock }),
+    unknownRelays: new BoundedCache({ maxEntries: 10_000, ttlMs: 60_000, clock }),
     startedAt: clock.now(),
   };
 }
@@ -86,6 +92,8 @@ export function describeState(state: IsolateState) {
       budgets: state.budgets.stats().tenants,
       quotas: state.budgets.stats().quotas,
       rateLimitRefusals: refusals,
+      relaySecrets: state.relaySecrets.stats(),
+      unknownRelays: state.unknownRelays.stats(),
     },
     issuerRegistry: tenantStats.registry,
     control: state.control.stats(),

@@ -73,8 +73,9 @@ async function receive(
   const url = new URL(request.url);
   const relayId = url.pathname.slice(RELAY_PREFIX.length);
   if (request.method !== "POST") throw apiError("not_found", "The relay takes POST only.");
-  if (!RELAY_ID.test(relayId)) throw apiError("not_found", "No such relay.");
+  if (!RELAY_ID.test(relayId) || state.unknownRelays.get(relayId)) throw apiError("not_found", "No such relay.");
   const target = await new SenderRepo(env.DB, state.counters).relayTarget(relayId);
+  if (!target) state.unknownRelays.set(relayId, true);
   if (!target || target.sender.senderId === null) throw apiError("not_found", "No such relay.");
   const { sender } = target;
   trace.tenantId = sender.tenantId;

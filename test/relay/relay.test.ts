@@ -149,6 +149,11 @@ describe("the relay takes Zavu's events", () => {
       expect(await res.text()).not.toContain(sender.relayId);
     }
     expect(state.counters.relayRefusals - before).toBe(cases.length + 1 + 3);
+    // An unknown relay id is looked up once, then refused without a query for a minute.
+    const queries = state.counters.d1Queries;
+    for (let i = 0; i < 3; i++)
+      expect((await gatewayFetch(`/relay/zavu/${"A".repeat(32)}`, { method: "POST", body: "{}" })).status).toBe(404);
+    expect(state.counters.d1Queries - queries).toBe(0);
     expect(await sandbox.hooks(hook)).toEqual([]);
     expect(await deliveries(tenant.id)).toEqual([]);
   });
