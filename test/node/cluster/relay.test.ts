@@ -120,3 +120,33 @@ it("Zavu retrying one event into every isolate: one delivery", async () => {
   const { body } = await admin(cluster.gateways[1]!, "GET", `/tenants/${tenant.id}/event-deliveries`);
   expect(body.items).toHaveLength(1);
 });
+
+it("replies and a failed send come back too: inbound and conversation.new, and message.failed counted in usage", async () => {
+  const { tenant, token } = await onboard();
+  const hook = `two-way-${Date.now()}`;
+  const app = customer(cluster.gateways[1]!, token);
+  const sender = await app.senders.create({
+    name: "Two-way",
+    webhookUrl: `https://zavu.sandbox/__sandbox/hooks/${hook}`,
+    webhookEvents: ["message.inbound", "conversation.new", "message.failed"],
+  });
+  await sandboxControl(cluster, "POST", "/inbound", { senderId: sender.id, from: "+15557654321", text: "Hi back" });
+  await sandboxControl(cluster, "POST", "/inbound", { senderId: sender.id, from: "+15557654321", text: "Again" });
+  // Recipients ending in 0000 fail at Zavu, which charges nothing for them.
+  await app.messages.send({ to: "+15551230000", text: "nobody there" }, { headers: { "Zavu-Sender": sender.id } });
+  const got = await until(async () => {
+    const items = await hooks(hook);
+    return items.length >= 4 && items;
+  });
+  const types = got.map((h) => (JSON.parse(h.body) as { type: string }).type);
+  expect(types.filter((t) => t === "conversation.new")).toHaveLength(1); // the first message of that contact only
+  expect(types.filter((t) => t === "message.inbound")).toHaveLength(2);
+  expect(types.filter((t) => t === "message.failed")).toHaveLength(1);
+  const inbound = got.map((h) => JSON.parse(h.body)).find((e) => e.type === "message.inbound");
+  expect(inbound.data).toMatchObject({ from: "+15557654321", text: "Hi back" });
+  const usage = await until(async () => {
+    const { body } = await admin(cluster.gateways[2]!, "GET", `/tenants/${tenant.id}/usage`);
+    return body.totals?.failed === 1 && body.totals.sends === 1 && body; // the send's count leaves its isolate within 1 s
+  });
+  expect(usage.totals).toMatchObject({ sends: 1, failed: 1, delivered: 0 });
+});
