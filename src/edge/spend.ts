@@ -46,9 +46,21 @@ function settleFrom(answer: SendAnswer, admission: Admission, budgets: Budgets, 
     budgets.settle(admission, { sent: false, cost: 0, refused }, ctx);
   } else if (status >= 200 && status < 300) {
     budgets.settle(admission, { sent: true, cost: answer.costCents }, ctx);
+  } else if (status >= 500) {
+    budgets.settle(admission, zavuRefused(answer) ? { sent: false, cost: 0 } : { sent: null, cost: null }, ctx);
   } else {
-    budgets.settle(admission, status >= 500 ? { sent: null, cost: null } : { sent: false, cost: 0 }, ctx);
+    budgets.settle(admission, { sent: false, cost: 0 }, ctx);
   }
+}
+
+/**
+ * A 5xx that Zavu itself answered, with its error body (`{code, message}`), means the send did not
+ * happen: its estimate goes back at once. A 502 or 504 (a proxy or load balancer between the gateway
+ * and Zavu gave up), or a body that is not Zavu's, leaves the outcome unknown: the estimate stands
+ * until the ledger's next refresh from Zavu says what was charged.
+ */
+function zavuRefused(answer: SendAnswer): boolean {
+  return answer.code !== null && answer.status !== 502 && answer.status !== 504;
 }
 
 /**
@@ -65,9 +77,10 @@ export async function settleSend(
   ctx: BudgetContext,
   readEvery: boolean,
 ): Promise<{ response: Response; answer: SendAnswer | Promise<SendAnswer> }> {
-  const refusal = response.status >= 400 && response.status < 500;
-  if (!refusal && !(response.ok && (admission.needsExactCost || readEvery))) {
-    // 2xx far from every edge: the estimate stands. 5xx: nobody knows yet.
+  // Refusals (4xx) and failures (5xx) are read for Zavu's code: rare, and they decide what is given back.
+  const failed = response.status >= 400;
+  if (!failed && !(response.ok && (admission.needsExactCost || readEvery))) {
+    // 2xx far from every edge: the estimate stands.
     const answer = answerOf(response.status, null);
     settleFrom(answer, admission, budgets, ctx);
     return { response, answer };
