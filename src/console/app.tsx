@@ -1,10 +1,11 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
 import type { AppVariables } from "../app-types";
-import { config } from "../config";
 import type { Env } from "../env";
 import { ApiError, apiError, toErrorResponse } from "../errors";
-import { authenticateAdmin } from "../lib/admin-token";
+import { type Operation, requireRole, roleOf } from "../lib/roles";
+import { authenticate, type Principal } from "../team/authenticate";
 import { type TenantContext, tenantContext } from "../tenants/context";
 import { replayTenantEvent } from "../tenants/event-deliveries";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
@@ -22,7 +23,7 @@ import { ConsoleShell } from "./shell";
 
 type ConsoleEnv = {
   Bindings: Env;
-  Variables: AppVariables & { admin: TenantContext; secureHeadersNonce?: string };
+  Variables: AppVariables & { admin: TenantContext; principal: Principal; secureHeadersNonce?: string };
 };
 type C = Context<ConsoleEnv>;
 
@@ -35,6 +36,14 @@ function tenantId(c: C): string {
   if (!TENANT_ID.test(id)) throw apiError("not_found", "Tenant not found.");
   return id;
 }
+
+/** An action needs the role its admin-API twin needs (one table: lib/roles.ts). */
+const needs = (operation: Operation) =>
+  createMiddleware<ConsoleEnv>(async (c, next) => {
+    const [method, path] = operation.split(" ") as [string, string];
+    requireRole(c.var.principal.role, roleOf(method, path));
+    await next();
+  });
 
 const form = async (c: C) => fields(await c.req.parseBody());
 const origin = (c: C) => new URL(c.req.url).origin;
@@ -88,8 +97,17 @@ export function createConsoleApp() {
     }),
   );
   app.use("/f/*", async (c, next) => {
-    const actor = await authenticateAdmin(c.req.header("authorization"), config(c.env).adminTokens, "console");
-    c.set("admin", tenantContext(c.env, c.var.state, c.var.requestId, actor));
+    const principal = await authenticate({
+      env: c.env,
+      state: c.var.state,
+      headers: c.req.raw.headers,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+      note: "console",
+    });
+    c.set("principal", principal);
+    c.set("admin", tenantContext(c.env, c.var.state, c.var.requestId, principal.actor));
+    // Every fragment reads: viewer. Each action checks the role of its admin-API twin (needs() below).
+    requireRole(principal.role, "viewer");
     await next();
   });
 
@@ -97,7 +115,7 @@ export function createConsoleApp() {
   app.get("/f/tenants", async (c) => c.html(await tenantsScreen(c.var.admin, tenantQuery(c.req.query()))));
   app.get("/f/tenants/:id", async (c) => c.html(await tenantScreen(c.var.admin, tenantId(c))));
 
-  app.post("/f/tenants/:id/update", (c) =>
+  app.post("/f/tenants/:id/update", needs("PATCH /tenants/{id}"), (c) =>
     onTenant(c, async (deps, id) => {
       const f = await form(c);
       await updateTenant(deps, id, {
@@ -109,7 +127,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/status", (c) =>
+  app.post("/f/tenants/:id/status", needs("PATCH /tenants/{id}"), (c) =>
     onTenant(c, async (deps, id) => {
       const status = (await form(c)).status;
       if (status !== "active" && status !== "inactive") throw apiError("invalid_request", "Unknown status.");
@@ -118,7 +136,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/rotate-key", (c) =>
+  app.post("/f/tenants/:id/rotate-key", needs("POST /tenants/{id}/rotate-key"), (c) =>
     onTenant(c, async (deps, id) => {
       const r = await rotateKey(deps, id);
       return {
@@ -127,7 +145,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/deactivate", (c) =>
+  app.post("/f/tenants/:id/deactivate", needs("DELETE /tenants/{id}"), (c) =>
     onTenant(c, async (deps, id) => {
       const tenant = await loadTenant(deps, id);
       if ((await form(c)).confirm !== tenant.name) {
@@ -138,7 +156,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/setup-link", (c) =>
+  app.post("/f/tenants/:id/setup-link", needs("POST /onboarding-links"), (c) =>
     onTenant(c, async (deps, id) => {
       const hours = hoursFrom((await form(c)).expiresInHours);
       const { link, url } = await createOnboardingLink(deps, { tenantId: id, expiresInHours: hours }, origin(c));
@@ -146,7 +164,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/phone-numbers", (c) =>
+  app.post("/f/tenants/:id/phone-numbers", needs("POST /tenants/{id}/phone-numbers"), (c) =>
     onTenant(c, async (deps, id) => {
       const phoneNumber = (await form(c)).phoneNumber ?? "";
       const bought = await purchasePhoneNumber(deps, id, { phoneNumber });
@@ -154,13 +172,16 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/phone-numbers/:numberId/release", (c) =>
-    onTenant(c, async (deps, id) => {
-      const numberId = c.req.param("numberId");
-      if (!PHONE_NUMBER_ID.test(numberId)) throw apiError("not_found", "Phone number not found.");
-      await releasePhoneNumber(deps, id, numberId);
-      return { notice: `Released ${numberId}.` };
-    }),
+  app.post(
+    "/f/tenants/:id/phone-numbers/:numberId/release",
+    needs("DELETE /tenants/{id}/phone-numbers/{numberId}"),
+    (c) =>
+      onTenant(c, async (deps, id) => {
+        const numberId = c.req.param("numberId");
+        if (!PHONE_NUMBER_ID.test(numberId)) throw apiError("not_found", "Phone number not found.");
+        await releasePhoneNumber(deps, id, numberId);
+        return { notice: `Released ${numberId}.` };
+      }),
   );
 
   app.get("/f/tenants/:id/events", async (c) => {
@@ -168,22 +189,26 @@ export function createConsoleApp() {
     return c.html(await eventsScreen(c.var.admin, tenantId(c), { status, cursor: c.req.query("cursor") }));
   });
 
-  app.post("/f/tenants/:id/events/:deliveryId/replay", async (c) => {
-    const id = tenantId(c);
-    const deliveryId = c.req.param("deliveryId");
-    let flash: Flash;
-    let status = 200;
-    try {
-      if (!DELIVERY_ID.test(deliveryId)) throw apiError("not_found", "No such event delivery for this tenant.");
-      const delivery = await replayTenantEvent(c.var.admin, id, deliveryId);
-      flash = { notice: `Delivering ${delivery.eventId} again now.` };
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      flash = { error: err.message };
-      status = err.status;
-    }
-    return c.html(await eventsScreen(c.var.admin, id, {}, flash), status as 200);
-  });
+  app.post(
+    "/f/tenants/:id/events/:deliveryId/replay",
+    needs("POST /tenants/{id}/event-deliveries/{deliveryId}/replay"),
+    async (c) => {
+      const id = tenantId(c);
+      const deliveryId = c.req.param("deliveryId");
+      let flash: Flash;
+      let status = 200;
+      try {
+        if (!DELIVERY_ID.test(deliveryId)) throw apiError("not_found", "No such event delivery for this tenant.");
+        const delivery = await replayTenantEvent(c.var.admin, id, deliveryId);
+        flash = { notice: `Delivering ${delivery.eventId} again now.` };
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        flash = { error: err.message };
+        status = err.status;
+      }
+      return c.html(await eventsScreen(c.var.admin, id, {}, flash), status as 200);
+    },
+  );
 
   app.get("/f/links", async (c) => {
     const status = linkStatusOf(c.req.query("status"));
@@ -193,7 +218,7 @@ export function createConsoleApp() {
     );
   });
 
-  app.post("/f/links", (c) =>
+  app.post("/f/links", needs("POST /onboarding-links"), (c) =>
     onLinks(c, async (deps) => {
       const f = await form(c);
       const { link, url } = await createOnboardingLink(
@@ -210,7 +235,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/links/:id/revoke", (c) =>
+  app.post("/f/links/:id/revoke", needs("DELETE /onboarding-links/{id}"), (c) =>
     onLinks(c, async (deps) => {
       const id = c.req.param("id");
       if (!LINK_ID.test(id)) throw apiError("not_found", "Onboarding link not found.");
