@@ -2,7 +2,6 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
 import type { AppVariables } from "./app-types";
-import { config } from "./config";
 import { createConsoleApp } from "./console/app";
 import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";

@@ -57,7 +57,7 @@ export interface AccessSettings {
   teamDomain: string;
   /** The Access application's Audience (AUD) tag: `aud` must contain it. */
   aud: string;
-  /** https://<team domain>: `iss` must equal it. */
+  /** https://<team domain> (http on loopback in development): `iss` must equal it. */
   issuer: string;
   /** https://<team domain>/cdn-cgi/access/certs: the keys (RS256). */
   certsUrl: string;
@@ -205,18 +205,21 @@ function accessOf(env: Env): AccessSettings | null {
     .toLowerCase();
   const aud = String(env.ACCESS_AUD ?? "").trim();
   if (domain === "" || aud === "") return null;
-  if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(domain)) {
+  // Development only (ALLOW_HTTP_JWKS=true): a stand-in issuer on loopback, e.g. scripts/access-dev.mjs at 127.0.0.1:8790.
+  const devLoopback = env.ALLOW_HTTP_JWKS === "true" && /^(?:127\.0\.0\.1|localhost):\d{1,5}$/.test(domain);
+  if (!devLoopback && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(domain)) {
     console.error(JSON.stringify({ level: "error", config: "ACCESS_TEAM_DOMAIN", problem: "not a host name" }));
     return null;
   }
+  const origin = `${devLoopback ? "http" : "https"}://${domain}`;
   const role = String(env.ACCESS_DEFAULT_ROLE ?? "").trim();
   if (role !== "" && !isRole(role))
     console.error(JSON.stringify({ level: "error", config: "ACCESS_DEFAULT_ROLE", problem: "not a role" }));
   return {
     teamDomain: domain,
     aud,
-    issuer: `https://${domain}`,
-    certsUrl: `https://${domain}/cdn-cgi/access/certs`,
+    issuer: origin,
+    certsUrl: `${origin}/cdn-cgi/access/certs`,
     defaultRole: isRole(role) ? role : null,
   };
 }
