@@ -14,7 +14,7 @@ describe("browsers must prove a change comes from the gateway's own pages", () =
       { "sec-fetch-site": "same-site" },
       { "cf-access-jwt-assertion": "x" },
       { cookie: "CF_Authorization=x" },
-    ]) {
+    ] as Record<string, string>[]) {
       for (const token of [undefined, null]) {
         const res = await admin("POST", "/api-keys", { body, token, headers });
         expect(res.status, JSON.stringify(headers)).toBe(403);
@@ -36,7 +36,7 @@ describe("browsers must prove a change comes from the gateway's own pages", () =
       { "sec-fetch-site": "same-origin" },
       { "sec-fetch-site": "none" },
       { origin: "https://gateway.test", "sec-fetch-site": "same-origin" },
-    ]) {
+    ] as Record<string, string>[]) {
       const res = await admin("POST", "/api-keys", { body, headers });
       expect(res.status, JSON.stringify(headers)).toBe(400);
     }
