@@ -1,11 +1,15 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
+import type { Handler } from "hono/types";
 import type { AppVariables } from "../app-types";
+import { config } from "../config";
 import type { Env } from "../env";
 import { ApiError, apiError, toErrorResponse } from "../errors";
-import { type Operation, requireRole, roleOf } from "../lib/roles";
+import { allows, isRole, type Operation, type Role, requireRole, roleOf } from "../lib/roles";
+import { ADMIN_KEY_ID, createAdminKey, revokeAdminKey } from "../team/api-keys";
 import { authenticate, type Principal } from "../team/authenticate";
+import { putStaff, removeStaff } from "../team/staff";
 import { type TenantContext, tenantContext } from "../tenants/context";
 import { replayTenantEvent } from "../tenants/event-deliveries";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
@@ -17,6 +21,7 @@ import { type Flash, Screen } from "./parts";
 import { deliveryStatusOf, eventsScreen } from "./screens/events";
 import { linkStatusOf, linksScreen } from "./screens/links";
 import { overviewScreen } from "./screens/overview";
+import { apiKeysScreen, type NewKey, staffScreen } from "./screens/team";
 import { tenantScreen } from "./screens/tenant";
 import { tenantQuery, tenantsScreen } from "./screens/tenants";
 import { ConsoleShell } from "./shell";
@@ -44,6 +49,26 @@ const needs = (operation: Operation) =>
     requireRole(c.var.principal.role, roleOf(method, path));
     await next();
   });
+
+/** The console's actions, as Hono paths, with their admin-API twins: the checks, and what a role is shown. */
+const ACTION_ROLES: [path: string, operation: Operation][] = [];
+
+/** Forms whose action the caller's role may not take are not rendered (a forced post still gets 403). */
+function hideBeyondRole(res: Response, role: Role): Response {
+  const rules = ACTION_ROLES.map(([path, op]) => {
+    const [method, apiPath] = op.split(" ") as [string, string];
+    return [new RegExp(`^/console${path.replaceAll(/:\w+/g, "[^/]+")}$`), roleOf(method, apiPath)] as const;
+  });
+  return new HTMLRewriter()
+    .on("form[action]", {
+      element(el) {
+        const action = el.getAttribute("action") ?? "";
+        const needed = rules.find(([pattern]) => pattern.test(action))?.[1];
+        if (needed && !allows(role, needed)) el.remove();
+      },
+    })
+    .transform(res);
+}
 
 const form = async (c: C) => fields(await c.req.parseBody());
 const origin = (c: C) => new URL(c.req.url).origin;
@@ -85,7 +110,15 @@ async function onLinks(c: C, run: (deps: TenantContext) => Promise<Flash>) {
 export function createConsoleApp() {
   const app = new Hono<ConsoleEnv>();
   app.use(pageSecurity({ script: true, trustedTypesPolicy: "console-fragments" }));
-  app.get("/", (c) => c.html(<ConsoleShell nonce={c.var.secureHeadersNonce!} />));
+  app.get("/", (c) =>
+    c.html(<ConsoleShell nonce={c.var.secureHeadersNonce!} access={config(c.env).access !== null} />),
+  );
+
+  /** A console action: a POST route that needs the role of its admin-API twin (lib/roles.ts). */
+  const action = <P extends string>(path: P, operation: Operation, handler: Handler<ConsoleEnv, P>) => {
+    ACTION_ROLES.push([path, operation]);
+    app.post(path, needs(operation), handler);
+  };
 
   app.use(
     "/f/*",
@@ -109,13 +142,15 @@ export function createConsoleApp() {
     // Every fragment reads: viewer. Each action checks the role of its admin-API twin (needs() below).
     requireRole(principal.role, "viewer");
     await next();
+    c.res.headers.set("x-console-role", principal.role);
+    if (c.res.headers.get("content-type")?.startsWith("text/html")) c.res = hideBeyondRole(c.res, principal.role);
   });
 
   app.get("/f/overview", async (c) => c.html(await overviewScreen(c.var.admin)));
   app.get("/f/tenants", async (c) => c.html(await tenantsScreen(c.var.admin, tenantQuery(c.req.query()))));
   app.get("/f/tenants/:id", async (c) => c.html(await tenantScreen(c.var.admin, tenantId(c))));
 
-  app.post("/f/tenants/:id/update", needs("PATCH /tenants/{id}"), (c) =>
+  action("/f/tenants/:id/update", "PATCH /tenants/{id}", (c) =>
     onTenant(c, async (deps, id) => {
       const f = await form(c);
       await updateTenant(deps, id, {
@@ -127,7 +162,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/status", needs("PATCH /tenants/{id}"), (c) =>
+  action("/f/tenants/:id/status", "PATCH /tenants/{id}", (c) =>
     onTenant(c, async (deps, id) => {
       const status = (await form(c)).status;
       if (status !== "active" && status !== "inactive") throw apiError("invalid_request", "Unknown status.");
@@ -136,7 +171,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/rotate-key", needs("POST /tenants/{id}/rotate-key"), (c) =>
+  action("/f/tenants/:id/rotate-key", "POST /tenants/{id}/rotate-key", (c) =>
     onTenant(c, async (deps, id) => {
       const r = await rotateKey(deps, id);
       return {
@@ -145,7 +180,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/deactivate", needs("DELETE /tenants/{id}"), (c) =>
+  action("/f/tenants/:id/deactivate", "DELETE /tenants/{id}", (c) =>
     onTenant(c, async (deps, id) => {
       const tenant = await loadTenant(deps, id);
       if ((await form(c)).confirm !== tenant.name) {
@@ -156,7 +191,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/setup-link", needs("POST /onboarding-links"), (c) =>
+  action("/f/tenants/:id/setup-link", "POST /onboarding-links", (c) =>
     onTenant(c, async (deps, id) => {
       const hours = hoursFrom((await form(c)).expiresInHours);
       const { link, url } = await createOnboardingLink(deps, { tenantId: id, expiresInHours: hours }, origin(c));
@@ -164,7 +199,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/phone-numbers", needs("POST /tenants/{id}/phone-numbers"), (c) =>
+  action("/f/tenants/:id/phone-numbers", "POST /tenants/{id}/phone-numbers", (c) =>
     onTenant(c, async (deps, id) => {
       const phoneNumber = (await form(c)).phoneNumber ?? "";
       const bought = await purchasePhoneNumber(deps, id, { phoneNumber });
@@ -218,7 +253,7 @@ export function createConsoleApp() {
     );
   });
 
-  app.post("/f/links", needs("POST /onboarding-links"), (c) =>
+  action("/f/links", "POST /onboarding-links", (c) =>
     onLinks(c, async (deps) => {
       const f = await form(c);
       const { link, url } = await createOnboardingLink(
@@ -235,12 +270,84 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/links/:id/revoke", needs("DELETE /onboarding-links/{id}"), (c) =>
+  action("/f/links/:id/revoke", "DELETE /onboarding-links/{id}", (c) =>
     onLinks(c, async (deps) => {
       const id = c.req.param("id");
       if (!LINK_ID.test(id)) throw apiError("not_found", "Onboarding link not found.");
       await revokeOnboardingLink(deps, id);
       return { notice: `Revoked ${id}: its portal no longer opens.` };
+    }),
+  );
+
+  app.get("/f/api-keys", async (c) => c.html(await apiKeysScreen(c.var.admin)));
+
+  const onKeys = async (c: C, run: () => Promise<{ flash: Flash; created?: NewKey }>) => {
+    let result: { flash: Flash; created?: NewKey };
+    let status = 200;
+    try {
+      result = await run();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      result = { flash: { error: err.message } };
+      status = err.status;
+    }
+    return c.html(await apiKeysScreen(c.var.admin, result.flash, result.created), status as 200);
+  };
+
+  action("/f/api-keys", "POST /api-keys", (c) =>
+    onKeys(c, async () => {
+      const f = await form(c);
+      if (!isRole(f.role)) throw apiError("invalid_request", "Role: viewer, operator or admin.");
+      const days = f.expiresInDays ? Number(f.expiresInDays) : null;
+      const { key, secret } = await createAdminKey(c.var.admin, {
+        name: nameFrom(f.name),
+        role: f.role,
+        expiresInDays: days,
+      });
+      return {
+        flash: { notice: `Created ${key.name} (${key.role}).` },
+        created: { id: key.id, name: key.name, secret },
+      };
+    }),
+  );
+
+  action("/f/api-keys/:id/revoke", "DELETE /api-keys/{id}", (c) =>
+    onKeys(c, async () => {
+      const id = c.req.param("id");
+      if (!ADMIN_KEY_ID.test(id)) throw apiError("not_found", "No such admin API key.");
+      const key = await revokeAdminKey(c.var.admin, id);
+      return { flash: { notice: `Revoked ${key.name}: refused everywhere within 5 seconds.` } };
+    }),
+  );
+
+  const onStaff = async (c: C, run: () => Promise<Flash>) => {
+    let flash: Flash;
+    let status = 200;
+    try {
+      flash = await run();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      flash = { error: err.message };
+      status = err.status;
+    }
+    return c.html(await staffScreen(c.var.admin, config(c.env).access !== null, flash), status as 200);
+  };
+
+  app.get("/f/staff", async (c) => c.html(await staffScreen(c.var.admin, config(c.env).access !== null)));
+
+  action("/f/staff", "PUT /staff/{email}", (c) =>
+    onStaff(c, async () => {
+      const f = await form(c);
+      if (!isRole(f.role)) throw apiError("invalid_request", "Role: viewer, operator or admin.");
+      const row = await putStaff(c.var.admin, f.email ?? "", f.role);
+      return { notice: `${row.email} is now ${row.role}.` };
+    }),
+  );
+
+  action("/f/staff/remove", "DELETE /staff/{email}", (c) =>
+    onStaff(c, async () => {
+      const row = await removeStaff(c.var.admin, (await form(c)).email ?? "");
+      return { notice: `Removed ${row.email}.` };
     }),
   );
 
