@@ -3,6 +3,8 @@
 // migrations applied, secrets generated on first run. Ctrl-C stops both.
 // The cron's maintenance run is one request away: GET /__scheduled (wrangler dev --test-scheduled).
 //   GATEWAY_PORT=9000 SANDBOX_PORT=9001 npm run dev
+// With a stand-in for Cloudflare Access (scripts/access-dev.mjs; README: Your team):
+//   npm run dev -- --access
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -103,6 +105,20 @@ async function waitFor(url, timeoutMs = 60_000) {
 
 ensureDevVars();
 applyMigrations();
+const accessVars = [];
+if (process.argv.includes("--access")) {
+  const access = await import("./access-dev.mjs");
+  await access.serve();
+  accessVars.push(
+    "--var",
+    `ACCESS_TEAM_DOMAIN:${access.ACCESS_DEV_DOMAIN}`,
+    "--var",
+    `ACCESS_AUD:${access.ACCESS_DEV_AUD}`,
+  );
+  console.log(
+    `Access stand-in on http://${access.ACCESS_DEV_DOMAIN}; an assertion: node scripts/access-dev.mjs sign you@example.com`,
+  );
+}
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 start("sandbox", [
   "dev",
@@ -130,6 +146,7 @@ start("gateway", [
   `ZAVU_API_BASE:${sandboxUrl}`,
   "--var",
   "ALLOW_HTTP_JWKS:true",
+  ...accessVars,
 ]);
 try {
   await Promise.all([waitFor(`${sandboxUrl}/__sandbox/team`), waitFor(`http://127.0.0.1:${gatewayPort}/healthz`)]);

@@ -2,15 +2,15 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createAdminApp } from "./admin/app";
 import type { AppVariables } from "./app-types";
-import { config } from "./config";
 import { createConsoleApp } from "./console/app";
 import type { Env } from "./env";
 import { apiError, errorResponse, toErrorResponse } from "./errors";
 import { deepCheck } from "./health/deep-check";
-import { authenticateAdmin } from "./lib/admin-token";
 import { requestIdFor } from "./lib/request-id";
 import { createPortalApp } from "./portal/app";
 import type { IsolateState } from "./state";
+import { authenticate } from "./team/authenticate";
+import { requireSameOrigin } from "./team/same-origin";
 import { VERSION } from "./version";
 
 export type GatewayApp = Hono<{ Bindings: Env; Variables: AppVariables }>;
@@ -30,10 +30,23 @@ export function createApp(state: IsolateState): GatewayApp {
   app.get("/healthz", async (c) => {
     const deep = c.req.query("deep");
     if (deep === undefined || deep === "0" || deep === "false") return c.json({ status: "ok", version: VERSION });
-    await authenticateAdmin(c.req.header("authorization"), config(c.env).adminTokens);
+    await authenticate({
+      env: c.env,
+      state: c.var.state,
+      headers: c.req.raw.headers,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+    });
     const { ok, checks } = await deepCheck(c.env, c.var.state.counters);
     return c.json({ status: ok ? "ok" : "degraded", version: VERSION, checks }, ok ? 200 : 503);
   });
+
+  // Before any authentication: a cross-site change is refused whoever it claims to be (team/same-origin.ts).
+  for (const prefix of ["/admin/v1/*", "/console/*"]) {
+    app.use(prefix, async (c, next) => {
+      requireSameOrigin(c.req.raw);
+      await next();
+    });
+  }
 
   app.route("/admin/v1", createAdminApp());
   app.route("/onboard", createPortalApp());

@@ -1,5 +1,6 @@
 import type { Env } from "./env";
 import { PLAN_LIMITS, type PlanLimit, planValueProblem } from "./lib/plan-values";
+import { isRole, type Role } from "./lib/roles";
 
 /** The gateway's vars, parsed once per isolate. */
 export interface Config {
@@ -42,6 +43,26 @@ export interface Config {
    * are built from it); null: the origin each customer request came to.
    */
   publicBaseUrl: string | null;
+  /**
+   * ACCESS_TEAM_DOMAIN and ACCESS_AUD (both set): people signed in by Cloudflare Access are let in by the
+   * Cf-Access-Jwt-Assertion header, with the role the staff table gives them, or ACCESS_DEFAULT_ROLE.
+   * null: Access is off (the assertion header is ignored).
+   */
+  access: AccessSettings | null;
+}
+
+/** Cloudflare Access, as the gateway checks its assertions. */
+export interface AccessSettings {
+  /** e.g. acme.cloudflareaccess.com */
+  teamDomain: string;
+  /** The Access application's Audience (AUD) tag: `aud` must contain it. */
+  aud: string;
+  /** https://<team domain> (http on loopback in development): `iss` must equal it. */
+  issuer: string;
+  /** https://<team domain>/cdn-cgi/access/certs: the keys (RS256). */
+  certsUrl: string;
+  /** ACCESS_DEFAULT_ROLE: the role of anyone Access lets in who is not in the staff table; null = none (403). */
+  defaultRole: Role | null;
 }
 
 /** The maintenance policy. */
@@ -94,6 +115,7 @@ export function config(env: Env): Config {
       logSampleRate: sampleRateOf(env.LOG_SAMPLE_RATE),
       logSlowMs: nonNegativeInt(env.LOG_SLOW_MS, 1_000),
       publicBaseUrl: publicBaseUrlOf(env.PUBLIC_BASE_URL),
+      access: accessOf(env),
       maintenance: {
         orphanPolicy: env.ORPHAN_POLICY === "deactivate" ? "deactivate" : "report",
         keyRotationDays: nonNegativeInt(env.KEY_ROTATION_DAYS, 0),
@@ -172,6 +194,34 @@ function sampleRateOf(raw: string | undefined): number {
 function retryScaleOf(raw: string | undefined): number {
   const scale = Number(raw || "1");
   return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
+/** Access is on when both its vars are set and the team domain is a host name; a bad domain is off, and logged. */
+function accessOf(env: Env): AccessSettings | null {
+  const domain = String(env.ACCESS_TEAM_DOMAIN ?? "")
+    .trim()
+    .replace(/^https:\/\//i, "")
+    .replace(/\/+$/, "")
+    .toLowerCase();
+  const aud = String(env.ACCESS_AUD ?? "").trim();
+  if (domain === "" || aud === "") return null;
+  // Development only (ALLOW_HTTP_JWKS=true): a stand-in issuer on loopback, e.g. scripts/access-dev.mjs at 127.0.0.1:8790.
+  const devLoopback = env.ALLOW_HTTP_JWKS === "true" && /^(?:127\.0\.0\.1|localhost):\d{1,5}$/.test(domain);
+  if (!devLoopback && !/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(domain)) {
+    console.error(JSON.stringify({ level: "error", config: "ACCESS_TEAM_DOMAIN", problem: "not a host name" }));
+    return null;
+  }
+  const origin = `${devLoopback ? "http" : "https"}://${domain}`;
+  const role = String(env.ACCESS_DEFAULT_ROLE ?? "").trim();
+  if (role !== "" && !isRole(role))
+    console.error(JSON.stringify({ level: "error", config: "ACCESS_DEFAULT_ROLE", problem: "not a role" }));
+  return {
+    teamDomain: domain,
+    aud,
+    issuer: origin,
+    certsUrl: `${origin}/cdn-cgi/access/certs`,
+    defaultRole: isRole(role) ? role : null,
+  };
 }
 
 function adminTokensOf(raw: string | undefined): readonly string[] | null {

@@ -24,6 +24,12 @@ export const ERRORS = {
   },
   credit_limit_reached: { status: 402, message: "This tenant has reached its credit limit." },
   insufficient_balance: { status: 402, message: "The balance available to this tenant is exhausted." },
+  forbidden: { status: 403, message: "Your role does not allow this; it needs a higher one." },
+  cross_site_request: {
+    status: 403,
+    message:
+      "A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it.",
+  },
   route_not_allowed: { status: 403, message: "This route is not available through this gateway." },
   phone_numbers_managed_by_reseller: {
     status: 403,

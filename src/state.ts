@@ -7,6 +7,7 @@ import { type Counters, createCounters } from "./lib/counters";
 import { RateLimits } from "./limits/rate-limits";
 import { UpstreamHolds } from "./limits/upstream-holds";
 import { Budgets } from "./spend/budgets";
+import type { CachedPrincipal } from "./storage/team-repo";
 import { UsageRecorder } from "./usage/recorder";
 
 /**
@@ -40,6 +41,14 @@ export interface IsolateState {
    * bits made before their sender exists upstream, so no sender can be created under an id cached here.
    */
   unknownRelays: BoundedCache<string, true>;
+  /**
+   * Admin API keys (by the SHA-256 of their secret) and staff (by email) this isolate verified, with their
+   * roles. Dropped whole by any team.* control-plane event (a key revoked, a staff role changed) and by a
+   * reset, so a revocation holds in every isolate within CONSISTENCY_BOUND_MS; a minute at most otherwise.
+   */
+  principals: BoundedCache<string, CachedPrincipal>;
+  /** When this isolate last wrote each admin key's last_used_at (at most once a minute per key). */
+  keyTouches: BoundedCache<string, number>;
   startedAt: number;
 }
 
@@ -52,6 +61,7 @@ export function createIsolateState(opts: { clock?: Clock; usageFlushMs?: number 
   const jwks = new JwksCache(clock, counters);
   const tenants = new TenantResolver(clock, counters, jwks);
   const budgets = new Budgets(clock, counters);
+  const principals = new BoundedCache<string, CachedPrincipal>({ maxEntries: 1_000, ttlMs: 60_000, clock });
   const control = new ControlSync(clock, counters, {
     // Leases are cents this isolate was given, whatever happens to the tenant's other settings:
     // they stay until spent or handed back (a dropped lease would hold its cents until it expires).
@@ -59,8 +69,12 @@ export function createIsolateState(opts: { clock?: Clock; usageFlushMs?: number 
     onEvents: (events) => {
       tenants.apply(events);
       for (const e of events) if (e.tenantId) budgets.reconsider(e.tenantId);
+      if (events.some((e) => e.kind.startsWith("team."))) principals.clear();
     },
-    onReset: () => tenants.reset(),
+    onReset: () => {
+      tenants.reset();
+      principals.clear();
+    },
   });
   return {
     clock,
@@ -74,6 +88,8 @@ export function createIsolateState(opts: { clock?: Clock; usageFlushMs?: number 
     usage: new UsageRecorder(clock, counters, opts.usageFlushMs ?? USAGE_FLUSH_MS),
     relaySecrets: new BoundedCache({ maxEntries: 10_000, ttlMs: 60 * 60_000, clock }),
     unknownRelays: new BoundedCache({ maxEntries: 10_000, ttlMs: 60_000, clock }),
+    principals,
+    keyTouches: new BoundedCache({ maxEntries: 1_000, ttlMs: 60_000, clock }),
     startedAt: clock.now(),
   };
 }
@@ -94,6 +110,7 @@ export function describeState(state: IsolateState) {
       rateLimitRefusals: refusals,
       relaySecrets: state.relaySecrets.stats(),
       unknownRelays: state.unknownRelays.stats(),
+      principals: state.principals.stats(),
     },
     issuerRegistry: tenantStats.registry,
     control: state.control.stats(),

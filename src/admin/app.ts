@@ -7,14 +7,33 @@ import { adminAuth } from "./auth";
 import { docsPage } from "./docs-page";
 import { logAdminCall } from "./log";
 import { registerAuditRoutes } from "./routes/audit";
-import type { AdminEnv } from "./routes/common";
+import { type AdminEnv, REQUIRED_ROLE } from "./routes/common";
 import { registerMaintenanceRoutes } from "./routes/maintenance";
 import { registerOnboardingLinkRoutes } from "./routes/onboarding-links";
 import { registerStatsRoutes } from "./routes/stats";
 import { registerTeamRoutes } from "./routes/team";
+import { registerTeamAccessRoutes } from "./routes/team-access";
 import { registerTenantRoutes } from "./routes/tenants";
 import { registerUsageRoutes } from "./routes/usage";
 import { registerWebhookRoutes } from "./routes/webhooks";
+
+/** Public routes (the API's description); every other route must state the role it needs. */
+export const PUBLIC_ADMIN_ROUTES = ["GET /openapi.json", "GET /docs"];
+
+/** Fails closed: an app with a route defined outside adminRoute (no role, no check) is never built. */
+function assertEveryRouteHasARole(app: OpenAPIHono<AdminEnv>) {
+  const documented = new Set<string>();
+  for (const d of app.openAPIRegistry.definitions) {
+    if (d.type === "route" && (d.route as Record<string, unknown>)[REQUIRED_ROLE])
+      documented.add(`${d.route.method.toUpperCase()} ${d.route.path.replaceAll(/\{(.+?)\}/g, ":$1")}`);
+  }
+  for (const r of app.routes) {
+    if (r.method === "ALL") continue;
+    const key = `${r.method} ${r.path}`;
+    if (!documented.has(key) && !PUBLIC_ADMIN_ROUTES.includes(key))
+      throw new Error(`admin route ${key} has no role: define it with adminRoute (src/admin/routes/common.ts)`);
+  }
+}
 
 /** The reseller admin API, mounted at /admin/v1. */
 export function createAdminApp(): OpenAPIHono<AdminEnv> {
@@ -51,7 +70,7 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
       title: "Zavu reseller gateway: admin API",
       version: VERSION,
       description:
-        "Onboard customers as Zavu sub-accounts and manage their lifecycle. Authenticate with `Authorization: Bearer <ADMIN_TOKEN>`.",
+        "Onboard customers as Zavu sub-accounts and manage their lifecycle. Authenticate with `Authorization: Bearer <key>`: an admin API key (`zgk_…`, with its role) or `ADMIN_TOKEN` (role admin); behind Cloudflare Access, a person's `Cf-Access-Jwt-Assertion`. Each operation states the role it needs (`x-required-role`): viewer < operator < admin. A call beyond the caller's role is answered 403 `forbidden`.",
     },
     servers: [{ url: "/admin/v1" }],
     security: [{ AdminToken: [] }],
@@ -72,6 +91,8 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
   registerUsageRoutes(app);
   registerWebhookRoutes(app);
   registerMaintenanceRoutes(app);
+  registerTeamAccessRoutes(app);
+  assertEveryRouteHasARole(app);
 
   return app;
 }

@@ -1,20 +1,33 @@
 import type { MiddlewareHandler } from "hono";
-import { config } from "../config";
-import type { Env } from "../env";
-import { authenticateAdmin } from "../lib/admin-token";
+import type { Role } from "../lib/roles";
+import { requireRole } from "../lib/roles";
+import { authenticate } from "../team/authenticate";
+import type { AdminEnv } from "./routes/common";
 
 /**
- * Admin authentication as middleware, in the manner of hono/bearer-auth: every route registered
- * after it requires the admin token. The configured tokens are read and checked once per isolate
- * (config.ts): a missing or short ADMIN_TOKEN is a deployment mistake, answered 503 not_configured on
- * every admin call rather than guarded by a weak secret.
+ * Admin authentication as middleware, in the manner of hono/bearer-auth: every route registered after
+ * it requires a principal (an admin API key, a person Cloudflare Access let in, or ADMIN_TOKEN; see
+ * team/authenticate.ts). Each route then checks the role it needs (routes/common.ts adminRoute).
  */
-export function adminAuth<E extends { Bindings: Env; Variables: { actor?: string } }>(
-  opts: { actorHeader?: string; onBehalfOf?: string } = {},
-): MiddlewareHandler<E> {
+export function adminAuth(opts: { actorHeader: string }): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
-    const onBehalfOf = opts.onBehalfOf ?? (opts.actorHeader ? c.req.header(opts.actorHeader) : undefined);
-    c.set("actor", await authenticateAdmin(c.req.header("authorization"), config(c.env).adminTokens, onBehalfOf));
+    const principal = await authenticate({
+      env: c.env,
+      state: c.var.state,
+      headers: c.req.raw.headers,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+      note: c.req.header(opts.actorHeader),
+    });
+    c.set("principal", principal);
+    c.set("actor", principal.actor);
+    await next();
+  };
+}
+
+/** A route's role check: 403 forbidden, naming the role needed, before the request is even validated. */
+export function roleCheck(needed: Role): MiddlewareHandler<AdminEnv> {
+  return async (c, next) => {
+    requireRole(c.var.principal.role, needed);
     await next();
   };
 }

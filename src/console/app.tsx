@@ -1,10 +1,15 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { createMiddleware } from "hono/factory";
+import type { Handler } from "hono/types";
 import type { AppVariables } from "../app-types";
 import { config } from "../config";
 import type { Env } from "../env";
 import { ApiError, apiError, toErrorResponse } from "../errors";
-import { authenticateAdmin } from "../lib/admin-token";
+import { allows, isRole, type Operation, type Role, requireRole, roleOf } from "../lib/roles";
+import { ADMIN_KEY_ID, createAdminKey, revokeAdminKey } from "../team/api-keys";
+import { authenticate, type Principal } from "../team/authenticate";
+import { putStaff, removeStaff } from "../team/staff";
 import { type TenantContext, tenantContext } from "../tenants/context";
 import { replayTenantEvent } from "../tenants/event-deliveries";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
@@ -16,13 +21,14 @@ import { type Flash, Screen } from "./parts";
 import { deliveryStatusOf, eventsScreen } from "./screens/events";
 import { linkStatusOf, linksScreen } from "./screens/links";
 import { overviewScreen } from "./screens/overview";
+import { apiKeysScreen, type NewKey, staffScreen } from "./screens/team";
 import { tenantScreen } from "./screens/tenant";
 import { tenantQuery, tenantsScreen } from "./screens/tenants";
 import { ConsoleShell } from "./shell";
 
 type ConsoleEnv = {
   Bindings: Env;
-  Variables: AppVariables & { admin: TenantContext; secureHeadersNonce?: string };
+  Variables: AppVariables & { admin: TenantContext; principal: Principal; secureHeadersNonce?: string };
 };
 type C = Context<ConsoleEnv>;
 
@@ -34,6 +40,34 @@ function tenantId(c: C): string {
   const id = c.req.param("id") ?? "";
   if (!TENANT_ID.test(id)) throw apiError("not_found", "Tenant not found.");
   return id;
+}
+
+/** An action needs the role its admin-API twin needs (one table: lib/roles.ts). */
+const needs = (operation: Operation) =>
+  createMiddleware<ConsoleEnv>(async (c, next) => {
+    const [method, path] = operation.split(" ") as [string, string];
+    requireRole(c.var.principal.role, roleOf(method, path));
+    await next();
+  });
+
+/** The console's actions, as Hono paths, with their admin-API twins: the checks, and what a role is shown. */
+const ACTION_ROLES: [path: string, operation: Operation][] = [];
+
+/** Forms whose action the caller's role may not take are not rendered (a forced post still gets 403). */
+function hideBeyondRole(res: Response, role: Role): Response {
+  const rules = ACTION_ROLES.map(([path, op]) => {
+    const [method, apiPath] = op.split(" ") as [string, string];
+    return [new RegExp(`^/console${path.replaceAll(/:\w+/g, "[^/]+")}$`), roleOf(method, apiPath)] as const;
+  });
+  return new HTMLRewriter()
+    .on("form[action]", {
+      element(el) {
+        const action = el.getAttribute("action") ?? "";
+        const needed = rules.find(([pattern]) => pattern.test(action))?.[1];
+        if (needed && !allows(role, needed)) el.remove();
+      },
+    })
+    .transform(res);
 }
 
 const form = async (c: C) => fields(await c.req.parseBody());
@@ -76,7 +110,15 @@ async function onLinks(c: C, run: (deps: TenantContext) => Promise<Flash>) {
 export function createConsoleApp() {
   const app = new Hono<ConsoleEnv>();
   app.use(pageSecurity({ script: true, trustedTypesPolicy: "console-fragments" }));
-  app.get("/", (c) => c.html(<ConsoleShell nonce={c.var.secureHeadersNonce!} />));
+  app.get("/", (c) =>
+    c.html(<ConsoleShell nonce={c.var.secureHeadersNonce!} access={config(c.env).access !== null} />),
+  );
+
+  /** A console action: a POST route that needs the role of its admin-API twin (lib/roles.ts). */
+  const action = <P extends string>(path: P, operation: Operation, handler: Handler<ConsoleEnv, P>) => {
+    ACTION_ROLES.push([path, operation]);
+    app.post(path, needs(operation), handler);
+  };
 
   app.use(
     "/f/*",
@@ -88,16 +130,27 @@ export function createConsoleApp() {
     }),
   );
   app.use("/f/*", async (c, next) => {
-    const actor = await authenticateAdmin(c.req.header("authorization"), config(c.env).adminTokens, "console");
-    c.set("admin", tenantContext(c.env, c.var.state, c.var.requestId, actor));
+    const principal = await authenticate({
+      env: c.env,
+      state: c.var.state,
+      headers: c.req.raw.headers,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+      note: "console",
+    });
+    c.set("principal", principal);
+    c.set("admin", tenantContext(c.env, c.var.state, c.var.requestId, principal.actor));
+    // Every fragment reads: viewer. Each action checks the role of its admin-API twin (needs() below).
+    requireRole(principal.role, "viewer");
     await next();
+    c.res.headers.set("x-console-role", principal.role);
+    if (c.res.headers.get("content-type")?.startsWith("text/html")) c.res = hideBeyondRole(c.res, principal.role);
   });
 
   app.get("/f/overview", async (c) => c.html(await overviewScreen(c.var.admin)));
   app.get("/f/tenants", async (c) => c.html(await tenantsScreen(c.var.admin, tenantQuery(c.req.query()))));
   app.get("/f/tenants/:id", async (c) => c.html(await tenantScreen(c.var.admin, tenantId(c))));
 
-  app.post("/f/tenants/:id/update", (c) =>
+  action("/f/tenants/:id/update", "PATCH /tenants/{id}", (c) =>
     onTenant(c, async (deps, id) => {
       const f = await form(c);
       await updateTenant(deps, id, {
@@ -109,7 +162,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/status", (c) =>
+  action("/f/tenants/:id/status", "PATCH /tenants/{id}", (c) =>
     onTenant(c, async (deps, id) => {
       const status = (await form(c)).status;
       if (status !== "active" && status !== "inactive") throw apiError("invalid_request", "Unknown status.");
@@ -118,7 +171,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/rotate-key", (c) =>
+  action("/f/tenants/:id/rotate-key", "POST /tenants/{id}/rotate-key", (c) =>
     onTenant(c, async (deps, id) => {
       const r = await rotateKey(deps, id);
       return {
@@ -127,7 +180,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/deactivate", (c) =>
+  action("/f/tenants/:id/deactivate", "DELETE /tenants/{id}", (c) =>
     onTenant(c, async (deps, id) => {
       const tenant = await loadTenant(deps, id);
       if ((await form(c)).confirm !== tenant.name) {
@@ -138,7 +191,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/setup-link", (c) =>
+  action("/f/tenants/:id/setup-link", "POST /onboarding-links", (c) =>
     onTenant(c, async (deps, id) => {
       const hours = hoursFrom((await form(c)).expiresInHours);
       const { link, url } = await createOnboardingLink(deps, { tenantId: id, expiresInHours: hours }, origin(c));
@@ -146,7 +199,7 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/phone-numbers", (c) =>
+  action("/f/tenants/:id/phone-numbers", "POST /tenants/{id}/phone-numbers", (c) =>
     onTenant(c, async (deps, id) => {
       const phoneNumber = (await form(c)).phoneNumber ?? "";
       const bought = await purchasePhoneNumber(deps, id, { phoneNumber });
@@ -154,13 +207,16 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/tenants/:id/phone-numbers/:numberId/release", (c) =>
-    onTenant(c, async (deps, id) => {
-      const numberId = c.req.param("numberId");
-      if (!PHONE_NUMBER_ID.test(numberId)) throw apiError("not_found", "Phone number not found.");
-      await releasePhoneNumber(deps, id, numberId);
-      return { notice: `Released ${numberId}.` };
-    }),
+  app.post(
+    "/f/tenants/:id/phone-numbers/:numberId/release",
+    needs("DELETE /tenants/{id}/phone-numbers/{numberId}"),
+    (c) =>
+      onTenant(c, async (deps, id) => {
+        const numberId = c.req.param("numberId");
+        if (!PHONE_NUMBER_ID.test(numberId)) throw apiError("not_found", "Phone number not found.");
+        await releasePhoneNumber(deps, id, numberId);
+        return { notice: `Released ${numberId}.` };
+      }),
   );
 
   app.get("/f/tenants/:id/events", async (c) => {
@@ -168,22 +224,26 @@ export function createConsoleApp() {
     return c.html(await eventsScreen(c.var.admin, tenantId(c), { status, cursor: c.req.query("cursor") }));
   });
 
-  app.post("/f/tenants/:id/events/:deliveryId/replay", async (c) => {
-    const id = tenantId(c);
-    const deliveryId = c.req.param("deliveryId");
-    let flash: Flash;
-    let status = 200;
-    try {
-      if (!DELIVERY_ID.test(deliveryId)) throw apiError("not_found", "No such event delivery for this tenant.");
-      const delivery = await replayTenantEvent(c.var.admin, id, deliveryId);
-      flash = { notice: `Delivering ${delivery.eventId} again now.` };
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      flash = { error: err.message };
-      status = err.status;
-    }
-    return c.html(await eventsScreen(c.var.admin, id, {}, flash), status as 200);
-  });
+  app.post(
+    "/f/tenants/:id/events/:deliveryId/replay",
+    needs("POST /tenants/{id}/event-deliveries/{deliveryId}/replay"),
+    async (c) => {
+      const id = tenantId(c);
+      const deliveryId = c.req.param("deliveryId");
+      let flash: Flash;
+      let status = 200;
+      try {
+        if (!DELIVERY_ID.test(deliveryId)) throw apiError("not_found", "No such event delivery for this tenant.");
+        const delivery = await replayTenantEvent(c.var.admin, id, deliveryId);
+        flash = { notice: `Delivering ${delivery.eventId} again now.` };
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        flash = { error: err.message };
+        status = err.status;
+      }
+      return c.html(await eventsScreen(c.var.admin, id, {}, flash), status as 200);
+    },
+  );
 
   app.get("/f/links", async (c) => {
     const status = linkStatusOf(c.req.query("status"));
@@ -193,7 +253,7 @@ export function createConsoleApp() {
     );
   });
 
-  app.post("/f/links", (c) =>
+  action("/f/links", "POST /onboarding-links", (c) =>
     onLinks(c, async (deps) => {
       const f = await form(c);
       const { link, url } = await createOnboardingLink(
@@ -210,12 +270,84 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post("/f/links/:id/revoke", (c) =>
+  action("/f/links/:id/revoke", "DELETE /onboarding-links/{id}", (c) =>
     onLinks(c, async (deps) => {
       const id = c.req.param("id");
       if (!LINK_ID.test(id)) throw apiError("not_found", "Onboarding link not found.");
       await revokeOnboardingLink(deps, id);
       return { notice: `Revoked ${id}: its portal no longer opens.` };
+    }),
+  );
+
+  app.get("/f/api-keys", async (c) => c.html(await apiKeysScreen(c.var.admin)));
+
+  const onKeys = async (c: C, run: () => Promise<{ flash: Flash; created?: NewKey }>) => {
+    let result: { flash: Flash; created?: NewKey };
+    let status = 200;
+    try {
+      result = await run();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      result = { flash: { error: err.message } };
+      status = err.status;
+    }
+    return c.html(await apiKeysScreen(c.var.admin, result.flash, result.created), status as 200);
+  };
+
+  action("/f/api-keys", "POST /api-keys", (c) =>
+    onKeys(c, async () => {
+      const f = await form(c);
+      if (!isRole(f.role)) throw apiError("invalid_request", "Role: viewer, operator or admin.");
+      const days = f.expiresInDays ? Number(f.expiresInDays) : null;
+      const { key, secret } = await createAdminKey(c.var.admin, {
+        name: nameFrom(f.name),
+        role: f.role,
+        expiresInDays: days,
+      });
+      return {
+        flash: { notice: `Created ${key.name} (${key.role}).` },
+        created: { id: key.id, name: key.name, secret },
+      };
+    }),
+  );
+
+  action("/f/api-keys/:id/revoke", "DELETE /api-keys/{id}", (c) =>
+    onKeys(c, async () => {
+      const id = c.req.param("id");
+      if (!ADMIN_KEY_ID.test(id)) throw apiError("not_found", "No such admin API key.");
+      const key = await revokeAdminKey(c.var.admin, id);
+      return { flash: { notice: `Revoked ${key.name}: refused everywhere within 5 seconds.` } };
+    }),
+  );
+
+  const onStaff = async (c: C, run: () => Promise<Flash>) => {
+    let flash: Flash;
+    let status = 200;
+    try {
+      flash = await run();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      flash = { error: err.message };
+      status = err.status;
+    }
+    return c.html(await staffScreen(c.var.admin, config(c.env).access !== null, flash), status as 200);
+  };
+
+  app.get("/f/staff", async (c) => c.html(await staffScreen(c.var.admin, config(c.env).access !== null)));
+
+  action("/f/staff", "PUT /staff/{email}", (c) =>
+    onStaff(c, async () => {
+      const f = await form(c);
+      if (!isRole(f.role)) throw apiError("invalid_request", "Role: viewer, operator or admin.");
+      const row = await putStaff(c.var.admin, f.email ?? "", f.role);
+      return { notice: `${row.email} is now ${row.role}.` };
+    }),
+  );
+
+  action("/f/staff/remove", "DELETE /staff/{email}", (c) =>
+    onStaff(c, async () => {
+      const row = await removeStaff(c.var.admin, (await form(c)).email ?? "");
+      return { notice: `Removed ${row.email}.` };
     }),
   );
 

@@ -1,8 +1,8 @@
 /** The fragments the script may fetch (paths under /console/f): app.tsx's GET routes. */
-export const PAGES = /^\/(overview|tenants|links|tenants\/tnt_[0-9a-z]{26}(\/events)?)$/;
+export const PAGES = /^\/(overview|tenants|links|api-keys|staff|tenants\/tnt_[0-9a-z]{26}(\/events)?)$/;
 /** The actions a fragment's form may post to (paths under /console/f): app.tsx's POST routes. */
 export const ACTIONS =
-  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|tenants\/tnt_[0-9a-z]{26}\/(update|status|rotate-key|deactivate|setup-link|phone-numbers|phone-numbers\/[A-Za-z0-9_-]{1,128}\/release|events\/edl_[0-9a-z]{26}\/replay))$/;
+  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|api-keys|api-keys\/gk_[0-9a-z]{26}\/revoke|staff|staff\/remove|tenants\/tnt_[0-9a-z]{26}\/(update|status|rotate-key|deactivate|setup-link|phone-numbers|phone-numbers\/[A-Za-z0-9_-]{1,128}\/release|events\/edl_[0-9a-z]{26}\/replay))$/;
 
 /**
  * The console's only script (run under the page's nonce). It keeps the admin token in this
@@ -25,6 +25,9 @@ export const CONSOLE_SCRIPT = `(() => {
   const signin = document.getElementById("signin");
   const signinError = document.getElementById("signin-error");
   const chrome = document.querySelectorAll("[data-signed-in]");
+  // Behind Cloudflare Access the person's assertion signs every fragment fetch in: no paste needed.
+  const viaAccess = document.getElementById("main").hasAttribute("data-access");
+  const roleShown = document.getElementById("role");
   const rules = {
     createHTML(html, url) {
       let from = null;
@@ -98,14 +101,14 @@ export const CONSOLE_SCRIPT = `(() => {
 
   async function load(path, init) {
     const secret = token();
-    if (!secret) return signedIn(false);
+    if (!secret && !viaAccess) return signedIn(false);
     view.setAttribute("aria-busy", "true");
     let res;
     try {
       res = await fetch(FRAGMENTS + path, {
         ...init,
-        headers: { authorization: "Bearer " + secret },
-        credentials: "omit",
+        headers: secret ? { authorization: "Bearer " + secret } : {},
+        credentials: secret ? "omit" : "same-origin", // Access's cookie, only when no key is pasted
         cache: "no-store",
         redirect: "error", // the gateway never redirects a fragment; a same-origin redirect would keep the token
       });
@@ -115,9 +118,13 @@ export const CONSOLE_SCRIPT = `(() => {
     }
     view.removeAttribute("aria-busy");
     if (res.status === 401) {
+      if (!secret) return signedIn(false, "Cloudflare Access did not sign you in: paste an admin API key or the admin token.");
       sessionStorage.removeItem(KEY);
       return signedIn(false, "That admin token was not accepted. Sign in again.");
     }
+    const role = res.headers.get("x-console-role");
+    if (role) roleShown.textContent = "Role: " + role;
+    if (signin.hidden === false) signedIn(true);
     const type = (res.headers.get("content-type") || "").split(";")[0].trim().toLowerCase();
     if (type !== "text/html") {
       return problem("Problem", "The gateway's answer could not be shown (HTTP " + res.status + ").");
@@ -183,7 +190,7 @@ export const CONSOLE_SCRIPT = `(() => {
     );
   });
 
-  if (token()) {
+  if (token() || viaAccess) {
     signedIn(true);
     open();
   } else signedIn(false);

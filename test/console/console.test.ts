@@ -74,7 +74,14 @@ describe("console: the page and its guard", () => {
     for (const { method, path } of routes) {
       const sample = path
         .slice("/f".length)
-        .replace(":id", path.startsWith("/f/links/") ? `lnk_${"0".repeat(26)}` : `tnt_${"0".repeat(26)}`)
+        .replace(
+          ":id",
+          path.startsWith("/f/links/")
+            ? `lnk_${"0".repeat(26)}`
+            : path.startsWith("/f/api-keys/")
+              ? `gk_${"0".repeat(26)}`
+              : `tnt_${"0".repeat(26)}`,
+        )
         .replace(":numberId", "pn_0")
         .replace(":deliveryId", `edl_${"0".repeat(26)}`);
       expect(method === "GET" ? PAGES.test(sample) : ACTIONS.test(sample), `${method} ${path}`).toBe(true);

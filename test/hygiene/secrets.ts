@@ -27,6 +27,13 @@ export const SENDER_SECRET_ANSWERS = /^POST \/v1\/senders(?:\/[A-Za-z0-9_.~-]{1,
  * and webhook signing secrets (shown once, in the answer that registers the endpoint).
  */
 export const SECRET_PATTERNS: Secret[] = [
+  {
+    // An admin API key (zgk_ and 43 base64url characters): shown once, by the answer that creates it
+    // (the admin API's, or the console's fragment with the copy button). Its 12-character prefix is shown on purpose.
+    name: "an admin API key",
+    match: /zgk_[A-Za-z0-9_-]{43}/,
+    shownOnlyBy: /^POST \/(?:admin\/v1|console\/f)\/api-keys -> (?:201|200)$/,
+  },
   { name: "a sub-account key", match: /zv_(?:live|test)_sub_[a-z0-9]{20,}/ },
   {
     name: "a webhook signing secret",

@@ -12,7 +12,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tenants (keyset pagination) */
+        /**
+         * List tenants (keyset pagination)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: {
@@ -54,10 +57,22 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
-        /** Onboard a customer: create its Zavu sub-account, store its key encrypted, register its identity provider */
+        /**
+         * Onboard a customer: create its Zavu sub-account, store its key encrypted, register its identity provider
+         * @description Requires the `admin` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -91,6 +106,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -158,7 +182,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One tenant, with its upstream totalSpent */
+        /**
+         * One tenant, with its upstream totalSpent
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -188,6 +215,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `not_found`: Not found. */
                 404: {
                     headers: {
@@ -201,7 +237,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Deactivate: Zavu revokes every key, the stored ciphertext is erased, the record stays */
+        /**
+         * Deactivate: Zavu revokes every key, the stored ciphertext is erased, the record stays
+         * @description Requires the `admin` role (or higher).
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -224,6 +263,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -271,7 +319,10 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change name, externalId, creditLimit, metadata or status (mirrored to Zavu) */
+        /**
+         * Change name, externalId, creditLimit, metadata or status (mirrored to Zavu)
+         * @description Requires the `operator` role (or higher).
+         */
         patch: {
             parameters: {
                 query?: never;
@@ -307,6 +358,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -363,7 +423,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Finish a provisioning that was interrupted */
+        /**
+         * Finish a provisioning that was interrupted
+         * @description Requires the `admin` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -386,6 +449,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -437,7 +509,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Adopt an existing Zavu sub-account (id and key) */
+        /**
+         * Adopt an existing Zavu sub-account (id and key)
+         * @description Requires the `admin` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -471,6 +546,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -521,7 +605,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Replace how the tenant's identity provider signs its JWTs */
+        /**
+         * Replace how the tenant's identity provider signs its JWTs
+         * @description Requires the `operator` role (or higher).
+         */
         put: {
             parameters: {
                 query?: never;
@@ -564,6 +651,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `not_found`: Not found. */
                 404: {
                     headers: {
@@ -598,7 +694,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's balance from Zavu (also refreshes the edge's cache) */
+        /**
+         * The tenant's balance from Zavu (also refreshes the edge's cache)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -621,6 +720,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -681,7 +789,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The sub-account's Zavu keys (prefixes only) */
+        /**
+         * The sub-account's Zavu keys (prefixes only)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -704,6 +815,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -766,7 +886,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Issue a new Zavu key for the tenant, store it encrypted, revoke the previous one */
+        /**
+         * Issue a new Zavu key for the tenant, store it encrypted, revoke the previous one
+         * @description Requires the `operator` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -789,6 +912,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -856,7 +988,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's usage per UTC day and channel: sends, refusals by code, delivery outcomes, cost (default: the last 31 days) */
+        /**
+         * The tenant's usage per UTC day and channel: sends, refusals by code, delivery outcomes, cost (default: the last 31 days)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: {
@@ -898,6 +1033,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `not_found`: Not found. */
                 404: {
                     headers: {
@@ -924,7 +1068,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Zavu's events for the tenant's senders and their delivery to the customer, newest first (kept 30 days) */
+        /**
+         * Zavu's events for the tenant's senders and their delivery to the customer, newest first (kept 30 days)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: {
@@ -967,6 +1114,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `not_found`: Not found. */
                 404: {
                     headers: {
@@ -995,7 +1151,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Deliver an event to the customer again now, with a fresh retry schedule (audited) */
+        /**
+         * Deliver an event to the customer again now, with a fresh retry schedule (audited)
+         * @description Requires the `operator` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1028,6 +1187,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `not_found`: Not found. */
                 404: {
                     headers: {
@@ -1052,7 +1220,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The phone numbers the tenant's sub-account owns (up to 100 a page) */
+        /**
+         * The phone numbers the tenant's sub-account owns (up to 100 a page)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1086,6 +1257,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1132,7 +1312,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Buy a phone number for the tenant, with its own key: charged to its sub-account (audited) */
+        /**
+         * Buy a phone number for the tenant, with its own key: charged to its sub-account (audited)
+         * @description Requires the `admin` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1177,6 +1360,15 @@ export interface paths {
                 };
                 /** @description `credit_limit_reached`: This tenant has reached its credit limit. `insufficient_balance`: The balance available to this tenant is exhausted. */
                 402: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1247,7 +1439,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Release one of the tenant's phone numbers (audited) */
+        /**
+         * Release one of the tenant's phone numbers (audited)
+         * @description Requires the `admin` role (or higher).
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -1278,6 +1473,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1335,7 +1539,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who did what, when, to which tenant (newest first; never secrets) */
+        /**
+         * Who did what, when, to which tenant (newest first; never secrets)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1376,6 +1583,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1393,7 +1609,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This isolate's work counters, cache sizes, control-plane view and team lease (each cache is bounded) */
+        /**
+         * This isolate's work counters, cache sizes, control-plane view and team lease (each cache is bounded)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1421,6 +1640,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1438,7 +1666,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List onboarding links, newest first (keyset pagination) */
+        /**
+         * List onboarding links, newest first (keyset pagination)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1479,10 +1710,22 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
-        /** Create a single-use link to the customer's onboarding portal (new customer, or a tenant's new identity) */
+        /**
+         * Create a single-use link to the customer's onboarding portal (new customer, or a tenant's new identity)
+         * @description Requires the `operator` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1516,6 +1759,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1559,7 +1811,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke a link: its portal stops working at once (a used link cannot be revoked) */
+        /**
+         * Revoke a link: its portal stops working at once (a used link cannot be revoked)
+         * @description Requires the `operator` role (or higher).
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -1582,6 +1837,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1621,7 +1885,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The team's balance (also refreshes the gateway's team spend ledger) and tenants by status */
+        /**
+         * The team's balance (also refreshes the gateway's team spend ledger) and tenants by status
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1642,6 +1909,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1684,7 +1960,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every tenant's usage in a month, one row per tenant and channel (for an invoice run): JSON or CSV */
+        /**
+         * Every tenant's usage in a month, one row per tenant and channel (for an invoice run): JSON or CSV
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query: {
@@ -1725,6 +2004,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1742,7 +2030,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The registered webhook endpoints (never their secrets) */
+        /**
+         * The registered webhook endpoints (never their secrets)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1770,10 +2061,22 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
-        /** Register a webhook endpoint for alerts; its signing secret (whsec_…) is in this answer only */
+        /**
+         * Register a webhook endpoint for alerts; its signing secret (whsec_…) is in this answer only
+         * @description Requires the `admin` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1814,6 +2117,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `conflict`: The request conflicts with the current state. */
                 409: {
                     headers: {
@@ -1841,7 +2153,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a webhook: nothing more is sent to it (deliveries still pending are cancelled) */
+        /**
+         * Delete a webhook: nothing more is sent to it (deliveries still pending are cancelled)
+         * @description Requires the `admin` role (or higher).
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -1864,6 +2179,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1894,7 +2218,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A webhook's deliveries and their outcomes, newest first (kept 30 days) */
+        /**
+         * A webhook's deliveries and their outcomes, newest first (kept 30 days)
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: {
@@ -1936,6 +2263,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `not_found`: Not found. */
                 404: {
                     headers: {
@@ -1964,7 +2300,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a webhook.test event to this endpoint now; answers with the delivery after its first attempt */
+        /**
+         * Send a webhook.test event to this endpoint now; answers with the delivery after its first attempt
+         * @description Requires the `admin` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1987,6 +2326,15 @@ export interface paths {
                 };
                 /** @description `unauthorized`: Missing or invalid credentials. */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2018,7 +2366,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Scheduled maintenance: each job's progress, stored keys by KEK, stuck tenants, orphan sub-accounts */
+        /**
+         * Scheduled maintenance: each job's progress, stored keys by KEK, stuck tenants, orphan sub-accounts
+         * @description Requires the `viewer` role (or higher).
+         */
         get: {
             parameters: {
                 query?: never;
@@ -2046,6 +2397,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2065,7 +2425,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Re-seal a batch of stored keys under the current KEY_ENCRYPTION_KEY (call until keys.remaining is 0) */
+        /**
+         * Re-seal a batch of stored keys under the current KEY_ENCRYPTION_KEY (call until keys.remaining is 0)
+         * @description Requires the `admin` role (or higher).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2106,6 +2469,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `maintenance_busy`: A maintenance run is working on this job; try again in a minute. */
                 409: {
                     headers: {
@@ -2118,6 +2490,463 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The admin API keys (never their secrets), newest first, with their last use
+         * @description Requires the `viewer` role (or higher).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminApiKeyList"];
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an admin API key with a role; its secret (zgk_…) is in this answer only
+         * @description Requires the `admin` role (or higher).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateAdminApiKey"];
+                };
+            };
+            responses: {
+                /** @description The key and its secret */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminApiKeyCreated"];
+                    };
+                };
+                /** @description `invalid_request`: The request is not valid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an admin API key: refused by every isolate within the consistency bound (5 s)
+         * @description Requires the `admin` role (or higher).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The revoked key */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AdminApiKeyRevoked"];
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`: Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `propagation_pending`: The change is saved, but not every gateway isolate has been told yet; it is re-published automatically. Retrying is safe. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The people Cloudflare Access lets in, and their roles
+         * @description Requires the `viewer` role (or higher).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The staff */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffList"];
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/staff/{email}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One person's role
+         * @description Requires the `viewer` role (or higher).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    email: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The person */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffResponse"];
+                    };
+                };
+                /** @description `invalid_request`: The request is not valid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`: Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Give a person (their Access email) a role; in effect in every isolate within the bound (audited)
+         * @description Requires the `admin` role (or higher).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    email: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PutStaff"];
+                };
+            };
+            responses: {
+                /** @description The person */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffPut"];
+                    };
+                };
+                /** @description `invalid_request`: The request is not valid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `propagation_pending`: The change is saved, but not every gateway isolate has been told yet; it is re-published automatically. Retrying is safe. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /**
+         * Remove a person: they keep ACCESS_DEFAULT_ROLE, if one is set, and nothing else (audited)
+         * @description Requires the `admin` role (or higher).
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    email: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The person removed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StaffRemoved"];
+                    };
+                };
+                /** @description `invalid_request`: The request is not valid. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `unauthorized`: Missing or invalid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `forbidden`: Your role does not allow this; it needs a higher one. `cross_site_request`: A browser sent this change from another site (or without proving its origin): only the gateway's own pages may make it. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `not_found`: Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `propagation_pending`: The change is saved, but not every gateway isolate has been told yet; it is re-published automatically. Retrying is safe. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -2665,6 +3494,59 @@ export interface components {
              * @default 100
              */
             limit: number;
+        };
+        AdminApiKeyCreated: {
+            apiKey: components["schemas"]["AdminApiKey"];
+            secret: string;
+        };
+        AdminApiKey: {
+            /** @example gk_01jd0000000000000000000000 */
+            id: string;
+            name: string;
+            role: components["schemas"]["Role"];
+            /** @description The secret's first 12 characters (zgk_…), to recognise it */
+            prefix: string;
+            createdAt: string;
+            expiresAt: string | null;
+            /** @description Updated at most once a minute */
+            lastUsedAt: string | null;
+        };
+        /**
+         * @description viewer: every GET. operator: viewer, plus onboarding links, suspend/reactivate, limits and plans, identity changes, key rotation, replays. admin: everything.
+         * @enum {string}
+         */
+        Role: "viewer" | "operator" | "admin";
+        CreateAdminApiKey: {
+            name: string;
+            role: components["schemas"]["Role"];
+            expiresInDays?: number | null;
+        };
+        AdminApiKeyList: {
+            items: components["schemas"]["AdminApiKey"][];
+        };
+        AdminApiKeyRevoked: {
+            apiKey: components["schemas"]["AdminApiKey"];
+        };
+        StaffList: {
+            items: components["schemas"]["Staff"][];
+        };
+        Staff: {
+            email: string;
+            role: components["schemas"]["Role"];
+            updatedAt: string;
+            updatedBy: string;
+        };
+        StaffResponse: {
+            staff: components["schemas"]["Staff"];
+        };
+        StaffPut: {
+            staff: components["schemas"]["Staff"];
+        };
+        PutStaff: {
+            role: components["schemas"]["Role"];
+        };
+        StaffRemoved: {
+            staff: components["schemas"]["Staff"];
         };
     };
     responses: never;

@@ -1,10 +1,10 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { listAudit } from "../../storage/audit";
 import { decodeCursor, encodeCursor } from "../present";
 import * as S from "../schemas";
-import { type AdminEnv, errors, json } from "./common";
+import { type AdminEnv, adminRoute, errors, json } from "./common";
 
-const audit = createRoute({
+const audit = adminRoute({
   method: "get",
   path: "/audit",
   summary: "Who did what, when, to which tenant (newest first; never secrets)",

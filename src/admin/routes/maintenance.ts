@@ -1,11 +1,11 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { config } from "../../config";
 import { apiError } from "../../errors";
 import { resealKeys } from "../../maintenance/jobs/reseal-keys";
 import { runMaintenance } from "../../maintenance/runner";
 import { maintenanceStatus, presentJob, sealedKeyCounts } from "../../maintenance/status";
 import { MaintenanceRepo } from "../../storage/maintenance-repo";
-import { type AdminEnv, errors, json, jsonBody } from "./common";
+import { type AdminEnv, adminRoute, errors, json, jsonBody } from "./common";
 
 const Counts = z.record(z.string(), z.number());
 
@@ -104,14 +104,14 @@ const ResealResult = z
   })
   .openapi("ResealResult");
 
-const status = createRoute({
+const status = adminRoute({
   method: "get",
   path: "/maintenance",
   summary: "Scheduled maintenance: each job's progress, stored keys by KEK, stuck tenants, orphan sub-accounts",
   responses: { 200: json(StatusSchema, "Where maintenance stands"), ...errors("unauthorized") },
 });
 
-const reseal = createRoute({
+const reseal = adminRoute({
   method: "post",
   path: "/maintenance/reseal",
   summary: "Re-seal a batch of stored keys under the current KEY_ENCRYPTION_KEY (call until keys.remaining is 0)",

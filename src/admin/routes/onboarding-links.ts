@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   createOnboardingLink,
   DEFAULT_LINK_HOURS,
@@ -8,7 +8,7 @@ import {
 } from "../../tenants/onboarding-links";
 import { decodeCursor, encodeCursor, presentLink } from "../present";
 import * as S from "../schemas";
-import { type AdminEnv, errors, json, jsonBody } from "./common";
+import { type AdminEnv, adminRoute, errors, json, jsonBody } from "./common";
 
 const LINK_STATUSES = ["pending", "completed", "expired", "revoked"] as const;
 
@@ -66,7 +66,7 @@ const LinkIdParam = z.object({
     .openapi({ param: { name: "id", in: "path" } }),
 });
 
-const create = createRoute({
+const create = adminRoute({
   method: "post",
   path: "/onboarding-links",
   summary: "Create a single-use link to the customer's onboarding portal (new customer, or a tenant's new identity)",
@@ -77,7 +77,7 @@ const create = createRoute({
   },
 });
 
-const list = createRoute({
+const list = adminRoute({
   method: "get",
   path: "/onboarding-links",
   summary: "List onboarding links, newest first (keyset pagination)",
@@ -97,7 +97,7 @@ const list = createRoute({
   },
 });
 
-const revoke = createRoute({
+const revoke = adminRoute({
   method: "delete",
   path: "/onboarding-links/{id}",
   summary: "Revoke a link: its portal stops working at once (a used link cannot be revoked)",

@@ -1,6 +1,6 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { describeState } from "../../state";
-import { type AdminEnv, errors, json } from "./common";
+import { type AdminEnv, adminRoute, errors, json } from "./common";
 
 const Stats = z
   .object({
@@ -40,7 +40,7 @@ const Stats = z
   })
   .openapi("IsolateStats");
 
-const stats = createRoute({
+const stats = adminRoute({
   method: "get",
   path: "/stats",
   summary: "This isolate's work counters, cache sizes, control-plane view and team lease (each cache is bounded)",

@@ -1,6 +1,6 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { upstreamFailure } from "../../tenants/lifecycle";
-import { type AdminEnv, errors, json } from "./common";
+import { type AdminEnv, adminRoute, errors, json } from "./common";
 
 const Team = z
   .object({
@@ -19,7 +19,7 @@ const Team = z
   })
   .openapi("Team");
 
-const team = createRoute({
+const team = adminRoute({
   method: "get",
   path: "/team",
   summary: "The team's balance (also refreshes the gateway's team spend ledger) and tenants by status",

@@ -1,9 +1,9 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { UsageRepo } from "../../storage/usage-repo";
 import { toCsv } from "../../usage/csv";
 import { flushShards } from "../../usage/shards";
 import * as S from "../schemas";
-import { type AdminEnv, errors } from "./common";
+import { type AdminEnv, adminRoute, errors } from "./common";
 
 const MonthlyItem = z
   .object({
@@ -20,7 +20,7 @@ const MonthlyItem = z
   })
   .openapi("MonthlyUsageRow");
 
-const route = createRoute({
+const route = adminRoute({
   method: "get",
   path: "/usage",
   summary: "Every tenant's usage in a month, one row per tenant and channel (for an invoice run): JSON or CSV",

@@ -11,7 +11,7 @@ const LAYERS: string[][] = [
   ["storage", "upstream", "control"],
   ["identity", "spend", "limits", "usage", "alerts", "senders"],
   ["state", "app-types"],
-  ["tenants", "edge", "relay", "health", "ui"],
+  ["tenants", "edge", "relay", "health", "ui", "team"],
   ["portal", "console", "maintenance"],
   ["admin"],
   ["app"],

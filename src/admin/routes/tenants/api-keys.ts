@@ -1,9 +1,9 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { listKeys } from "../../../tenants/lifecycle";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "get",
   path: "/tenants/{id}/api-keys",
   summary: "The sub-account's Zavu keys (prefixes only)",

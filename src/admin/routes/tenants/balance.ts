@@ -1,10 +1,10 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiError } from "../../../errors";
 import { loadTenant, tenantBalance } from "../../../tenants/lifecycle";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "get",
   path: "/tenants/{id}/balance",
   summary: "The tenant's balance from Zavu (also refreshes the edge's cache)",

@@ -1,11 +1,11 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createTenant, provisionWithAlerts } from "../../../tenants/onboarding";
 import { idempotent } from "../../idempotency";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json, jsonBody } from "../common";
+import { type AdminEnv, adminRoute, errors, json, jsonBody } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "post",
   path: "/tenants",
   summary: "Onboard a customer: create its Zavu sub-account, store its key encrypted, register its identity provider",

@@ -1,8 +1,8 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../../relay/event-log";
 import { replayTenantEvent, tenantEventDeliveries } from "../../../tenants/event-deliveries";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 
 const DeliveryIdParam = S.IdParam.extend({
   deliveryId: z
@@ -11,7 +11,7 @@ const DeliveryIdParam = S.IdParam.extend({
     .openapi({ param: { name: "deliveryId", in: "path" } }),
 });
 
-const list = createRoute({
+const list = adminRoute({
   method: "get",
   path: "/tenants/{id}/event-deliveries",
   summary: "Zavu's events for the tenant's senders and their delivery to the customer, newest first (kept 30 days)",
@@ -34,7 +34,7 @@ const list = createRoute({
   },
 });
 
-const replay = createRoute({
+const replay = adminRoute({
   method: "post",
   path: "/tenants/{id}/event-deliveries/{deliveryId}/replay",
   summary: "Deliver an event to the customer again now, with a fresh retry schedule (audited)",

@@ -1,11 +1,11 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { checkIdentity } from "../../../identity/register";
 import { currentTotalSpent, replaceIdentity } from "../../../tenants/lifecycle";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json, jsonBody } from "../common";
+import { type AdminEnv, adminRoute, errors, json, jsonBody } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "put",
   path: "/tenants/{id}/identity",
   summary: "Replace how the tenant's identity provider signs its JWTs",

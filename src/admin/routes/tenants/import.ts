@@ -1,12 +1,12 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentTotalSpent } from "../../../tenants/lifecycle";
 import { importTenant } from "../../../tenants/onboarding";
 import { idempotent } from "../../idempotency";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json, jsonBody } from "../common";
+import { type AdminEnv, adminRoute, errors, json, jsonBody } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "post",
   path: "/tenants/import",
   summary: "Adopt an existing Zavu sub-account (id and key)",

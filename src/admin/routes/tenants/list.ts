@@ -1,10 +1,10 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { spendSnapshots } from "../../../tenants/lifecycle";
 import { decodeCursor, encodeCursor, presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "get",
   path: "/tenants",
   summary: "List tenants (keyset pagination)",

@@ -1,12 +1,12 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { listPhoneNumbers, purchasePhoneNumber, releasePhoneNumber } from "../../../tenants/phone-numbers";
 import { idempotent } from "../../idempotency";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json, jsonBody } from "../common";
+import { type AdminEnv, adminRoute, errors, json, jsonBody } from "../common";
 
 const UPSTREAM = ["upstream_error", "upstream_unavailable", "upstream_timeout"] as const;
 
-const list = createRoute({
+const list = adminRoute({
   method: "get",
   path: "/tenants/{id}/phone-numbers",
   summary: "The phone numbers the tenant's sub-account owns (up to 100 a page)",
@@ -17,7 +17,7 @@ const list = createRoute({
   },
 });
 
-const purchase = createRoute({
+const purchase = adminRoute({
   method: "post",
   path: "/tenants/{id}/phone-numbers",
   summary: "Buy a phone number for the tenant, with its own key: charged to its sub-account (audited)",
@@ -38,7 +38,7 @@ const purchase = createRoute({
   },
 });
 
-const release = createRoute({
+const release = adminRoute({
   method: "delete",
   path: "/tenants/{id}/phone-numbers/{numberId}",
   summary: "Release one of the tenant's phone numbers (audited)",

@@ -1,12 +1,12 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentTotalSpent, loadTenant } from "../../../tenants/lifecycle";
 import { provisionWithAlerts } from "../../../tenants/onboarding";
 import { idempotent } from "../../idempotency";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "post",
   path: "/tenants/{id}/repair",
   summary: "Finish a provisioning that was interrupted",

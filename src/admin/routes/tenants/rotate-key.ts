@@ -1,10 +1,10 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { rotateKey } from "../../../tenants/lifecycle";
 import { idempotent } from "../../idempotency";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "post",
   path: "/tenants/{id}/rotate-key",
   summary: "Issue a new Zavu key for the tenant, store it encrypted, revoke the previous one",

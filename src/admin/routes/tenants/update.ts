@@ -1,10 +1,10 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { currentTotalSpent, updateTenant } from "../../../tenants/lifecycle";
 import { presentTenant } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json, jsonBody } from "../common";
+import { type AdminEnv, adminRoute, errors, json, jsonBody } from "../common";
 
-const route = createRoute({
+const route = adminRoute({
   method: "patch",
   path: "/tenants/{id}",
   summary: "Change name, externalId, creditLimit, metadata or status (mirrored to Zavu)",

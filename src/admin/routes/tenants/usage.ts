@@ -1,11 +1,11 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { apiError } from "../../../errors";
 import { UsageRepo } from "../../../storage/usage-repo";
 import { loadTenant } from "../../../tenants/lifecycle";
 import { utcDay } from "../../../usage/rows";
 import { flushShards } from "../../../usage/shards";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 
 const MAX_DAYS = 366;
 
@@ -19,7 +19,7 @@ const Reconciliation = z
   })
   .openapi("UsageReconciliation");
 
-const route = createRoute({
+const route = adminRoute({
   method: "get",
   path: "/tenants/{id}/usage",
   summary:

@@ -1,11 +1,11 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { registerWebhook } from "../../../alerts/webhooks";
 import { audit } from "../../../tenants/context";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json, jsonBody } from "../common";
+import { type AdminEnv, adminRoute, errors, json, jsonBody } from "../common";
 import { presentWebhook } from "./present";
 
-const route = createRoute({
+const route = adminRoute({
   method: "post",
   path: "/webhooks",
   summary: "Register a webhook endpoint for alerts; its signing secret (whsec_…) is in this answer only",

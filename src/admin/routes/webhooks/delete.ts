@@ -1,11 +1,11 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { deleteWebhook } from "../../../alerts/webhooks";
 import { audit } from "../../../tenants/context";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 import { presentWebhook } from "./present";
 
-const route = createRoute({
+const route = adminRoute({
   method: "delete",
   path: "/webhooks/{id}",
   summary: "Delete a webhook: nothing more is sent to it (deliveries still pending are cancelled)",

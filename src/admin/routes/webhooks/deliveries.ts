@@ -1,12 +1,12 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { liveWebhook } from "../../../alerts/webhooks";
 import { WebhookRepo } from "../../../storage/webhook-repo";
 import { decodeCursor, encodeCursor } from "../../present";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 import { presentDelivery } from "./present";
 
-const route = createRoute({
+const route = adminRoute({
   method: "get",
   path: "/webhooks/{id}/deliveries",
   summary: "A webhook's deliveries and their outcomes, newest first (kept 30 days)",

@@ -1,11 +1,11 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { MAX_WEBHOOKS } from "../../../alerts/webhooks";
 import { WebhookRepo } from "../../../storage/webhook-repo";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 import { presentWebhook } from "./present";
 
-const route = createRoute({
+const route = adminRoute({
   method: "get",
   path: "/webhooks",
   summary: "The registered webhook endpoints (never their secrets)",

@@ -1,10 +1,10 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { testWebhook } from "../../../alerts/webhooks";
 import * as S from "../../schemas";
-import { type AdminEnv, errors, json } from "../common";
+import { type AdminEnv, adminRoute, errors, json } from "../common";
 import { presentDelivery } from "./present";
 
-const route = createRoute({
+const route = adminRoute({
   method: "post",
   path: "/webhooks/{id}/test",
   summary: "Send a webhook.test event to this endpoint now; answers with the delivery after its first attempt",
