@@ -23,6 +23,12 @@ export function ConsoleShell(props: { nonce: string }) {
                 <li>
                   <a href="#/links">Onboarding links</a>
                 </li>
+                <li>
+                  <a href="#/usage">Usage</a>
+                </li>
+                <li>
+                  <a href="#/webhooks">Webhooks</a>
+                </li>
               </ul>
             </nav>
             <button type="button" class="link" id="signout" data-signed-in hidden>

@@ -10,6 +10,8 @@ import {
   LineChart,
   lineLayout,
   niceScale,
+  RankChart,
+  rankLayout,
   yOf,
 } from "./charts";
 
@@ -172,5 +174,22 @@ describe("the SVG", () => {
     const gauge = String(await Gauge({ value: 150, max: 100, summary: "over", tone: "ok" }));
     expect(gauge).toContain('class="gauge g-bad"');
     expect(gauge).toContain('width="400"');
+  });
+});
+
+describe("rankLayout", () => {
+  it("draws widths in proportion to the largest value; none for zero, negative or no data", () => {
+    expect(rankLayout([200, 100, 0, -5], 300).map((b) => b.width)).toEqual([300, 150, 0, 0]);
+    expect(rankLayout([0, 0], 300).map((b) => b.width)).toEqual([0, 0]);
+    expect(rankLayout([], 300)).toEqual([]);
+    expect(rankLayout([Number.MAX_SAFE_INTEGER, 1], 300)[0]!.width).toBe(300);
+  });
+
+  it("clips long names in the image (the table beside it has them whole)", async () => {
+    const html = String(
+      await RankChart({ rows: [{ label: "A".repeat(60), value: 5 }], summary: "top", format: compactDollars }),
+    );
+    expect(html).toContain(`${"A".repeat(27)}…`);
+    expect(html).not.toContain(`>${"A".repeat(28)}`);
   });
 });

@@ -137,7 +137,8 @@ export function compact(n: number): string {
   for (const [size, unit] of units) {
     if (abs >= size) {
       const scaled = v / size;
-      const text = Math.abs(scaled) >= 100 ? Math.round(scaled).toLocaleString("en-US") : String(Number(scaled.toFixed(1)));
+      const text =
+        Math.abs(scaled) >= 100 ? Math.round(scaled).toLocaleString("en-US") : String(Number(scaled.toFixed(1)));
       return `${text}${unit}`;
     }
   }
@@ -172,7 +173,7 @@ function Axis(props: {
   const { box, ticks, format, points, slot } = props;
   const show = labelled(points.length);
   return (
-    <g class="axis" aria-hidden="true">
+    <g class="axis">
       {ticks.map((t) => (
         <>
           <line class="grid" x1={box.left} x2={box.width - box.right} y1={t.y} y2={t.y} />
@@ -306,6 +307,56 @@ export function Gauge(props: {
     >
       <rect class="track" x={0} y={0} width={width} height={16} rx={8} />
       <rect class="fill" x={0} y={0} width={g.fill} height={16} rx={8} />
+    </svg>
+  );
+}
+
+/**
+ * Horizontal bars for a ranking (each row: its name, a bar, its amount): widths in proportion to
+ * the largest value; a negative value draws no bar.
+ */
+export function rankLayout(values: number[], width: number) {
+  const max = Math.max(0, ...values.map(finite));
+  return values.map((v) => {
+    const value = finite(v);
+    return { value, width: max > 0 ? r2((Math.max(value, 0) / max) * width) : 0 };
+  });
+}
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export function RankChart(props: { rows: Point[]; summary: string; format: (n: number) => string }) {
+  const row = 26;
+  const width = 640;
+  const nameWidth = 200;
+  const amountWidth = 90;
+  const barWidth = width - nameWidth - amountWidth;
+  const bars = rankLayout(
+    props.rows.map((r) => r.value),
+    barWidth,
+  );
+  const height = Math.max(row, props.rows.length * row);
+  return (
+    <svg class="chart-svg rank" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={props.summary}>
+      {props.rows.map((r, i) => (
+        <g>
+          <text class="name" x={0} y={i * row + 17}>
+            {clip(r.label, 28)}
+          </text>
+          <rect
+            class="bar"
+            x={nameWidth}
+            y={i * row + 5}
+            width={bars[i]!.width}
+            height={row - 10}
+            data-label={r.label}
+            data-value={bars[i]!.value}
+          />
+          <text x={width} y={i * row + 17} text-anchor="end">
+            {props.format(r.value)}
+          </text>
+        </g>
+      ))}
     </svg>
   );
 }

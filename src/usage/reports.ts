@@ -29,7 +29,9 @@ export function usagePeriod(from: string | undefined, to: string | undefined, no
   return { from: start, to: end, valid: days >= 0 && days < MAX_USAGE_DAYS };
 }
 
-export function totalsOf(records: Array<Pick<UsageRecord, "sends" | "refusals" | "delivered" | "failed" | "costCents">>) {
+export function totalsOf(
+  records: Array<Pick<UsageRecord, "sends" | "refusals" | "delivered" | "failed" | "costCents">>,
+) {
   const totals: UsageTotals = { sends: 0, refusals: 0, delivered: 0, failed: 0, costCents: 0 };
   for (const r of records) {
     totals.sends += r.sends;
