@@ -282,26 +282,28 @@ function UsageTable(props: { records: UsageRecord[]; totals: UsageTotals }) {
           </tr>
         </thead>
         <tbody>
-          {[...props.records].reverse().map((r) => (
-            <tr>
-              <td data-label="Date">{r.date}</td>
-              <td data-label="Channel">{r.channel}</td>
-              <td data-label="Sends" class="num">
-                {count(r.sends)}
-              </td>
-              <td data-label="Cost" class="num">
-                {money(r.costCents)}
-                {r.estimatedCents !== 0 ? <span class="muted"> (estimated)</span> : null}
-              </td>
-              <td data-label="Delivered" class="num">
-                {count(r.delivered)}
-              </td>
-              <td data-label="Failed" class="num">
-                {count(r.failed)}
-              </td>
-              <td data-label="Refusals">{refusalsText(r.refusals) || "—"}</td>
-            </tr>
-          ))}
+          {[...props.records]
+            .sort((a, b) => b.date.localeCompare(a.date) || a.channel.localeCompare(b.channel))
+            .map((r) => (
+              <tr>
+                <td data-label="Date">{r.date}</td>
+                <td data-label="Channel">{r.channel}</td>
+                <td data-label="Sends" class="num">
+                  {count(r.sends)}
+                </td>
+                <td data-label="Cost" class="num">
+                  {money(r.costCents)}
+                  {r.estimatedCents !== 0 ? <span class="muted"> (estimated)</span> : null}
+                </td>
+                <td data-label="Delivered" class="num">
+                  {count(r.delivered)}
+                </td>
+                <td data-label="Failed" class="num">
+                  {count(r.failed)}
+                </td>
+                <td data-label="Refusals">{refusalsText(r.refusals) || "—"}</td>
+              </tr>
+            ))}
         </tbody>
         <tfoot>
           <tr>
