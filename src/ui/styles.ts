@@ -94,6 +94,8 @@ figure.chart figcaption { font-weight: 600; margin: 0 0 .5rem; }
 details.numbers { margin-top: .5rem; }
 .actions + .card { margin-top: 1.25rem; }
 details.numbers summary { cursor: pointer; color: var(--accent); }
+tbody th, tfoot th { text-transform: none; letter-spacing: normal; font-size: inherit; color: inherit; }
+.chart-svg.rank { max-width: 48rem; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 [hidden] { display: none !important; }
 @media (max-width: 40rem) {

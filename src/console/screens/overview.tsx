@@ -2,7 +2,7 @@ import type { Env } from "../../env";
 import { LinkRepo } from "../../storage/onboarding-links";
 import type { TenantTotal } from "../../storage/usage-repo";
 import type { TenantContext } from "../../tenants/context";
-import { compactDollars, RankChart } from "../../ui/charts";
+import { RankChart } from "../../ui/charts";
 import { money } from "../../ui/document";
 import { teamUsage } from "../../usage/reports";
 import { utcDay } from "../../usage/rows";
@@ -22,7 +22,7 @@ function TopTenants(props: { tenants: TenantTotal[]; month: string }) {
           .slice(0, 3)
           .map((t) => `${name(t)} ${money(t.costCents)}`)
           .join(", ")}${props.tenants.length > 3 ? ", …" : ""}`}
-        format={compactDollars}
+        format={money}
       />
       <div class="table-wrap">
         <table id="top-tenants-table">
