@@ -1,9 +1,15 @@
 import { z } from "@hono/zod-openapi";
-import { ALERT_TYPES } from "../alerts/events";
 import { type PlanLimit, planValueProblem, REQUESTS_PER_SECOND, SENDS_PER_MINUTE } from "../lib/plan-values";
-import { Claim, ExternalId, IdentityInputSchema, Name } from "../tenants/schemas";
+import {
+  Claim,
+  CreateWebhookSchema,
+  ExternalId,
+  IdentityInputSchema,
+  Name,
+  WebhookEventType,
+} from "../tenants/schemas";
 
-export { ExternalId, IdentityInputSchema, Name };
+export { CreateWebhookSchema, ExternalId, IdentityInputSchema, Name, WebhookEventType };
 
 export const ErrorSchema = z
   .object({
@@ -261,17 +267,6 @@ export const AuditList = z
     nextCursor: z.string().nullable(),
   })
   .openapi("AuditList");
-
-export const WebhookEventType = z.enum(ALERT_TYPES);
-
-export const CreateWebhookSchema = z
-  .object({
-    name: Name.optional().openapi({ example: "Billing system" }),
-    url: z.string().min(1).max(2048).openapi({ example: "https://billing.example.com/hooks/zavu" }),
-    events: z.array(WebhookEventType).min(1).max(ALERT_TYPES.length),
-  })
-  .strict()
-  .openapi("CreateWebhook");
 
 export const WebhookSchema = z
   .object({

@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import type { Handler } from "hono/types";
+import { testWebhook } from "../alerts/webhooks";
 import type { AppVariables } from "../app-types";
 import { config } from "../config";
 import type { Env } from "../env";
@@ -10,20 +11,24 @@ import { allows, isRole, type Operation, type Role, requireRole, roleOf } from "
 import { ADMIN_KEY_ID, createAdminKey, revokeAdminKey } from "../team/api-keys";
 import { authenticate, type Principal } from "../team/authenticate";
 import { putStaff, removeStaff } from "../team/staff";
+import { createAlertWebhook, deleteAlertWebhook } from "../tenants/alert-webhooks";
 import { type TenantContext, tenantContext } from "../tenants/context";
 import { replayTenantEvent } from "../tenants/event-deliveries";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
 import { createOnboardingLink, revokeOnboardingLink } from "../tenants/onboarding-links";
 import { PHONE_NUMBER_ID, purchasePhoneNumber, releasePhoneNumber } from "../tenants/phone-numbers";
 import { pageSecurity } from "../ui/security";
-import { centsFromDollars, fields, hoursFrom, metadataFrom, nameFrom } from "./forms";
+import { monthlyCsv, monthlyUsage } from "../usage/reports";
+import { centsFromDollars, fields, hoursFrom, metadataFrom, nameFrom, planFrom, webhookFrom } from "./forms";
 import { type Flash, Screen } from "./parts";
 import { deliveryStatusOf, eventsScreen } from "./screens/events";
 import { linkStatusOf, linksScreen } from "./screens/links";
 import { overviewScreen } from "./screens/overview";
 import { apiKeysScreen, type NewKey, staffScreen } from "./screens/team";
-import { tenantScreen } from "./screens/tenant";
+import { planOf, tenantScreen } from "./screens/tenant";
 import { tenantQuery, tenantsScreen } from "./screens/tenants";
+import { monthOf, usageScreen } from "./screens/usage";
+import { WEBHOOK_ID, type WebhooksFlash, webhookScreen, webhooksScreen } from "./screens/webhooks";
 import { ConsoleShell } from "./shell";
 
 type ConsoleEnv = {
@@ -86,7 +91,27 @@ async function onTenant(c: C, run: (deps: TenantContext, id: string) => Promise<
     flash = { error: err.message };
     status = err.status;
   }
-  return c.html(await tenantScreen(deps, id, flash), status as 200);
+  return c.html(await tenantScreen(c.env, deps, id, flash), status as 200);
+}
+
+/** Runs an action and shows `screen` with what happened (or why it did not). */
+async function after<F extends Flash>(c: C, run: () => Promise<F>, screen: (flash: F) => Promise<unknown>) {
+  let flash: F;
+  let status = 200;
+  try {
+    flash = await run();
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    flash = { error: err.message } as F;
+    status = err.status;
+  }
+  return c.html(String(await screen(flash)), status as 200);
+}
+
+function webhookId(c: C): string {
+  const id = c.req.param("id") ?? "";
+  if (!WEBHOOK_ID.test(id)) throw apiError("not_found", "Webhook not found.");
+  return id;
 }
 
 async function onLinks(c: C, run: (deps: TenantContext) => Promise<Flash>) {
@@ -146,9 +171,9 @@ export function createConsoleApp() {
     if (c.res.headers.get("content-type")?.startsWith("text/html")) c.res = hideBeyondRole(c.res, principal.role);
   });
 
-  app.get("/f/overview", async (c) => c.html(await overviewScreen(c.var.admin)));
+  app.get("/f/overview", async (c) => c.html(await overviewScreen(c.env, c.var.admin)));
   app.get("/f/tenants", async (c) => c.html(await tenantsScreen(c.var.admin, tenantQuery(c.req.query()))));
-  app.get("/f/tenants/:id", async (c) => c.html(await tenantScreen(c.var.admin, tenantId(c))));
+  app.get("/f/tenants/:id", async (c) => c.html(await tenantScreen(c.env, c.var.admin, tenantId(c))));
 
   action("/f/tenants/:id/update", "PATCH /tenants/{id}", (c) =>
     onTenant(c, async (deps, id) => {
@@ -159,6 +184,15 @@ export function createConsoleApp() {
         metadata: metadataFrom(f.metadata),
       });
       return { notice: "Saved." };
+    }),
+  );
+
+  action("/f/tenants/:id/plan", "PATCH /tenants/{id}", (c) =>
+    onTenant(c, async (deps, id) => {
+      const plan = planFrom(await form(c), planOf(await loadTenant(deps, id)));
+      if (Object.keys(plan).length === 0) return { notice: "The plan is as it was: nothing changed." };
+      await updateTenant(deps, id, { plan });
+      return { notice: "Plan saved: every isolate applies it within seconds." };
     }),
   );
 
@@ -349,6 +383,59 @@ export function createConsoleApp() {
       const row = await removeStaff(c.var.admin, (await form(c)).email ?? "");
       return { notice: `Removed ${row.email}.` };
     }),
+  );
+
+  app.get("/f/usage", async (c) => c.html(await usageScreen(c.env, c.var.admin, monthOf(c.req.query("month")))));
+
+  // The month's CSV, as the admin API's GET /usage?format=csv serves it; the script saves it as a file.
+  app.get("/f/usage/export", async (c) => {
+    const month = monthOf(c.req.query("month") ?? "");
+    const csv = monthlyCsv(month, await monthlyUsage(c.env, c.var.state.counters, month));
+    return c.body(csv, 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="usage-${month}.csv"`,
+    });
+  });
+
+  app.get("/f/webhooks", async (c) => c.html(await webhooksScreen(c.env, c.var.admin)));
+  app.get("/f/webhooks/:id", async (c) => c.html(await webhookScreen(c.env, c.var.admin, webhookId(c))));
+
+  action("/f/webhooks", "POST /webhooks", (c) =>
+    after<WebhooksFlash>(
+      c,
+      async () => {
+        const input = webhookFrom(await c.req.parseBody({ all: true }));
+        const created = await createAlertWebhook(c.env, c.var.admin, input);
+        const name = created.webhook.name ?? created.webhook.id;
+        return { created, notice: `Registered ${name}. Its signing secret is below, shown this once.` };
+      },
+      (flash) => webhooksScreen(c.env, c.var.admin, flash),
+    ),
+  );
+
+  action("/f/webhooks/:id/test", "POST /webhooks/{id}/test", (c) => {
+    const id = webhookId(c);
+    return after(
+      c,
+      async () => {
+        const d = await testWebhook(c.env, c.var.state.counters, id);
+        if (d.status === "delivered") return { notice: `Test delivered (HTTP ${d.lastStatus}).` };
+        const why = d.lastStatus !== null ? `HTTP ${d.lastStatus}` : (d.lastError ?? "no answer");
+        return { error: `The test was not accepted (${why}); it is retried on the usual schedule.` };
+      },
+      (flash) => webhookScreen(c.env, c.var.admin, id, flash),
+    );
+  });
+
+  action("/f/webhooks/:id/delete", "DELETE /webhooks/{id}", (c) =>
+    after(
+      c,
+      async () => {
+        const webhook = await deleteAlertWebhook(c.env, c.var.admin, webhookId(c));
+        return { notice: `Deleted ${webhook.name ?? webhook.id}: nothing more is sent to it.` };
+      },
+      (flash) => webhooksScreen(c.env, c.var.admin, flash),
+    ),
   );
 
   app.onError(async (err, c) => {

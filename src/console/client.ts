@@ -1,8 +1,12 @@
 /** The fragments the script may fetch (paths under /console/f): app.tsx's GET routes. */
-export const PAGES = /^\/(overview|tenants|links|api-keys|staff|tenants\/tnt_[0-9a-z]{26}(\/events)?)$/;
+export const PAGES =
+  /^\/(overview|tenants|links|usage|webhooks|webhooks\/whk_[0-9a-z]{26}|api-keys|staff|tenants\/tnt_[0-9a-z]{26}(\/events)?)$/;
 /** The actions a fragment's form may post to (paths under /console/f): app.tsx's POST routes. */
 export const ACTIONS =
-  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|api-keys|api-keys\/gk_[0-9a-z]{26}\/revoke|staff|staff\/remove|tenants\/tnt_[0-9a-z]{26}\/(update|status|rotate-key|deactivate|setup-link|phone-numbers|phone-numbers\/[A-Za-z0-9_-]{1,128}\/release|events\/edl_[0-9a-z]{26}\/replay))$/;
+  /^\/(links|links\/lnk_[0-9a-z]{26}\/revoke|api-keys|api-keys\/gk_[0-9a-z]{26}\/revoke|staff|staff\/remove|webhooks|webhooks\/whk_[0-9a-z]{26}\/(test|delete)|tenants\/tnt_[0-9a-z]{26}\/(update|plan|status|rotate-key|deactivate|setup-link|phone-numbers|phone-numbers\/[A-Za-z0-9_-]{1,128}\/release|events\/edl_[0-9a-z]{26}\/replay))$/;
+
+/** The files a button may download (paths under /console/f): app.tsx's GET routes that answer text/csv. */
+export const DOWNLOADS = /^\/usage\/export$/;
 
 /**
  * The console's only script (run under the page's nonce). It keeps the admin token in this
@@ -14,6 +18,8 @@ export const ACTIONS =
  * only to the actions above, and only text/html answers from /console/f/ become markup,
  * through a Trusted Types policy that checks where they came from (the page's CSP refuses
  * every other way of turning strings into markup). The console's own messages are text.
+ * A download (the month's usage CSV) is fetched the same way, with the Bearer header, and saved
+ * from a blob: URL through an <a download> the script makes (no navigation, nothing rendered).
  */
 export const CONSOLE_SCRIPT = `(() => {
   "use strict";
@@ -21,6 +27,7 @@ export const CONSOLE_SCRIPT = `(() => {
   const FRAGMENTS = "/console/f";
   const PAGES = ${PAGES};
   const ACTIONS = ${ACTIONS};
+  const DOWNLOADS = ${DOWNLOADS};
   const view = document.getElementById("view");
   const signin = document.getElementById("signin");
   const signinError = document.getElementById("signin-error");
@@ -99,9 +106,13 @@ export const CONSOLE_SCRIPT = `(() => {
     show(section);
   }
 
-  async function load(path, init) {
+  // A fragment (or a download) from /console/f, with the token; null when it was not answered.
+  async function request(path, init) {
     const secret = token();
-    if (!secret && !viaAccess) return signedIn(false);
+    if (!secret && !viaAccess) {
+      signedIn(false);
+      return null;
+    }
     view.setAttribute("aria-busy", "true");
     let res;
     try {
@@ -114,18 +125,31 @@ export const CONSOLE_SCRIPT = `(() => {
       });
     } catch {
       view.removeAttribute("aria-busy");
-      return problem("Problem", "The gateway could not be reached.");
+      problem("Problem", "The gateway could not be reached.");
+      return null;
     }
     view.removeAttribute("aria-busy");
     if (res.status === 401) {
-      if (!secret) return signedIn(false, "Cloudflare Access did not sign you in: paste an admin API key or the admin token.");
+      if (!secret) {
+        signedIn(false, "Cloudflare Access did not sign you in: paste an admin API key or the admin token.");
+        return null;
+      }
       sessionStorage.removeItem(KEY);
-      return signedIn(false, "That admin token was not accepted. Sign in again.");
+      signedIn(false, "That admin token was not accepted. Sign in again.");
+      return null;
     }
     const role = res.headers.get("x-console-role");
     if (role) roleShown.textContent = "Role: " + role;
     if (signin.hidden === false) signedIn(true);
-    const type = (res.headers.get("content-type") || "").split(";")[0].trim().toLowerCase();
+    return res;
+  }
+
+  const typeOf = (res) => (res.headers.get("content-type") || "").split(";")[0].trim().toLowerCase();
+
+  async function load(path, init) {
+    const res = await request(path, init);
+    if (!res) return;
+    const type = typeOf(res);
     if (type !== "text/html") {
       return problem("Problem", "The gateway's answer could not be shown (HTTP " + res.status + ").");
     }
@@ -180,7 +204,42 @@ export const CONSOLE_SCRIPT = `(() => {
     load(path, { method: "POST", body: data });
   });
 
+  // Saves a file the gateway made (the month's CSV): its name from Content-Disposition, if a plain one.
+  async function download(button) {
+    const target = button.dataset.download;
+    const at = target.indexOf("?");
+    const path = at < 0 ? target : target.slice(0, at);
+    if (!DOWNLOADS.test(path)) return problem("Problem", "This button does not download from the console.");
+    const query = at < 0 ? "" : new URLSearchParams(target.slice(at + 1)).toString();
+    const status = button.dataset.status ? document.getElementById(button.dataset.status) : null;
+    if (status) status.textContent = "Preparing the file…";
+    const res = await request(query ? path + "?" + query : path);
+    if (!res) return;
+    const type = typeOf(res);
+    if (!res.ok || type !== "text/csv") {
+      if (type === "text/html") return render(await res.text(), res.url);
+      return problem("Problem", "The file could not be made (HTTP " + res.status + ").");
+    }
+    const named = /filename="([A-Za-z0-9._-]{1,100})"/.exec(res.headers.get("content-disposition") || "");
+    const name = named ? named[1] : "download.csv";
+    const url = URL.createObjectURL(await res.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = name;
+    link.hidden = true;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    if (status) status.textContent = "Downloaded " + name + ".";
+  }
+
   view.addEventListener("click", (event) => {
+    const saving = event.target.closest("[data-download]");
+    if (saving) {
+      download(saving);
+      return;
+    }
     const button = event.target.closest("[data-copy]");
     if (!button) return;
     const source = document.getElementById(button.dataset.copy);

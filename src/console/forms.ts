@@ -1,5 +1,8 @@
 import { apiError } from "../errors";
+import { PLAN_LIMITS, type PlanLimit, planValueProblem } from "../lib/plan-values";
 import { nameProblem } from "../lib/visible-text";
+import type { PlanLimits, PlanOverrides } from "../storage/tenants";
+import { CreateWebhookSchema } from "../tenants/schemas";
 
 /** A form's text fields (files and repeated names ignored). */
 export function fields(body: Record<string, unknown>): Record<string, string> {
@@ -43,4 +46,52 @@ export function nameFrom(raw: string | undefined, label = "Name"): string {
   const problem = nameProblem(raw ?? "");
   if (problem) throw apiError("invalid_request", `${label} ${problem}.`);
   return raw!;
+}
+
+export const PLAN_LABELS: Record<PlanLimit, string> = {
+  requestsPerSecond: "Requests per second",
+  sendsPerMinute: "Sends per minute",
+  dailySends: "Sends per UTC day",
+};
+
+/**
+ * The plan form's limits that differ from those in force: empty is unlimited, anything else a whole
+ * number, checked by the admin API's own rule (planValueProblem). Limits not changed are left out, so
+ * one that follows the deployment's default keeps following it.
+ */
+export function planFrom(f: Record<string, string>, current: PlanLimits): PlanOverrides {
+  const changes: PlanOverrides = {};
+  for (const limit of PLAN_LIMITS) {
+    const raw = f[limit];
+    if (raw === undefined) continue;
+    const label = PLAN_LABELS[limit];
+    if (raw !== "" && !/^\d{1,15}$/.test(raw)) {
+      throw apiError("invalid_request", `${label}: give a whole number, or nothing for unlimited.`);
+    }
+    const value = raw === "" ? null : Number(raw);
+    const problem = planValueProblem(limit, value);
+    if (problem) throw apiError("invalid_request", `${label} ${problem.replace("null (unlimited)", "unlimited")}.`);
+    if (value !== current[limit]) changes[limit] = value;
+  }
+  return changes;
+}
+
+/**
+ * A webhook registration from its form (name, url, the events ticked), checked by the admin API's
+ * schema (CreateWebhookSchema); the alerts service then applies the URL policy.
+ */
+export function webhookFrom(body: Record<string, unknown>): { name?: string; url: string; events: string[] } {
+  const text = (v: unknown) => (typeof v === "string" ? v.trim() : "");
+  const raw = body.events;
+  const events = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(text).filter(Boolean);
+  if (events.length === 0) throw apiError("invalid_request", "Events: tick at least one.");
+  const name = text(body.name);
+  const parsed = CreateWebhookSchema.safeParse({ name: name || undefined, url: text(body.url), events });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0] ?? "");
+    const label = field === "url" ? "URL" : field === "events" ? "Events" : "Name";
+    throw apiError("invalid_request", `${label}: ${field === "events" ? "unknown event" : issue.message}.`);
+  }
+  return parsed.data;
 }

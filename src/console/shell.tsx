@@ -24,6 +24,12 @@ export function ConsoleShell(props: { nonce: string; access?: boolean }) {
                   <a href="#/links">Onboarding links</a>
                 </li>
                 <li>
+                  <a href="#/usage">Usage</a>
+                </li>
+                <li>
+                  <a href="#/webhooks">Webhooks</a>
+                </li>
+                <li>
                   <a href="#/api-keys">API keys</a>
                 </li>
                 <li>

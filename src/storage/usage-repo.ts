@@ -53,6 +53,23 @@ export interface MonthlyRow {
   failed: number;
 }
 
+/** A day's records, every tenant and channel added up. */
+export interface DailyTotal {
+  date: string;
+  sends: number;
+  costCents: number;
+  delivered: number;
+  failed: number;
+}
+
+/** A tenant's records over a period, added up. */
+export interface TenantTotal {
+  tenantId: string;
+  name: string | null;
+  sends: number;
+  costCents: number;
+}
+
 export interface Reconciliation {
   id: number;
   at: number;
@@ -220,6 +237,33 @@ export class UsageRepo {
       delivered: r.delivered,
       failed: r.failed,
     }));
+  }
+
+  /** Every tenant's records in [from, to) added up by day, oldest first (days without records are absent). */
+  async daily(from: string, to: string): Promise<DailyTotal[]> {
+    const { results } = await this.db.all<DailyTotal>(
+      this.db
+        .prepare(
+          `SELECT date, SUM(sends) AS sends, SUM(cost_cents) AS costCents, SUM(delivered) AS delivered,
+             SUM(failed) AS failed FROM usage_daily WHERE date >= ? AND date < ? GROUP BY date ORDER BY date LIMIT 400`,
+        )
+        .bind(from, to),
+    );
+    return results;
+  }
+
+  /** The `limit` tenants that cost most in [from, to), most first (ties by id), with their names. */
+  async topTenants(from: string, to: string, limit: number): Promise<TenantTotal[]> {
+    const { results } = await this.db.all<TenantTotal>(
+      this.db
+        .prepare(
+          `SELECT u.tenant_id AS tenantId, t.name AS name, SUM(u.sends) AS sends, SUM(u.cost_cents) AS costCents
+             FROM usage_daily u LEFT JOIN tenants t ON t.id = u.tenant_id
+             WHERE u.date >= ? AND u.date < ? GROUP BY u.tenant_id ORDER BY costCents DESC, u.tenant_id LIMIT ?`,
+        )
+        .bind(from, to, limit),
+    );
+    return results;
   }
 
   /** Tenants with records dated `since` or later, after `after` (keyset), with what reconciling them needs. */

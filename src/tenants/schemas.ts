@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ALERT_TYPES } from "../alerts/events";
 import { DEFAULT_ALGORITHMS, MAX_JWKS_URI_LENGTH } from "../identity/jwks";
 import { identifierProblem, MAX_NAME_LENGTH, nameProblem } from "../lib/visible-text";
 
@@ -55,3 +56,15 @@ export const IdentityInputSchema = z
   })
   .strict()
   .openapi("IdentityInput");
+
+/** What a reseller's webhook may subscribe to (the admin API and the console take the same). */
+export const WebhookEventType = z.enum(ALERT_TYPES);
+
+export const CreateWebhookSchema = z
+  .object({
+    name: Name.optional().openapi({ example: "Billing system" }),
+    url: z.string().min(1).max(2048).openapi({ example: "https://billing.example.com/hooks/zavu" }),
+    events: z.array(WebhookEventType).min(1).max(ALERT_TYPES.length),
+  })
+  .strict()
+  .openapi("CreateWebhook");

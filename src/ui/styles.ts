@@ -74,6 +74,29 @@ dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .pager { display: flex; gap: 1rem; margin-top: 1rem; }
 .filters { display: grid; gap: 0 1rem; grid-template-columns: 1fr 12rem auto; align-items: end; }
 .filters button { margin-bottom: 0; height: 2.6rem; }
+.charts { display: grid; gap: 1rem 1.5rem; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); }
+figure.chart { margin: 0 0 1rem; min-width: 0; }
+figure.chart figcaption { font-weight: 600; margin: 0 0 .5rem; }
+.chart-svg { display: block; width: 100%; height: auto; }
+.chart-svg text { fill: var(--muted); font-size: 12px; }
+.chart-svg text.name { fill: var(--ink); }
+.chart-svg .bar { fill: var(--accent); }
+.chart-svg .bar.neg { fill: var(--bad); }
+.chart-svg .grid { stroke: var(--line); stroke-width: 1; }
+.chart-svg .zero { stroke: #8a93a3; stroke-width: 1; }
+.chart-svg .line { fill: none; stroke: var(--ok); stroke-width: 2; }
+.chart-svg .dot { fill: var(--ok); }
+.gauge { display: block; width: 100%; max-width: 24rem; height: auto; margin: .25rem 0; }
+.gauge .track { fill: #e5e7eb; }
+.gauge.g-ok .fill { fill: var(--ok); }
+.gauge.g-warn .fill { fill: var(--warn); }
+.gauge.g-bad .fill { fill: var(--bad); }
+details.numbers { margin-top: .5rem; }
+.actions + .card { margin-top: 1.25rem; }
+details.numbers summary { cursor: pointer; color: var(--accent); }
+tbody th, tfoot th { text-transform: none; letter-spacing: normal; font-size: inherit; color: inherit; }
+.chart-svg.rank { max-width: 48rem; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 [hidden] { display: none !important; }
 @media (max-width: 40rem) {
   h1 { font-size: 1.35rem; }

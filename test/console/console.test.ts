@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createConsoleApp } from "../../src/console/app";
-import { ACTIONS, PAGES } from "../../src/console/client";
+import { ACTIONS, DOWNLOADS, PAGES } from "../../src/console/client";
 import { ADMIN_TOKEN, admin, tenantBody } from "../helpers/admin";
 import { expectApiError, gatewayClient, gatewayFetch } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
@@ -72,19 +72,22 @@ describe("console: the page and its guard", () => {
     const routes = createConsoleApp().routes.filter((r) => r.path.startsWith("/f/") && r.method !== "ALL");
     expect(routes).not.toHaveLength(0);
     for (const { method, path } of routes) {
+      const prefix = path.startsWith("/f/links/")
+        ? "lnk"
+        : path.startsWith("/f/webhooks/")
+          ? "whk"
+          : path.startsWith("/f/api-keys/")
+            ? "gk"
+            : "tnt";
       const sample = path
         .slice("/f".length)
-        .replace(
-          ":id",
-          path.startsWith("/f/links/")
-            ? `lnk_${"0".repeat(26)}`
-            : path.startsWith("/f/api-keys/")
-              ? `gk_${"0".repeat(26)}`
-              : `tnt_${"0".repeat(26)}`,
-        )
+        .replace(":id", `${prefix}_${"0".repeat(26)}`)
         .replace(":numberId", "pn_0")
         .replace(":deliveryId", `edl_${"0".repeat(26)}`);
-      expect(method === "GET" ? PAGES.test(sample) : ACTIONS.test(sample), `${method} ${path}`).toBe(true);
+      const known = method === "GET" ? PAGES.test(sample) || DOWNLOADS.test(sample) : ACTIONS.test(sample);
+      expect(known, `${method} ${path}`).toBe(true);
+      // A download is never a page the script would render, nor a page a download.
+      expect(PAGES.test(sample) && DOWNLOADS.test(sample), `${method} ${path}`).toBe(false);
     }
   });
 

@@ -24,7 +24,8 @@ export const SENDER_SECRET_ANSWERS = /^POST \/v1\/senders(?:\/[A-Za-z0-9_.~-]{1,
 
 /**
  * Secrets made at run time: full sub-account keys (their 16-character prefixes are shown on purpose),
- * and webhook signing secrets (shown once, in the answer that registers the endpoint).
+ * and webhook signing secrets (shown once, in the answer that registers the endpoint: the admin API's or
+ * the console's).
  */
 export const SECRET_PATTERNS: Secret[] = [
   {
@@ -38,7 +39,8 @@ export const SECRET_PATTERNS: Secret[] = [
   {
     name: "a webhook signing secret",
     match: /whsec_[A-Za-z0-9+/]{43}=/,
-    shownOnlyBy: "POST /admin/v1/webhooks -> 201",
+    // The admin API's answer, or the console's fragment after its form registers one.
+    shownOnlyBy: /^POST \/(?:admin\/v1\/webhooks -> 201|console\/f\/webhooks -> 200)$/,
   },
   {
     // A sender's customer secret, the gateway's (whsec_ and 43 base64url characters, nothing after): shown by

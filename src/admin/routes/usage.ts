@@ -1,7 +1,5 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { UsageRepo } from "../../storage/usage-repo";
-import { toCsv } from "../../usage/csv";
-import { flushShards } from "../../usage/shards";
+import { monthlyCsv, monthlyUsage } from "../../usage/reports";
 import * as S from "../schemas";
 import { type AdminEnv, adminRoute, errors } from "./common";
 
@@ -39,30 +37,10 @@ const route = adminRoute({
   },
 });
 
-const CSV_HEADER = [
-  "tenant_id",
-  "name",
-  "external_id",
-  "month",
-  "channel",
-  "sends",
-  "refusals",
-  "refusals_by_code",
-  "cost_cents",
-  "cost_usd",
-  "estimated",
-  // Added after the others, so a sheet that reads columns by position keeps working.
-  "delivered",
-  "failed",
-];
-
 export function registerUsageRoutes(app: OpenAPIHono<AdminEnv>) {
   app.openapi(route, async (c) => {
     const { month, format } = c.req.valid("query");
-    const [year, m] = month.split("-").map(Number) as [number, number];
-    const next = m === 12 ? `${year + 1}-01` : `${year}-${String(m + 1).padStart(2, "0")}`;
-    await flushShards(c.env, c.var.state.counters);
-    const rows = await new UsageRepo(c.env.DB, c.var.state.counters).monthly(`${month}-01`, `${next}-01`);
+    const rows = await monthlyUsage(c.env, c.var.state.counters, month);
     const items = rows.map((r) => ({
       tenantId: r.tenantId,
       name: r.name,
@@ -76,26 +54,7 @@ export function registerUsageRoutes(app: OpenAPIHono<AdminEnv>) {
       failed: r.failed,
     }));
     if (format === "json") return c.json({ month, items }, 200);
-    const csv = toCsv(
-      CSV_HEADER,
-      items.map((r) => [
-        r.tenantId,
-        r.name,
-        r.externalId,
-        month,
-        r.channel,
-        r.sends,
-        Object.values(r.refusals).reduce((a, b) => a + b, 0),
-        Object.entries(r.refusals)
-          .map(([code, n]) => `${code}=${n}`)
-          .join("; "),
-        r.costCents,
-        (r.costCents / 100).toFixed(2),
-        r.estimated,
-        r.delivered,
-        r.failed,
-      ]),
-    );
+    const csv = monthlyCsv(month, rows);
     return c.body(csv, 200, {
       "content-type": "text/csv; charset=utf-8",
       "content-disposition": `attachment; filename="usage-${month}.csv"`,

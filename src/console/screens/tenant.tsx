@@ -1,13 +1,22 @@
+import type { Env } from "../../env";
+import { PLAN_LIMITS, type PlanLimit, REQUESTS_PER_SECOND, SENDS_PER_MINUTE } from "../../lib/plan-values";
 import { listAudit } from "../../storage/audit";
 import { type SenderRecord, SenderRepo } from "../../storage/senders-repo";
-import type { TenantRecord } from "../../storage/tenants";
+import type { PlanLimits, TenantRecord } from "../../storage/tenants";
+import type { UsageRecord } from "../../storage/usage-repo";
 import { senderNames } from "../../tenants/as-tenant";
 import type { TenantContext } from "../../tenants/context";
 import { loadTenant, tenantBalance } from "../../tenants/lifecycle";
 import { listPhoneNumbers, type OwnedPhoneNumber } from "../../tenants/phone-numbers";
 import { money, StatusBadge, when } from "../../ui/document";
 import type { Balance } from "../../upstream/zavu-client";
-import { type Flash, Screen, SpendBar } from "../parts";
+import { tenantUsage, type UsageTotals, usagePeriod } from "../../usage/reports";
+import { PLAN_LABELS } from "../forms";
+import { type Flash, Screen } from "../parts";
+import { count, DailyCharts, daysFrom, perDay, SpendGauge, SuccessRate } from "../usage-charts";
+
+/** The days the tenant page charts: the last 30, today included. */
+export const USAGE_DAYS = 30;
 
 const live = (t: TenantRecord) => t.status === "active" || t.status === "inactive";
 
@@ -175,6 +184,152 @@ function Senders(props: { senders: SenderRecord[]; names: Map<string, string> | 
   );
 }
 
+/** The plan in force (the tenant's own limits over the deployment's defaults). */
+export function planOf(t: TenantRecord): PlanLimits {
+  return t.effectivePlan ?? { requestsPerSecond: null, sendsPerMinute: null, dailySends: null, ...t.plan };
+}
+
+const limitText = (n: number | null) => (n === null ? "unlimited" : count(n));
+
+function PlanChoice(props: { name: PlanLimit; values: readonly number[]; current: number | null }) {
+  return (
+    <>
+      <label for={`plan-${props.name}`}>{PLAN_LABELS[props.name]}</label>
+      <select id={`plan-${props.name}`} name={props.name}>
+        <option value="" selected={props.current === null}>
+          Unlimited
+        </option>
+        {props.values.map((v) => (
+          <option value={String(v)} selected={props.current === v}>
+            {count(v)}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+/** The plan's limits, as the admin API's PATCH {plan} takes them (the values Rate Limiting bindings exist for). */
+function PlanForm(props: { tenant: TenantRecord }) {
+  const t = props.tenant;
+  const plan = planOf(t);
+  return (
+    <form method="post" action={`/console/f/tenants/${t.id}/plan`}>
+      <dl class="facts" id="plan-in-force">
+        {PLAN_LIMITS.map((k) => (
+          <>
+            <dt>{PLAN_LABELS[k]}</dt>
+            <dd>{limitText(plan[k])}</dd>
+          </>
+        ))}
+      </dl>
+      <div class="row">
+        <div>
+          <PlanChoice name="requestsPerSecond" values={REQUESTS_PER_SECOND} current={plan.requestsPerSecond} />
+        </div>
+        <div>
+          <PlanChoice name="sendsPerMinute" values={SENDS_PER_MINUTE} current={plan.sendsPerMinute} />
+        </div>
+        <div>
+          <label for="plan-dailySends">{PLAN_LABELS.dailySends} (empty for unlimited)</label>
+          <input
+            id="plan-dailySends"
+            name="dailySends"
+            type="text"
+            inputmode="numeric"
+            value={plan.dailySends === null ? "" : String(plan.dailySends)}
+          />
+        </div>
+      </div>
+      <p class="hint">A limit left as it is keeps following the deployment's default, if it does.</p>
+      <div class="actions">
+        <button type="submit">Save plan</button>
+      </div>
+    </form>
+  );
+}
+
+const refusalsText = (r: Record<string, number>) =>
+  Object.entries(r)
+    .map(([code, n]) => `${code} ${count(n)}`)
+    .join(", ");
+
+/** The tenant's usage records by day and channel, newest first, with their totals. */
+function UsageTable(props: { records: UsageRecord[]; totals: UsageTotals }) {
+  if (props.records.length === 0) return <p>No usage in these days.</p>;
+  const { totals } = props;
+  return (
+    <div class="table-wrap">
+      <table class="stack" id="usage-table">
+        <caption class="muted">Usage records by UTC day and channel, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Date</th>
+            <th scope="col">Channel</th>
+            <th scope="col" class="num">
+              Sends
+            </th>
+            <th scope="col" class="num">
+              Cost
+            </th>
+            <th scope="col" class="num">
+              Delivered
+            </th>
+            <th scope="col" class="num">
+              Failed
+            </th>
+            <th scope="col">Refusals</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...props.records]
+            .sort((a, b) => b.date.localeCompare(a.date) || a.channel.localeCompare(b.channel))
+            .map((r) => (
+              <tr>
+                <td data-label="Date">{r.date}</td>
+                <td data-label="Channel">{r.channel}</td>
+                <td data-label="Sends" class="num">
+                  {count(r.sends)}
+                </td>
+                <td data-label="Cost" class="num">
+                  {money(r.costCents)}
+                  {r.estimatedCents !== 0 ? <span class="muted"> (estimated)</span> : null}
+                </td>
+                <td data-label="Delivered" class="num">
+                  {count(r.delivered)}
+                </td>
+                <td data-label="Failed" class="num">
+                  {count(r.failed)}
+                </td>
+                <td data-label="Refusals">{refusalsText(r.refusals) || "—"}</td>
+              </tr>
+            ))}
+        </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row" colspan={2}>
+              Total
+            </th>
+            <td data-label="Sends" class="num">
+              {count(totals.sends)}
+            </td>
+            <td data-label="Cost" class="num">
+              {money(totals.costCents)}
+            </td>
+            <td data-label="Delivered" class="num">
+              {count(totals.delivered)}
+            </td>
+            <td data-label="Failed" class="num">
+              {count(totals.failed)}
+            </td>
+            <td data-label="Refusals">{count(totals.refusals)}</td>
+          </tr>
+        </tfoot>
+      </table>
+    </div>
+  );
+}
+
 async function auditTrail(deps: TenantContext, tenantId: string) {
   const entries = await listAudit(deps.db, deps.counters, { tenantId, limit: 25 });
   return (
@@ -204,9 +359,17 @@ async function auditTrail(deps: TenantContext, tenantId: string) {
   );
 }
 
-/** One tenant: facts, spend, edits, suspension, key rotation, identity, a setup link, deactivation, audit. */
-export async function tenantScreen(deps: TenantContext, id: string, flash: Flash = {}) {
+/**
+ * One tenant: facts, spend against its limit, its last 30 days of usage (charts, success rate, the
+ * records), edits, plan, suspension, key rotation, identity, a setup link, deactivation, phone numbers,
+ * senders, audit.
+ */
+export async function tenantScreen(env: Env, deps: TenantContext, id: string, flash: Flash = {}) {
   const tenant = await loadTenant(deps, id);
+  const today = usagePeriod(undefined, undefined).to;
+  const from = new Date(Date.parse(`${today}T00:00:00Z`) - (USAGE_DAYS - 1) * 86_400_000).toISOString().slice(0, 10);
+  const usage = await tenantUsage(env, deps.counters, tenant.id, from, today);
+  const days = perDay(daysFrom(from, today), usage.records);
   let balance: Balance | null = null;
   if (live(tenant)) balance = await tenantBalance(deps, tenant).catch(() => null);
   const spent = balance?.totalSpent ?? null;
@@ -236,7 +399,7 @@ export async function tenantScreen(deps: TenantContext, id: string, flash: Flash
         <dl class="facts">
           <dt>Spend</dt>
           <dd>
-            <SpendBar id={tenant.id} spent={spent} limit={tenant.creditLimit} />
+            <SpendGauge spent={spent} limit={tenant.creditLimit} />
           </dd>
           <dt>Team balance</dt>
           <dd>{balance ? money(balance.balance) : "unavailable"}</dd>
@@ -256,11 +419,26 @@ export async function tenantScreen(deps: TenantContext, id: string, flash: Flash
           <dd>{when(tenant.createdAt)}</dd>
         </dl>
       </section>
+      <section class="card" aria-labelledby="usage-h">
+        <h2 id="usage-h">Usage, last {USAGE_DAYS} days</h2>
+        <DailyCharts id="tenant-daily" days={days} period={`the last ${USAGE_DAYS} days`} />
+        <SuccessRate
+          delivered={usage.totals.delivered}
+          failed={usage.totals.failed}
+          period={`in the last ${USAGE_DAYS} days`}
+        />
+        <h3>Records</h3>
+        <UsageTable records={usage.records} totals={usage.totals} />
+      </section>
       {live(tenant) ? (
         <>
           <section class="card" aria-labelledby="edit-h">
             <h2 id="edit-h">Details</h2>
             <EditForm tenant={tenant} />
+          </section>
+          <section class="card" aria-labelledby="plan-h">
+            <h2 id="plan-h">Plan</h2>
+            <PlanForm tenant={tenant} />
           </section>
           <section class="card" aria-labelledby="status-h">
             <h2 id="status-h">Access</h2>

@@ -1,13 +1,9 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import { apiError } from "../../../errors";
-import { UsageRepo } from "../../../storage/usage-repo";
 import { loadTenant } from "../../../tenants/lifecycle";
-import { utcDay } from "../../../usage/rows";
-import { flushShards } from "../../../usage/shards";
+import { MAX_USAGE_DAYS, tenantUsage, usagePeriod } from "../../../usage/reports";
 import * as S from "../../schemas";
 import { type AdminEnv, adminRoute, errors, json } from "../common";
-
-const MAX_DAYS = 366;
 
 const Reconciliation = z
   .object({
@@ -40,26 +36,11 @@ export function registerTenantUsage(app: OpenAPIHono<AdminEnv>) {
   app.openapi(route, async (c) => {
     const tenant = await loadTenant(c.var.admin, c.req.valid("param").id);
     const q = c.req.valid("query");
-    const to = q.to ?? utcDay(Date.now()).date;
-    const from = q.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - 30 * 86_400_000).toISOString().slice(0, 10);
-    const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000;
-    if (!(days >= 0 && days < MAX_DAYS)) {
-      throw apiError("invalid_request", `from must be a date on or before to, at most ${MAX_DAYS} days apart.`);
+    const { from, to, valid } = usagePeriod(q.from, q.to);
+    if (!valid) {
+      throw apiError("invalid_request", `from must be a date on or before to, at most ${MAX_USAGE_DAYS} days apart.`);
     }
-    await flushShards(c.env, c.var.state.counters);
-    const repo = new UsageRepo(c.env.DB, c.var.state.counters);
-    const [records, reconciliations] = await Promise.all([
-      repo.forTenant(tenant.id, from, to),
-      repo.reconciliations(tenant.id),
-    ]);
-    const totals = { sends: 0, refusals: 0, delivered: 0, failed: 0, costCents: 0 };
-    for (const r of records) {
-      totals.sends += r.sends;
-      for (const n of Object.values(r.refusals)) totals.refusals += n;
-      totals.delivered += r.delivered;
-      totals.failed += r.failed;
-      totals.costCents += r.costCents;
-    }
+    const { records, totals, reconciliations } = await tenantUsage(c.env, c.var.state.counters, tenant.id, from, to);
     return c.json(
       {
         items: records.map((r) => ({

@@ -1,6 +1,5 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { registerWebhook } from "../../../alerts/webhooks";
-import { audit } from "../../../tenants/context";
+import { createAlertWebhook } from "../../../tenants/alert-webhooks";
 import * as S from "../../schemas";
 import { type AdminEnv, adminRoute, errors, json, jsonBody } from "../common";
 import { presentWebhook } from "./present";
@@ -18,15 +17,7 @@ const route = adminRoute({
 
 export function registerCreateWebhook(app: OpenAPIHono<AdminEnv>) {
   app.openapi(route, async (c) => {
-    const { webhook, secret } = await registerWebhook(c.env, c.var.state.counters, c.req.valid("json"));
-    await c.var.admin.repo.batch([
-      audit(c.var.admin, "webhook.create", null, {
-        webhookId: webhook.id,
-        name: webhook.name,
-        url: webhook.url,
-        events: webhook.events,
-      }),
-    ]);
+    const { webhook, secret } = await createAlertWebhook(c.env, c.var.admin, c.req.valid("json"));
     return c.json({ webhook: presentWebhook(webhook, secret) }, 201);
   });
 }

@@ -1,6 +1,5 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { deleteWebhook } from "../../../alerts/webhooks";
-import { audit } from "../../../tenants/context";
+import { deleteAlertWebhook } from "../../../tenants/alert-webhooks";
 import * as S from "../../schemas";
 import { type AdminEnv, adminRoute, errors, json } from "../common";
 import { presentWebhook } from "./present";
@@ -18,8 +17,7 @@ const route = adminRoute({
 
 export function registerDeleteWebhook(app: OpenAPIHono<AdminEnv>) {
   app.openapi(route, async (c) => {
-    const webhook = await deleteWebhook(c.env, c.var.state.counters, c.req.valid("param").id);
-    await c.var.admin.repo.batch([audit(c.var.admin, "webhook.delete", null, { webhookId: webhook.id })]);
+    const webhook = await deleteAlertWebhook(c.env, c.var.admin, c.req.valid("param").id);
     return c.json({ webhook: presentWebhook(webhook) }, 200);
   });
 }
