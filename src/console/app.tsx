@@ -67,9 +67,11 @@ function hideBeyondRole(res: Response, role: Role): Response {
   return new HTMLRewriter()
     .on("form[action]", {
       element(el) {
+        if ((el.getAttribute("method") ?? "get").toLowerCase() !== "post") return; // a search or a filter
         const action = el.getAttribute("action") ?? "";
-        const needed = rules.find(([pattern]) => pattern.test(action))?.[1];
-        if (needed && !allows(role, needed)) el.remove();
+        // A form for an action nobody mapped is shown to admins only: a new action fails closed.
+        const needed = rules.find(([pattern]) => pattern.test(action))?.[1] ?? "admin";
+        if (!allows(role, needed)) el.remove();
       },
     })
     .transform(res);
@@ -241,16 +243,13 @@ export function createConsoleApp() {
     }),
   );
 
-  app.post(
-    "/f/tenants/:id/phone-numbers/:numberId/release",
-    needs("DELETE /tenants/{id}/phone-numbers/{numberId}"),
-    (c) =>
-      onTenant(c, async (deps, id) => {
-        const numberId = c.req.param("numberId");
-        if (!PHONE_NUMBER_ID.test(numberId)) throw apiError("not_found", "Phone number not found.");
-        await releasePhoneNumber(deps, id, numberId);
-        return { notice: `Released ${numberId}.` };
-      }),
+  action("/f/tenants/:id/phone-numbers/:numberId/release", "DELETE /tenants/{id}/phone-numbers/{numberId}", (c) =>
+    onTenant(c, async (deps, id) => {
+      const numberId = c.req.param("numberId");
+      if (!PHONE_NUMBER_ID.test(numberId)) throw apiError("not_found", "Phone number not found.");
+      await releasePhoneNumber(deps, id, numberId);
+      return { notice: `Released ${numberId}.` };
+    }),
   );
 
   app.get("/f/tenants/:id/events", async (c) => {
@@ -258,9 +257,9 @@ export function createConsoleApp() {
     return c.html(await eventsScreen(c.var.admin, tenantId(c), { status, cursor: c.req.query("cursor") }));
   });
 
-  app.post(
+  action(
     "/f/tenants/:id/events/:deliveryId/replay",
-    needs("POST /tenants/{id}/event-deliveries/{deliveryId}/replay"),
+    "POST /tenants/{id}/event-deliveries/{deliveryId}/replay",
     async (c) => {
       const id = tenantId(c);
       const deliveryId = c.req.param("deliveryId");

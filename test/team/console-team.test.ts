@@ -3,6 +3,7 @@ import { ADMIN_TOKEN, admin, tenantBody } from "../helpers/admin";
 import { gatewayFetch } from "../helpers/gateway";
 import { TestIdp } from "../helpers/idp";
 import { sandbox } from "../helpers/sandbox";
+import { eventually, insertSender, zavuEvent, zavuSignature } from "../helpers/senders";
 import { newKey } from "./helpers";
 
 let tenantId: string;
@@ -52,6 +53,36 @@ describe("the console, by role", () => {
     expect(all).toContain("/console/f/tenants/T/deactivate");
     expect(actions((await fragment("/links", keys.viewer)).html)).toEqual([]);
     expect(actions((await fragment("/api-keys", keys.operator)).html)).toEqual([]);
+  });
+
+  it("every action form follows its twin's role: a number's release (admin), an event's replay (operator), the usage month picker (a GET: everyone)", async () => {
+    const bought = await admin("POST", `/tenants/${tenantId}/phone-numbers`, { body: { phoneNumber: "+15550109876" } });
+    expect(bought.status, bought.text).toBe(201);
+    const { body } = await admin("GET", `/tenants/${tenantId}`);
+    const sender = await insertSender(tenantId, { webhookUrl: null });
+    const event = zavuEvent(sender, body.tenant.subAccountId, "message.sent");
+    const relayed = await gatewayFetch(`/relay/zavu/${sender.relayId}`, {
+      method: "POST",
+      headers: { "x-zavu-signature": await zavuSignature(sender.zavuSecret, event.body) },
+      body: event.body,
+    });
+    expect(relayed.status).toBe(200);
+    const events = `/tenants/${tenantId}/events`;
+    await eventually(async () => (await fragment(events, ADMIN_TOKEN)).html.includes(event.id));
+    const release = (html: string) => actions(html).filter((a) => a.includes("/release"));
+    const replay = (html: string) => actions(html).filter((a) => a.includes("/replay"));
+    expect(release((await fragment(`/tenants/${tenantId}`, ADMIN_TOKEN)).html)).toHaveLength(1);
+    expect(release((await fragment(`/tenants/${tenantId}`, keys.operator)).html)).toEqual([]);
+    expect(replay((await fragment(events, keys.operator)).html)).toHaveLength(1);
+    expect(replay((await fragment(events, keys.viewer)).html)).toEqual([]);
+    for (const page of ["/usage", "/webhooks", "/overview", "/tenants"]) {
+      const forms = [...(await fragment(page, keys.viewer)).html.matchAll(/<form[^>]*>/g)].map((m) => m[0]);
+      expect(
+        forms.filter((f) => /method="post"/i.test(f)),
+        page,
+      ).toEqual([]);
+    }
+    expect((await fragment("/usage", keys.viewer)).html).toMatch(/<form[^>]*data-route="\/usage"/); // kept
   });
 
   it("a forced request beyond the role still gets 403, shown as the console's message", async () => {
