@@ -61,6 +61,13 @@ export function createAdminApp(): OpenAPIHono<AdminEnv> {
   );
 
   app.use(logAdminCall);
+  // Answers are for the caller alone: not readable by another site's page, not sniffed, not cached.
+  app.use(async (c, next) => {
+    await next();
+    c.res.headers.set("x-content-type-options", "nosniff");
+    c.res.headers.set("cross-origin-resource-policy", "same-origin");
+    if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
+  });
 
   // Public: the API's own description. Registered before the authentication, which guards every route after it.
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", { type: "http", scheme: "bearer" });

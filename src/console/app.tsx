@@ -2,7 +2,6 @@ import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import type { Handler } from "hono/types";
-import { testWebhook } from "../alerts/webhooks";
 import type { AppVariables } from "../app-types";
 import { config } from "../config";
 import type { Env } from "../env";
@@ -11,7 +10,7 @@ import { allows, isRole, type Operation, type Role, requireRole, roleOf } from "
 import { ADMIN_KEY_ID, createAdminKey, revokeAdminKey } from "../team/api-keys";
 import { authenticate, type Principal } from "../team/authenticate";
 import { putStaff, removeStaff } from "../team/staff";
-import { createAlertWebhook, deleteAlertWebhook } from "../tenants/alert-webhooks";
+import { createAlertWebhook, deleteAlertWebhook, testAlertWebhook } from "../tenants/alert-webhooks";
 import { type TenantContext, tenantContext } from "../tenants/context";
 import { replayTenantEvent } from "../tenants/event-deliveries";
 import { deactivateTenant, loadTenant, rotateKey, updateTenant } from "../tenants/lifecycle";
@@ -380,7 +379,12 @@ export function createConsoleApp() {
   action("/f/staff/remove", "DELETE /staff/{email}", (c) =>
     onStaff(c, async () => {
       const row = await removeStaff(c.var.admin, (await form(c)).email ?? "");
-      return { notice: `Removed ${row.email}.` };
+      const fallback = config(c.env).access?.defaultRole ?? null;
+      return {
+        notice: fallback
+          ? `Removed ${row.email}: Cloudflare Access still lets them in, with the default role ${fallback} (ACCESS_DEFAULT_ROLE).`
+          : `Removed ${row.email}: they have no role here any more.`,
+      };
     }),
   );
 
@@ -417,7 +421,7 @@ export function createConsoleApp() {
     return after(
       c,
       async () => {
-        const d = await testWebhook(c.env, c.var.state.counters, id);
+        const d = await testAlertWebhook(c.env, c.var.admin, id);
         if (d.status === "delivered") return { notice: `Test delivered (HTTP ${d.lastStatus}).` };
         const why = d.lastStatus !== null ? `HTTP ${d.lastStatus}` : (d.lastError ?? "no answer");
         return { error: `The test was not accepted (${why}); it is retried on the usual schedule.` };

@@ -119,7 +119,8 @@ export const CONSOLE_SCRIPT = `(() => {
       res = await fetch(FRAGMENTS + path, {
         ...init,
         headers: secret ? { authorization: "Bearer " + secret } : {},
-        credentials: secret ? "omit" : "same-origin", // Access's cookie, only when no key is pasted
+        // Access's cookie too, so a pasted key also works behind Access (the Bearer key decides who acts).
+        credentials: "same-origin",
         cache: "no-store",
         redirect: "error", // the gateway never redirects a fragment; a same-origin redirect would keep the token
       });

@@ -28,6 +28,7 @@ export async function authenticateAdmin(
     if (crypto.subtle.timingSafeEqual(mine, await digest(token))) matched = true;
   }
   if (!matched) throw apiError("unauthorized", "The admin token is not valid.");
-  const who = onBehalfOf && /^[\x20-\x7e]{1,100}$/.test(onBehalfOf) ? ` (${onBehalfOf})` : "";
+  // A note, never brackets: it cannot read as another actor ("admin:… (staff:boss@…)" stays one note).
+  const who = onBehalfOf && /^[\x20-\x7e]{1,100}$/.test(onBehalfOf) ? ` (${onBehalfOf.replace(/[()]/g, "")})` : "";
   return `admin:${(await sha256Base64Url(presented)).slice(0, 8)}${who}`;
 }

@@ -10,6 +10,7 @@ import { sha256Base64Url } from "../lib/encoding";
 import type { Role } from "../lib/roles";
 import type { IsolateState } from "../state";
 import { type CachedPrincipal, TeamRepo } from "../storage/team-repo";
+import { normalEmail } from "./staff";
 
 /** Who is calling, and what they may do. */
 export interface Principal {
@@ -23,6 +24,8 @@ export interface Principal {
 
 /** Admin API keys: `zgk_` and 43 base64url characters (256 random bits). */
 export const ADMIN_KEY_PREFIX = "zgk_";
+/** A key as createAdminKey makes one: the prefix and 32 random bytes, base64url. */
+const ADMIN_KEY_SHAPE = /^zgk_[A-Za-z0-9_-]{43}$/;
 /** last_used_at is written at most this often per key. */
 export const KEY_TOUCH_EVERY_MS = 60_000;
 
@@ -38,8 +41,9 @@ export interface AuthRequest {
   note?: string;
 }
 
+/** The note, printable and without brackets: it can never read as another actor ("… (staff:boss@…)"). */
 const withNote = (actor: string, note?: string) =>
-  note && /^[\x20-\x7e]{1,100}$/.test(note) ? `${actor} (${note})` : actor;
+  note && /^[\x20-\x7e]{1,100}$/.test(note) ? `${actor} (${note.replace(/[()]/g, "")})` : actor;
 
 /**
  * The one authentication of every admin door (the admin API, the console, GET /healthz?deep=1):
@@ -78,7 +82,8 @@ async function cached(
 }
 
 async function keyPrincipal(req: AuthRequest, secret: string): Promise<Principal> {
-  if (secret.length > 100) throw apiError("unauthorized", "The admin API key is not valid.");
+  // Only the shape keys are made in is looked up: anything else costs no hash and no D1 query.
+  if (!ADMIN_KEY_SHAPE.test(secret)) throw apiError("unauthorized", "The admin API key is not valid.");
   const { state } = req;
   const hash = await sha256Base64Url(secret);
   const repo = new TeamRepo(req.env.DB, state.counters);
@@ -101,11 +106,11 @@ async function keyPrincipal(req: AuthRequest, secret: string): Promise<Principal
 
 async function staffPrincipal(req: AuthRequest, access: AccessSettings, assertion: string): Promise<Principal> {
   const payload = await verifyAccessAssertion(req, access, assertion);
-  const email = typeof payload.email === "string" ? payload.email.trim().toLowerCase() : "";
-  if (!email || email.length > 254)
+  const email = typeof payload.email === "string" ? normalEmail(payload.email) : null;
+  if (!email)
     throw apiError(
       "unauthorized",
-      "This Access assertion names no person (a service token?): scripts use an admin API key.",
+      "This Access assertion names no person by a plain address (a service token?): scripts use an admin API key.",
     );
   const found = await cached(req, `staff:${email}`, async () => {
     const row = await new TeamRepo(req.env.DB, req.state.counters).staff(email);

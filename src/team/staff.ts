@@ -6,10 +6,21 @@ import { commitChange } from "../tenants/propagation";
 
 /** An email as Access puts it in assertions, compared in lower case. */
 export function staffEmail(raw: string): string {
-  const email = raw.trim().toLowerCase();
-  if (email.length > 254 || !/^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/.test(email))
+  const email = normalEmail(raw);
+  if (email === null)
     throw apiError("invalid_request", "email: an email address, as Cloudflare Access signs people in with.");
   return email;
+}
+
+/**
+ * An email address as the staff table keys it: printable ASCII only, ASCII letters lowered (never
+ * Unicode case folding, which turns the Kelvin sign into "k" and would let one address pass for
+ * another); null when it is not one.
+ */
+export function normalEmail(raw: string): string | null {
+  const email = raw.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+  if (email.length > 254 || !/^[\x21-\x7e]+$/.test(email)) return null;
+  return /^[^\s@<>"()]+@[^\s@<>"()]+\.[^\s@<>"()]+$/.test(email) ? email : null;
 }
 
 export function presentStaff(row: StaffRow) {

@@ -1,4 +1,4 @@
-import { deleteWebhook, registerWebhook } from "../alerts/webhooks";
+import { deleteWebhook, registerWebhook, testWebhook } from "../alerts/webhooks";
 import type { Env } from "../env";
 import { audit, type TenantContext } from "./context";
 
@@ -29,4 +29,11 @@ export async function deleteAlertWebhook(env: Env, deps: TenantContext, id: stri
   const webhook = await deleteWebhook(env, deps.counters, id);
   await deps.repo.batch([audit(deps, "webhook.delete", null, { webhookId: webhook.id })]);
   return webhook;
+}
+
+/** A webhook.test event to one endpoint now (an outbound request on the admin's say): audited. */
+export async function testAlertWebhook(env: Env, deps: TenantContext, id: string) {
+  const delivery = await testWebhook(env, deps.counters, id);
+  await deps.repo.batch([audit(deps, "webhook.test", null, { webhookId: id, status: delivery.status })]);
+  return delivery;
 }

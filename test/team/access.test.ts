@@ -45,6 +45,15 @@ describe("Cloudflare Access assertions", () => {
     expect((await asPerson("/console/f/overview", token)).status).toBe(200);
   });
 
+  it("an address only Unicode case folding would match (the Kelvin sign for k) is not a staff member's", async () => {
+    expect((await gw.admin("PUT", "/staff/kate@reseller.example", { role: "admin" })).status).toBe(200);
+    const lookalike = await asPerson("/admin/v1/tenants", await assertion("\u212Aate@reseller.example"));
+    expect(lookalike.status).toBe(401);
+    expect((await asPerson("/admin/v1/tenants", await assertion("KATE@reseller.example"))).status).toBe(200);
+    expect((await gw.admin("PUT", "/staff/\u212Aate@reseller.example", { role: "admin" })).status).toBe(400);
+    expect((await gw.admin("DELETE", "/staff/kate@reseller.example")).status).toBe(200);
+  });
+
   it("refused: wrong aud, wrong issuer, expired, not yet valid, unknown kid, another algorithm, no assertion", async () => {
     const other = await TestIdp.create(`https://${TEAM}`, "RS256", access.kid); // same kid, another key
     const es = await TestIdp.create(`https://${TEAM}`, "ES256");

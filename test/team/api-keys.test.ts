@@ -78,9 +78,14 @@ describe("admin API keys", () => {
     expect(res.body.message).toContain("expired");
   });
 
-  it("a made-up or malformed key is refused", async () => {
+  it("a made-up or malformed key is refused; only a key's exact shape costs a D1 lookup", async () => {
     for (const token of [`zgk_${"A".repeat(43)}`, "zgk_", `zgk_${"A".repeat(200)}`])
       expect((await admin("GET", "/tenants", { token })).status).toBe(401);
+    for (const token of ["zgk_", `zgk_${"A".repeat(42)}`, `zgk_${"A".repeat(44)}`, `zgk_${"!".repeat(43)}`]) {
+      const before = state.counters.d1Queries;
+      expect((await admin("GET", "/tenants", { token })).status).toBe(401);
+      expect(state.counters.d1Queries - before, token).toBe(0);
+    }
   });
 
   it("revoke: refused at once here, and by another isolate that had verified and cached it (control-plane event)", async () => {
@@ -122,5 +127,22 @@ describe("the audit log names the actor", () => {
     );
     expect(created.detail).toMatchObject({ name: "CRM sync", role: "admin" });
     expect(JSON.stringify(items)).not.toContain(secret);
+    // A note cannot pass for another actor: its brackets go.
+    const spoof = await admin("POST", `/webhooks/${byKey.body.webhook.id}/test`, {
+      token: secret,
+      headers: { "x-admin-actor": "x) (staff:boss@reseller.example" },
+    });
+    expect(spoof.status).toBe(200);
+    const tested = (await admin("GET", "/audit?limit=5")).body.items.find(
+      (e: { action: string }) => e.action === "webhook.test",
+    );
+    expect(tested.actor).toBe(`key:${id} (CRM sync) (x staff:boss@reseller.example)`);
+  });
+
+  it("admin answers are for the caller alone: nosniff, same-origin resource policy, not cached", async () => {
+    const res = await admin("GET", "/tenants");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cross-origin-resource-policy")).toBe("same-origin");
+    expect(res.headers.get("cache-control")).toBe("no-store");
   });
 });

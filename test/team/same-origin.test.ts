@@ -14,12 +14,12 @@ describe("browsers must prove a change comes from the gateway's own pages", () =
       { "sec-fetch-site": "same-site" },
       { "cf-access-jwt-assertion": "x" },
       { cookie: "CF_Authorization=x" },
+      // Sec-Fetch-Site, when a browser sends it, decides: an Origin that looks like ours does not outvote it.
+      { origin: "https://gateway.test", "sec-fetch-site": "cross-site" },
     ] as Record<string, string>[]) {
-      for (const token of [undefined, null]) {
-        const res = await admin("POST", "/api-keys", { body, token, headers });
-        expect(res.status, JSON.stringify(headers)).toBe(403);
-        expect(res.body.code).toBe("cross_site_request");
-      }
+      const res = await admin("POST", "/api-keys", { body, token: null, headers });
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+      expect(res.body.code).toBe("cross_site_request");
     }
     const console = await gatewayFetch("/console/f/links", {
       method: "POST",
@@ -40,6 +40,24 @@ describe("browsers must prove a change comes from the gateway's own pages", () =
       const res = await admin("POST", "/api-keys", { body, headers });
       expect(res.status, JSON.stringify(headers)).toBe(400);
     }
+  });
+
+  it("a Bearer credential is never a browser's (a cross-site page cannot send one without a CORS preflight, never allowed): a script behind Access with a key goes on", async () => {
+    for (const headers of [
+      { "cf-access-jwt-assertion": "from-a-service-token" },
+      { cookie: "CF_Authorization=x" },
+      { origin: "https://evil.example" },
+    ] as Record<string, string>[]) {
+      const res = await admin("POST", "/api-keys", { body, headers });
+      expect(res.status, JSON.stringify(headers)).toBe(400);
+    }
+    // A browser attaches Basic credentials by itself: those prove nothing.
+    const basic = await admin("POST", "/api-keys", {
+      body,
+      token: null,
+      headers: { origin: "https://evil.example", authorization: "Basic dXNlcjpwYXNz" },
+    });
+    expect(basic.status).toBe(403);
   });
 
   it("reads are not changes: a cross-site GET is answered as usual", async () => {

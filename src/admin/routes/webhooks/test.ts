@@ -1,5 +1,5 @@
 import { type OpenAPIHono, z } from "@hono/zod-openapi";
-import { testWebhook } from "../../../alerts/webhooks";
+import { testAlertWebhook } from "../../../tenants/alert-webhooks";
 import * as S from "../../schemas";
 import { type AdminEnv, adminRoute, errors, json } from "../common";
 import { presentDelivery } from "./present";
@@ -17,7 +17,7 @@ const route = adminRoute({
 
 export function registerTestWebhook(app: OpenAPIHono<AdminEnv>) {
   app.openapi(route, async (c) => {
-    const delivery = await testWebhook(c.env, c.var.state.counters, c.req.valid("param").id);
+    const delivery = await testAlertWebhook(c.env, c.var.admin, c.req.valid("param").id);
     return c.json({ delivery: presentDelivery(delivery) }, 200);
   });
 }
