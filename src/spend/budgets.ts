@@ -9,7 +9,13 @@ import type { LeaseReturn, LedgerSubject } from "./spend-ledger";
 export interface LedgerApi {
   acquire(subject: LedgerSubject, holder: string, returned: LeaseReturn[]): Promise<Grant>;
   reserve(subject: LedgerSubject, holder: string): Promise<Reservation>;
-  settle(subject: LedgerSubject, id: string, cost: number | null, refused?: RefusalCode): Promise<void>;
+  settle(
+    subject: LedgerSubject,
+    id: string,
+    cost: number | null,
+    refused?: RefusalCode,
+    unknownOutcome?: boolean,
+  ): Promise<void>;
   exhausted(subject: LedgerSubject, code: RefusalCode): Promise<void>;
   release(subject: LedgerSubject, lease: LeaseReturn): Promise<void>;
 }
@@ -30,6 +36,8 @@ interface Lease {
   unknownSends: number;
   /** Estimates of sends admitted and not yet answered. */
   inFlight: number;
+  /** When a send under it last ended with an unknown outcome (a timeout, a reset); 0: none. */
+  unknownAt: number;
 }
 
 /** This isolate's standing with one ledger. */
@@ -263,6 +271,7 @@ export class Budgets {
           known: 0,
           unknownSends: 0,
           inFlight: 0,
+          unknownAt: 0,
         };
         if (this.usable(budget.lease, now)) {
           if (budget.next) budget.retired.push(budget.next);
@@ -289,7 +298,14 @@ export class Budgets {
   }
 
   private returnOf(l: Lease): LeaseReturn {
-    return { id: l.id, known: l.known, unknownSends: l.unknownSends, inFlight: l.inFlight, maxCost: this.maxCost };
+    return {
+      id: l.id,
+      known: l.known,
+      unknownSends: l.unknownSends,
+      inFlight: l.inFlight,
+      maxCost: this.maxCost,
+      ...(l.unknownAt ? { unknownAt: l.unknownAt } : {}),
+    };
   }
 
   /** A quota lease near its expiry, still held here (unused, or retired and not reported yet): back to the ledger. */
@@ -342,8 +358,12 @@ export class Budgets {
         : notSent
           ? 0
           : outcome.cost;
+    // Nobody knows whether Zavu took it (a timeout, a reset): Zavu may still count it after the answer was
+    // lost, so its estimate must outlive refreshes that start before Zavu could have (see ledger-math).
+    const unknownOutcome = outcome.sent === null && !notSent;
     if (claim.kind === "lease") {
       claim.lease.inFlight -= claim.estimate;
+      if (unknownOutcome) claim.lease.unknownAt = this.clock.now();
       if (charged === null) claim.lease.unknownSends++;
       else claim.lease.known += charged;
       // A known cost gives back what its estimate held; an unknown one keeps the estimate taken.
@@ -352,7 +372,9 @@ export class Budgets {
       this.counters.ledgerCallsBackground++;
       const ledger = ctx.ledger(claim.budget.subject);
       const refusedHere = this.matches(claim.budget, refused) ? refused : undefined;
-      ctx.waitUntil(ledger.settle(claim.budget.subject, claim.id, charged, refusedHere).catch(() => undefined));
+      ctx.waitUntil(
+        ledger.settle(claim.budget.subject, claim.id, charged, refusedHere, unknownOutcome).catch(() => undefined),
+      );
     }
     if (refused && this.matches(claim.budget, refused)) {
       this.refuse(claim.budget, refused, true);

@@ -95,4 +95,31 @@ describe("ledger arithmetic", () => {
     applyRefresh(s, { remaining: 900, limit: 1_000, spent: 100 }, 20);
     expect(grant(s, "a", 30).mode).toBe("lease");
   });
+
+  it("an unknown outcome (a timeout, a reset) stays counted through refreshes that start before Zavu's own deadline", () => {
+    // Zavu may take the send after the gateway gave up: a refresh before then cannot include it.
+    const s = tenant(40, 0, 2);
+    const r = reserve(s, "a", 1_000);
+    if (!r.ok) throw new Error("reserved");
+    settle(s, r.id, null, 2_000, true);
+    applyRefresh(s, { remaining: 40, limit: 40, spent: 0 }, 2_500); // Zavu has not counted it yet
+    expect(available(s)).toBe(40 - 2); // still held at its estimate
+    applyRefresh(s, { remaining: 38, limit: 40, spent: 2 }, 2_000 + s.graceMs + 1); // now Zavu's figures have it
+    expect(available(s)).toBe(38);
+
+    // The same under a lease: the lease's report says when its last unknown outcome happened.
+    const t = tenant(4_000, 0, 2);
+    const lease = grant(t, "a", 10);
+    if (lease.mode !== "lease") throw new Error("lease");
+    closeLease(t, lease.id, { known: 0, unknownSends: 1, inFlight: 0, unknownAt: 3_000 }, 3_100);
+    applyRefresh(t, { remaining: 4_000, limit: 4_000, spent: 0 }, 3_200);
+    expect(available(t)).toBe(4_000 - 2);
+    // A known outcome closes at once, as before: a refresh after it replaces it.
+    const u = tenant(4_000, 0, 2);
+    const other = grant(u, "a", 10);
+    if (other.mode !== "lease") throw new Error("lease");
+    closeLease(u, other.id, { known: 0, unknownSends: 1, inFlight: 0 }, 3_100);
+    applyRefresh(u, { remaining: 3_998, limit: 4_000, spent: 2 }, 3_200);
+    expect(available(u)).toBe(3_998);
+  });
 });

@@ -64,6 +64,8 @@ export interface LeaseUse {
   unknownSends: number;
   /** Estimates of sends still in flight. */
   inFlight: number;
+  /** When a send under it last ended with an unknown outcome (Zavu may count it later); absent: none. */
+  unknownAt?: number;
 }
 
 /** A lease lives this long far from the edge; its holder renews it earlier when it runs low. */
@@ -243,6 +245,9 @@ export function closeLease(s: LedgerState, id: string, use: LeaseUse, now: numbe
   e.known = Math.max(0, use.known);
   e.unknownSends = Math.max(0, use.unknownSends);
   e.closedAt = use.inFlight > 0 ? now + s.graceMs : now;
+  // A send whose outcome nobody learned may still be counted by Zavu up to its own deadline after the
+  // gateway gave up: a refresh that starts before then must not drop its estimate.
+  if (use.unknownAt) e.closedAt = Math.max(e.closedAt, use.unknownAt + s.graceMs);
   if (s.kind === "quota") foldQuota(s, now);
 }
 
@@ -257,12 +262,15 @@ export function reserve(s: LedgerState, holder: string, now: number, fallback?: 
   return { ok: true, id, estimate };
 }
 
-/** The send's answer: its real cost when Zavu gave one, else it counts at the estimate until a refresh. */
-export function settle(s: LedgerState, id: string, cost: number | null, now: number): void {
+/**
+ * The send's answer: its real cost when Zavu gave one, else it counts at the estimate until a refresh.
+ * An unknown outcome (a timeout, a reset) counts until a refresh that starts after Zavu's own deadline.
+ */
+export function settle(s: LedgerState, id: string, cost: number | null, now: number, unknownOutcome = false): void {
   const e = s.entries[id];
   if (!e?.open) return;
   e.open = false;
-  e.closedAt = now;
+  e.closedAt = unknownOutcome ? now + s.graceMs : now;
   e.held = 0;
   if (cost === null) e.unknownSends = 1;
   else {

@@ -166,13 +166,19 @@ export class SpendLedger extends DurableObject<Env> {
   }
 
   /** A reserved send was answered: its real cost (null when Zavu did not say), or Zavu's refusal. */
-  async settle(subject: LedgerSubject, id: string, cost: number | null, refused?: RefusalCode): Promise<void> {
+  async settle(
+    subject: LedgerSubject,
+    id: string,
+    cost: number | null,
+    refused?: RefusalCode,
+    unknownOutcome = false,
+  ): Promise<void> {
     const s = this.load(subject);
     if (refused) {
       s.exhausted = refused;
       settle(s, id, 0, Date.now()); // refused: nothing was charged
     } else {
-      settle(s, id, cost, Date.now());
+      settle(s, id, cost, Date.now(), unknownOutcome);
     }
     this.save();
   }
