@@ -65,7 +65,7 @@ function migrationStatements(): string[] {
     .flatMap((f) => sqlStatements(readFileSync(resolve(dir, f), "utf8")));
 }
 
-const direct = () => [{ host: "127.0.0.1", port: 0 }];
+const direct = (port = 0) => [{ host: "127.0.0.1", port }];
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const n = opts.isolates ?? 3;
@@ -81,6 +81,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     : { modules: true, scriptPath: GATEWAY_SCRIPT };
   const persist = opts.restartable ? mkdtempSync(resolve(tmpdir(), "gateway-cluster-")) : undefined;
   let boot = 0;
+  // After a restart every worker listens where it did before (Zavu keeps posting to the relay URLs it has).
+  const ports: Record<string, number> = {};
   const options = () => {
     boot++;
     const gateways = names.map((name, i) => ({
@@ -104,7 +106,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       // wrangler.toml's tenants' plan bindings; one namespace id each, so all isolates share the counters.
       ratelimits: rateLimitBindings(resolve(root, "wrangler.toml")),
       outboundService: "router",
-      unsafeDirectSockets: direct(),
+      unsafeDirectSockets: direct(ports[name]),
     }));
     return convertV4MiniflareOptions({
       ...(persist ? { resourcePersistencePath: persist } : {}),
@@ -121,14 +123,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           durableObjects: { STATE: { className: "SandboxState", useSQLite: true } },
           // BOOT changes on every restart(): a new configuration, so workerd starts every isolate anew.
           bindings: { MAIN_API_KEY: MAIN_KEY, BOOT: String(boot) },
-          unsafeDirectSockets: direct(),
+          unsafeDirectSockets: direct(ports["zavu-sandbox"]),
         },
         {
           name: "test-idp",
           modules: true,
           scriptPath: resolve(root, "test/workers/idp.mjs"),
           compatibilityDate: COMPAT_DATE,
-          unsafeDirectSockets: direct(),
+          unsafeDirectSockets: direct(ports["test-idp"]),
         },
         {
           name: "router",
@@ -144,7 +146,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   await mf.ready;
   const db = await mf.getD1Database("DB", names[0]);
   await db.batch(migrationStatements().map((s) => db.prepare(s)));
-  const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+  const url = async (name: string) => {
+    const u = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+    ports[name] = Number(new URL(u).port);
+    return u;
+  };
   const cluster: Cluster = {
     gateways: await Promise.all(names.map(url)),
     sandbox: await url("zavu-sandbox"),
