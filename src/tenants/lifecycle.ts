@@ -156,6 +156,10 @@ export async function updateTenant(deps: TenantContext, id: string, changes: Ten
     if (!(err instanceof ApiError) && Object.keys(upstream).length > 0) {
       throw apiError("change_incomplete", undefined, { tenantId: id });
     }
+    // Saved, only not yet published: its alerts are saved too, and go out now (not at the next cron).
+    if (alerts.length > 0 && err instanceof ApiError && err.code === "propagation_pending") {
+      await deps.alerts.kick().catch(() => undefined);
+    }
     throw err;
   }
   if (alerts.length > 0) await deps.alerts.kick().catch(() => undefined);

@@ -120,6 +120,8 @@ export class Tally {
   codes: Record<string, number> = {};
   fivexx = 0;
   latencies: number[] = [];
+  /** When each request ended (ms since the epoch), beside its latency. */
+  at: number[] = [];
   adminViolations: string[] = [];
   add(status: number, code: string | undefined, ms: number) {
     this.requests++;
@@ -129,6 +131,7 @@ export class Tally {
       this.codes[key] = (this.codes[key] ?? 0) + 1;
     }
     this.latencies.push(ms);
+    this.at.push(Date.now());
   }
 }
 

@@ -36,6 +36,8 @@ export interface ClusterOptions {
   faults?: boolean;
   /** Every log line of every worker (workerd's structured logs), instead of printing them. */
   onLog?: (line: string, level: string) => void;
+  /** workerd's inspector (one target per worker: Runtime.getHeapUsage per isolate). */
+  inspectorPort?: number;
   /** Keep storage on disk, so restart() starts fresh isolates over the same D1, KV and Durable Objects. */
   restartable?: boolean;
 }
@@ -110,6 +112,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     }));
     return convertV4MiniflareOptions({
       ...(persist ? { resourcePersistencePath: persist } : {}),
+      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
       ...(opts.onLog
         ? { handleStructuredLogs: (log: { message: string; level: string }) => opts.onLog!(log.message, log.level) }
         : {}),
