@@ -1,7 +1,7 @@
 // The rows of the fault matrix (matrix.test.ts) and the soak (soak.run.ts): one fault each, switched
 // on during the mixed workload (workload.ts) and off again.
 
-import { type Cluster, sandboxControl, setDependencyFaults, sleep } from "../harness/cluster";
+import { admin, type Cluster, sandboxControl, setDependencyFaults, sleep } from "../harness/cluster";
 import type { DependencyFault } from "../harness/fault-entry";
 import {
   checkInvariants,
@@ -70,6 +70,8 @@ export const ROWS: Row[] = [
   },
 ];
 
+let rounds = 0;
+
 /** Runs one row; returns its result. */
 export async function runRow(
   c: Cluster,
@@ -78,7 +80,8 @@ export async function runRow(
   tally = new Tally(),
   faultMs = FAULT_MS,
 ): Promise<RowResult> {
-  const w = await prepareRow(c, row.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase());
+  // A name of its own (hook names, request ids), also when a soak runs the same row again.
+  const w = await prepareRow(c, `${row.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}-${++rounds}`);
   const from = logs.mark();
   const orphansBefore = await orphans(c);
   if (row.deps) await setDependencyFaults(c, row.deps);
@@ -94,6 +97,7 @@ export async function runRow(
   await settleDeliveries(w);
   const result = await checkInvariants(w, tally, { scan: logs, from });
   result.row = row.name;
+  await admin(c.gateways[0]!, "DELETE", `/webhooks/${w.webhookId}`); // the reseller's webhooks are capped
   const orphaned = (await orphans(c)) - orphansBefore;
   if (orphaned > 0) {
     result.invariants.adminHalfApplied += orphaned;
