@@ -1,8 +1,8 @@
 // The soak (issue 22): `npm run soak -- --minutes 10` (scripts/soak.mjs runs this file through
 // vitest.soak.config.ts). The mixed workload runs through 3 isolates in rounds; each round makes fresh
 // tenants and switches one fault of the matrix (rows.ts, all but the restart: a restart would reset the
-// heaps being watched) on for 2-8 s at random, then off. Printed: every isolate's V8 heap over time
-// (workerd's inspector, Runtime.getHeapUsage per isolate), p50/p99 latency per minute, error codes, and
+// heaps being watched) on for 2-8 s at random, then off. Printed: every isolate's live V8 heap over time
+// (workerd's inspector: HeapProfiler.collectGarbage, then Runtime.getHeapUsage, per isolate), p50/p99 latency per minute, error codes, and
 // the six invariants summed over the rounds.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { type Cluster, startCluster } from "../harness/cluster";
@@ -25,7 +25,7 @@ beforeAll(async () => {
 });
 afterAll(() => cluster?.stop());
 
-/** Used V8 heap of each gateway isolate (MB), over the inspector's WebSocket. */
+/** Live V8 heap of each gateway isolate (MB, after a full collection), over the inspector's WebSocket. */
 async function heaps(): Promise<number[]> {
   const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json()) as Array<{
     id: string;
@@ -48,6 +48,8 @@ async function heaps(): Promise<number[]> {
           const msg = JSON.parse(String(e.data)) as { id?: number; result?: { usedSize: number } };
           if (msg.id === 1 && msg.result) ok(msg.result);
         };
+        // A full collection first: what is measured is the live heap, not garbage waiting for V8.
+        ws.send(JSON.stringify({ id: 0, method: "HeapProfiler.collectGarbage" }));
         ws.send(JSON.stringify({ id: 1, method: "Runtime.getHeapUsage" }));
       });
       ws.close();
