@@ -74,6 +74,14 @@ export const ERRORS = {
   upstream_error: { status: 502, message: "Zavu refused the operation." },
   not_configured: { status: 503, message: "This gateway is not configured for this call." },
   provisioning_incomplete: { status: 503, message: "Provisioning was interrupted; retry or repair." },
+  change_incomplete: {
+    status: 503,
+    message: "Zavu has this change but the gateway's record does not yet; send the same change again to finish it.",
+  },
+  budget_unavailable: {
+    status: 503,
+    message: "The gateway could not check this tenant's budget just now; nothing was sent. Retry in a second.",
+  },
   key_rotation_incomplete: { status: 503, message: "Key rotation was interrupted; the tenant keeps its key. Retry." },
   propagation_pending: {
     status: 503,

@@ -4,6 +4,12 @@
  * `path` is a glob: `*` matches within one segment, `**` across segments.
  * `afterEffect: true` lets the request take effect first and then loses its response
  * (the "created upstream but the reply never arrived" case).
+ *
+ * Two faults of the connection rather than the answer, carried out by the test router in front of the
+ * sandbox (test/workers/upstream-router.mjs; a Worker cannot drop its own TCP connection):
+ * `reset: true` resets the connection instead of answering (after the request took effect when
+ * `afterEffect` is true, before it otherwise); `bodyDelayMs` sends the status and headers at once and the
+ * body that many ms later.
  */
 export interface FaultRule {
   id: string;
@@ -18,10 +24,18 @@ export interface FaultRule {
   /** Probability in [0, 1] that a matching request is hit; absent = 1. */
   rate?: number;
   afterEffect?: boolean;
+  reset?: boolean;
+  bodyDelayMs?: number;
 }
+
+/** The header by which the sandbox asks the router for a connection fault (never reaches the gateway). */
+export const CONNECTION_FAULT_HEADER = "x-sandbox-connection-fault";
 
 export interface FaultDecision {
   latencyMs: number;
+  /** Reset the connection instead of answering; `afterEffect`: once the request took effect. */
+  reset?: { afterEffect: boolean };
+  bodyDelayMs?: number;
   failure?: { status: number; code: string; message: string; afterEffect: boolean };
 }
 
@@ -58,6 +72,8 @@ export class Faults {
       if (rule.rate !== undefined && Math.random() >= rule.rate) continue;
       if (rule.count !== undefined) rule.count -= 1;
       decision.latencyMs += rule.latencyMs ?? 0;
+      if (rule.reset && !decision.reset) decision.reset = { afterEffect: rule.afterEffect ?? false };
+      if (rule.bodyDelayMs) decision.bodyDelayMs = Math.max(decision.bodyDelayMs ?? 0, rule.bodyDelayMs);
       if (rule.status && !decision.failure) {
         decision.failure = {
           status: rule.status,

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { zavuApi, zavuError } from "./api";
 import { controlApi } from "./control";
 import type { SandboxEnv } from "./env";
-import { Faults } from "./faults";
+import { CONNECTION_FAULT_HEADER, Faults } from "./faults";
 import { SenderStore } from "./senders";
 import { type Caller, Store } from "./store";
 import { Webhooks } from "./webhooks";
@@ -51,8 +51,11 @@ export class SandboxState extends DurableObject<SandboxEnv> {
 
       const key = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
       const caller = key ? await store.authenticate(key, env.MAIN_API_KEY) : null;
-      if ((fault.failure && !fault.failure.afterEffect) || !caller) await c.req.raw.body?.cancel();
-      if (fault.failure && !fault.failure.afterEffect) {
+      const resetBefore = fault.reset && !fault.reset.afterEffect;
+      if ((fault.failure && !fault.failure.afterEffect) || resetBefore || !caller) await c.req.raw.body?.cancel();
+      if (resetBefore) {
+        c.res = zavuError(c, 500, "connection_reset", "The connection was reset.");
+      } else if (fault.failure && !fault.failure.afterEffect) {
         c.res = zavuError(c, fault.failure.status, fault.failure.code, fault.failure.message);
       } else if (!caller) {
         c.res = zavuError(c, 401, "unauthorized", key ? "Invalid or revoked API key." : "Missing API key.");
@@ -61,6 +64,9 @@ export class SandboxState extends DurableObject<SandboxEnv> {
         await next();
         if (fault.failure) c.res = zavuError(c, fault.failure.status, fault.failure.code, fault.failure.message);
       }
+      // Connection faults are the router's to carry out (test/workers/upstream-router.mjs).
+      if (fault.reset) c.res.headers.set(CONNECTION_FAULT_HEADER, "reset");
+      else if (fault.bodyDelayMs) c.res.headers.set(CONNECTION_FAULT_HEADER, `slow-body=${fault.bodyDelayMs}`);
       store.logRequest({
         method: c.req.method,
         path: url.pathname,

@@ -211,6 +211,10 @@ async function admit(
       refused.headers = limitHeaders("daily-sends", daily!, 86_400, retryAfter);
       throw refused;
     }
-    throw err;
+    if (err instanceof ApiError) throw err;
+    // The ledger could not be asked (overloaded, reset, unreachable): nothing was sent, and a client may retry.
+    const unavailable = apiError("budget_unavailable");
+    unavailable.headers = { "retry-after": "1" };
+    throw unavailable;
   }
 }

@@ -133,6 +133,7 @@ export class SpendLedger extends DurableObject<Env> {
       if (lease.maxCost > 0) learnCost(s, lease.maxCost);
     }
     await this.refreshIfDue(now);
+    this.requireFigures(s);
     let result = grant(s, holder, Date.now(), this.fallbackEstimate());
     if (result.mode === "refused" && (await this.refreshBeforeRefusing())) {
       result = grant(s, holder, Date.now(), this.fallbackEstimate());
@@ -145,12 +146,25 @@ export class SpendLedger extends DurableObject<Env> {
   async reserve(subject: LedgerSubject, holder: string): Promise<Reservation> {
     const s = this.load(subject);
     await this.refreshIfDue(Date.now());
+    this.requireFigures(s);
     let result = reserve(s, holder, Date.now(), this.fallbackEstimate());
     if (!result.ok && (await this.refreshBeforeRefusing())) {
       result = reserve(s, holder, Date.now(), this.fallbackEstimate());
     }
     this.save();
     return result;
+  }
+
+  /**
+   * A credit limit or team balance whose first refresh from Zavu failed is unknown: nothing is handed
+   * out until it is known (the edge answers 503 budget_unavailable). Before this, a tenant ledger whose
+   * first refresh failed handed out leases as if it had no limit (the fault matrix's Zavu 5xx row: a
+   * 40-cent limit spent 13,130 cents).
+   */
+  private requireFigures(s: LedgerState): void {
+    if (s.kind === "quota" || s.refreshedAt !== 0) return;
+    this.save();
+    throw new Error("This budget has no figures from Zavu yet: its first refresh failed.");
   }
 
   /**

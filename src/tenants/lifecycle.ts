@@ -1,5 +1,5 @@
 import { CONSISTENCY_BOUND_MS, TENANT_CACHE_TTL_MS } from "../control/events";
-import { apiError } from "../errors";
+import { ApiError, apiError } from "../errors";
 import { assertIdentityFree } from "../identity/register";
 import { requireName } from "../lib/visible-text";
 import { snapshotKey } from "../spend/spend-ledger";
@@ -118,6 +118,8 @@ export async function updateTenant(deps: TenantContext, id: string, changes: Ten
   if (changes.creditLimit !== undefined) upstream.creditLimit = changes.creditLimit || null;
   if (changes.metadata !== undefined) upstream.metadata = changes.metadata ?? {};
   if (changes.status !== undefined) upstream.status = changes.status;
+  // Everything the commit needs is read before Zavu changes: a failed read then changes nothing.
+  const alerts = changes.status ? await statusChanged(deps, id, tenant.status, changes.status) : [];
   if (Object.keys(upstream).length > 0) await deps.zavu.updateSubAccount(subId, upstream).catch(upstreamFailure);
 
   const fields: Parameters<typeof deps.repo.update>[1] = {};
@@ -135,7 +137,6 @@ export async function updateTenant(deps: TenantContext, id: string, changes: Ten
       .setLimit({ kind: "tenant", tenantId: id, subAccountId: subId }, changes.creditLimit || null)
       .catch(() => undefined); // the ledger also reads the limit from Zavu on its next refresh
   }
-  const alerts = changes.status ? await statusChanged(deps, id, tenant.status, changes.status) : [];
   try {
     await commitChange(
       deps,
@@ -151,6 +152,14 @@ export async function updateTenant(deps: TenantContext, id: string, changes: Ten
     );
   } catch (err) {
     if (writeRefusal(err) === "unique") throw apiError("conflict", "This externalId belongs to another tenant.");
+    // Zavu has the change and D1 does not (a failed write): say so, and how to finish it (the same call again).
+    if (!(err instanceof ApiError) && Object.keys(upstream).length > 0) {
+      throw apiError("change_incomplete", undefined, { tenantId: id });
+    }
+    // Saved, only not yet published: its alerts are saved too, and go out now (not at the next cron).
+    if (alerts.length > 0 && err instanceof ApiError && err.code === "propagation_pending") {
+      await deps.alerts.kick().catch(() => undefined);
+    }
     throw err;
   }
   if (alerts.length > 0) await deps.alerts.kick().catch(() => undefined);

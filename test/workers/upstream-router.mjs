@@ -42,10 +42,45 @@ async function asBehindCdn(request, response) {
   return new Response(compressed, { status: response.status, headers, encodeBody: "manual" });
 }
 
+/** The sandbox's request for a connection fault (sandbox/src/faults.ts): "reset" or "slow-body=<ms>". */
+const CONNECTION_FAULT_HEADER = "x-sandbox-connection-fault";
+
+/** Status and headers now, the body `ms` later (a slow or stalled upstream body). */
+function slowBody(response, ms, ctx) {
+  const { readable, writable } = new TransformStream();
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  ctx.waitUntil(
+    (async () => {
+      const bytes = await response.arrayBuffer();
+      await scheduler.wait(ms);
+      const writer = writable.getWriter();
+      await writer.write(new Uint8Array(bytes)).catch(() => {});
+      await writer.close().catch(() => {});
+    })(),
+  );
+  return new Response(readable, { status: response.status, headers, encodeBody: "manual" });
+}
+
+async function fromSandbox(request, env, ctx) {
+  const response = await env.SANDBOX.fetch(request);
+  const fault = response.headers.get(CONNECTION_FAULT_HEADER);
+  if (fault === "reset") {
+    await response.body?.cancel();
+    // What the gateway's fetch() sees when Zavu's connection is reset mid-request.
+    throw new Error("simulated connection reset by peer (expected: a sandbox reset fault)");
+  }
+  const headers = new Headers(response.headers);
+  headers.delete(CONNECTION_FAULT_HEADER);
+  const answer = await asBehindCdn(request, new Response(response.body, { status: response.status, headers }));
+  const delay = fault?.startsWith("slow-body=") ? Number(fault.slice("slow-body=".length)) : 0;
+  return delay > 0 ? slowBody(answer, delay, ctx) : answer;
+}
+
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const host = new URL(request.url).hostname;
-    if (host === "zavu.sandbox") return asBehindCdn(request, await env.SANDBOX.fetch(request));
+    if (host === "zavu.sandbox") return fromSandbox(request, env, ctx);
     // A host whose connections fail, as when Zavu is unreachable.
     if (host === "down.sandbox") throw new Error("simulated connection refused (expected: upstream_unavailable test)");
     if (host === "idp.test" || host === "idp2.test") return env.IDP.fetch(request);

@@ -401,6 +401,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description `change_incomplete`: Zavu has this change but the gateway's record does not yet; send the same change again to finish it. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `upstream_timeout`: Zavu did not answer in time. */
                 504: {
                     headers: {

@@ -1,8 +1,9 @@
 // The multi-isolate test bed: several gateway isolates in one workerd, sharing one D1, one KV and the
 // Durable Objects, beside the Zavu sandbox and a test identity provider. Each gateway isolate has its
 // own module state (caches, counters), as isolates do in production, and its own loopback URL.
-import { readdirSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, resolve } from "node:path";
 import {
   type CreateTenant,
   createAdminClient,
@@ -15,7 +16,8 @@ import Zavudev from "@zavudev/sdk";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { rateLimitBindings } from "../../../scripts/lib/ratelimits.mjs";
 import { sqlStatements } from "../../../scripts/lib/sql-statements.mjs";
-import { GATEWAY_SCRIPT, root, SANDBOX_SCRIPT } from "./build";
+import { FAULTS_SCRIPT, GATEWAY_SCRIPT, root, SANDBOX_SCRIPT } from "./build";
+import type { DependencyFault } from "./fault-entry";
 
 export const COMPAT_DATE = "2026-11-01";
 export const ADMIN_TOKEN = "cluster-admin-token";
@@ -27,6 +29,17 @@ export interface ClusterOptions {
   isolates?: number;
   /** Extra vars for every gateway isolate (e.g. `{ ALLOW_HTTP_JWKS: "true" }`). */
   vars?: Record<string, string>;
+  /**
+   * Start each gateway isolate from the test-only fault entry (fault-entry.ts: the deploy bundle behind
+   * bindings a test can make fail, POST /__faults on each isolate; setDependencyFaults below).
+   */
+  faults?: boolean;
+  /** Every log line of every worker (workerd's structured logs), instead of printing them. */
+  onLog?: (line: string, level: string) => void;
+  /** workerd's inspector (one target per worker: Runtime.getHeapUsage per isolate). */
+  inspectorPort?: number;
+  /** Keep storage on disk, so restart() starts fresh isolates over the same D1, KV and Durable Objects. */
+  restartable?: boolean;
 }
 
 export interface Cluster {
@@ -37,6 +50,11 @@ export interface Cluster {
   /** The test IdP's URL: POST /__idp/publish {path, jwks|document, status}; documents served at https://idp.test<path>. */
   idp: string;
   mf: Miniflare;
+  /**
+   * Restarts the runtime (only with `restartable`): every isolate starts fresh (module state, leases and
+   * requests in flight are gone), storage stays. `gateways` and `sandbox` are updated in place.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,37 +67,55 @@ function migrationStatements(): string[] {
     .flatMap((f) => sqlStatements(readFileSync(resolve(dir, f), "utf8")));
 }
 
-const direct = () => [{ host: "127.0.0.1", port: 0 }];
+const direct = (port = 0) => [{ host: "127.0.0.1", port }];
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const n = opts.isolates ?? 3;
   const names = Array.from({ length: n }, (_, i) => `gateway-${i}`);
-  const gateways = names.map((name, i) => ({
-    name,
-    modules: true,
-    scriptPath: GATEWAY_SCRIPT,
-    compatibilityDate: COMPAT_DATE,
-    compatibilityFlags: ["nodejs_compat"],
-    // One database, one namespace: the same ids in every isolate.
-    d1Databases: { DB: "gateway-db" },
-    kvNamespaces: { CACHE: "gateway-kv" },
-    bindings: {
-      ZAVU_API_BASE: "http://zavu.sandbox",
-      ZAVU_API_KEY: MAIN_KEY,
-      KEY_ENCRYPTION_KEY: KEK,
-      ADMIN_TOKEN,
-      UPSTREAM_TIMEOUT_MS: "3000",
-      ALLOW_HTTP_JWKS: "false",
-      ...opts.vars,
-    },
-    ...durableObjects(i === 0),
-    // wrangler.toml's tenants' plan bindings; one namespace id each, so all isolates share the counters.
-    ratelimits: rateLimitBindings(resolve(root, "wrangler.toml")),
-    outboundService: "router",
-    unsafeDirectSockets: direct(),
-  }));
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
+  const source = opts.faults
+    ? {
+        modulesRoot: dirname(GATEWAY_SCRIPT),
+        modules: [
+          { type: "ESModule", path: FAULTS_SCRIPT },
+          { type: "ESModule", path: GATEWAY_SCRIPT },
+        ],
+      }
+    : { modules: true, scriptPath: GATEWAY_SCRIPT };
+  const persist = opts.restartable ? mkdtempSync(resolve(tmpdir(), "gateway-cluster-")) : undefined;
+  let boot = 0;
+  // After a restart every worker listens where it did before (Zavu keeps posting to the relay URLs it has).
+  const ports: Record<string, number> = {};
+  const options = () => {
+    boot++;
+    const gateways = names.map((name, i) => ({
+      name,
+      ...source,
+      compatibilityDate: COMPAT_DATE,
+      compatibilityFlags: ["nodejs_compat"],
+      // One database, one namespace: the same ids in every isolate.
+      d1Databases: { DB: "gateway-db" },
+      kvNamespaces: { CACHE: "gateway-kv" },
+      bindings: {
+        ZAVU_API_BASE: "http://zavu.sandbox",
+        ZAVU_API_KEY: MAIN_KEY,
+        KEY_ENCRYPTION_KEY: KEK,
+        ADMIN_TOKEN,
+        UPSTREAM_TIMEOUT_MS: "3000",
+        ALLOW_HTTP_JWKS: "false",
+        ...opts.vars,
+      },
+      ...durableObjects(i === 0),
+      // wrangler.toml's tenants' plan bindings; one namespace id each, so all isolates share the counters.
+      ratelimits: rateLimitBindings(resolve(root, "wrangler.toml")),
+      outboundService: "router",
+      unsafeDirectSockets: direct(ports[name]),
+    }));
+    return convertV4MiniflareOptions({
+      ...(persist ? { resourcePersistencePath: persist } : {}),
+      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
+      ...(opts.onLog
+        ? { handleStructuredLogs: (log: { message: string; level: string }) => opts.onLog!(log.message, log.level) }
+        : {}),
       workers: [
         ...gateways,
         {
@@ -88,15 +124,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           scriptPath: SANDBOX_SCRIPT,
           compatibilityDate: COMPAT_DATE,
           durableObjects: { STATE: { className: "SandboxState", useSQLite: true } },
-          bindings: { MAIN_API_KEY: MAIN_KEY },
-          unsafeDirectSockets: direct(),
+          // BOOT changes on every restart(): a new configuration, so workerd starts every isolate anew.
+          bindings: { MAIN_API_KEY: MAIN_KEY, BOOT: String(boot) },
+          unsafeDirectSockets: direct(ports["zavu-sandbox"]),
         },
         {
           name: "test-idp",
           modules: true,
           scriptPath: resolve(root, "test/workers/idp.mjs"),
           compatibilityDate: COMPAT_DATE,
-          unsafeDirectSockets: direct(),
+          unsafeDirectSockets: direct(ports["test-idp"]),
         },
         {
           name: "router",
@@ -106,19 +143,35 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
           serviceBindings: { SANDBOX: "zavu-sandbox", IDP: "test-idp" },
         },
       ],
-    } as never),
-  );
+    } as never);
+  };
+  const mf = new Miniflare(options());
   await mf.ready;
   const db = await mf.getD1Database("DB", names[0]);
   await db.batch(migrationStatements().map((s) => db.prepare(s)));
-  const url = async (name: string) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
-  return {
+  const url = async (name: string) => {
+    const u = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+    ports[name] = Number(new URL(u).port);
+    return u;
+  };
+  const cluster: Cluster = {
     gateways: await Promise.all(names.map(url)),
     sandbox: await url("zavu-sandbox"),
     idp: await url("test-idp"),
     mf,
-    stop: () => mf.dispose(),
+    async restart() {
+      if (!persist) throw new Error("restart() needs startCluster({ restartable: true })");
+      await mf.setOptions(options());
+      cluster.gateways.splice(0, n, ...(await Promise.all(names.map(url))));
+      cluster.sandbox = await url("zavu-sandbox");
+      cluster.idp = await url("test-idp");
+    },
+    stop: async () => {
+      await mf.dispose();
+      if (persist) rmSync(persist, { recursive: true, force: true });
+    },
   };
+  return cluster;
 }
 
 /**
@@ -250,6 +303,16 @@ export async function sandboxLog(cluster: Cluster) {
     keyId: string | null;
     headers: Record<string, string>;
   }>;
+}
+
+/** Sets the fault rules of every gateway isolate's dependencies (a cluster started with `faults: true`). */
+export async function setDependencyFaults(cluster: Cluster, rules: DependencyFault[]): Promise<void> {
+  await Promise.all(
+    cluster.gateways.map(async (gateway) => {
+      const res = await fetch(`${gateway}/__faults`, { method: "POST", body: JSON.stringify({ rules }) });
+      if (!res.ok) throw new Error(`POST ${gateway}/__faults: ${res.status} ${await res.text()}`);
+    }),
+  );
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

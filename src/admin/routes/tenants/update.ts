@@ -21,6 +21,7 @@ const route = adminRoute({
       "upstream_error",
       "upstream_unavailable",
       "upstream_timeout",
+      "change_incomplete",
     ),
   },
 });
