@@ -1,6 +1,7 @@
 import { config } from "../config";
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
+import { type PostResult, postOnce } from "../lib/post-once";
 import { urlProblem } from "../lib/url-policy";
 import { openKey, resealKey } from "../storage/key-vault";
 import type { DueDelivery, WebhookRepo } from "../storage/webhook-repo";
@@ -29,11 +30,7 @@ export function retryDelay(env: Env, failedAttempts: number): number | null {
   return Math.round(base * config(env).webhookRetryScale);
 }
 
-export interface AttemptOutcome {
-  ok: boolean;
-  status: number | null;
-  error: string | null;
-}
+export type AttemptOutcome = PostResult;
 
 /**
  * One attempt: the event's body, signed with the webhook's secret (Standard Webhooks headers), POSTed
@@ -68,31 +65,16 @@ async function send(env: Env, repo: WebhookRepo, d: DueDelivery, counters: Count
   if (resealed) await repo.updateSecret(d.webhookId, resealed).catch(() => undefined);
   const timestamp = Math.floor(Date.now() / 1000);
   counters.webhookCalls++;
-  let res: Response;
-  try {
-    res = await fetch(d.url, {
-      method: "POST",
-      redirect: "manual",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "zavu-gateway-webhooks/1",
-        "webhook-id": d.eventId,
-        "webhook-timestamp": String(timestamp),
-        "webhook-signature": await signature(secret, d.eventId, timestamp, d.payload),
-      },
-      body: d.payload,
-      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const timeout = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    return { ok: false, status: null, error: timeout ? "timeout" : "connection failed" };
-  }
-  await res.body?.cancel().catch(() => undefined);
-  if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, error: null };
-  const redirect = res.status >= 300 && res.status < 400;
-  return {
-    ok: false,
-    status: res.status,
-    error: redirect ? `HTTP ${res.status} (redirects are not followed)` : `HTTP ${res.status}`,
-  };
+  return postOnce(
+    d.url,
+    {
+      "content-type": "application/json",
+      "user-agent": "zavu-gateway-webhooks/1",
+      "webhook-id": d.eventId,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": await signature(secret, d.eventId, timestamp, d.payload),
+    },
+    d.payload,
+    ATTEMPT_TIMEOUT_MS,
+  );
 }

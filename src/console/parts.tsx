@@ -71,3 +71,16 @@ export function SpendBar(props: { spent: number | null; limit: number | null; id
     </span>
   );
 }
+
+/** The column heads of a usage row's counts: sends, cost and the delivery outcomes. */
+export function OutcomeHeads() {
+  return (
+    <>
+      {["Sends", "Cost", "Delivered", "Failed"].map((name) => (
+        <th scope="col" class="num">
+          {name}
+        </th>
+      ))}
+    </>
+  );
+}

@@ -1,6 +1,7 @@
 import type { DailyTotal, UsageRecord } from "../storage/usage-repo";
 import { BarChart, compact, compactDollars, Gauge, LineChart } from "../ui/charts";
 import { money } from "../ui/document";
+import { OutcomeHeads } from "./parts";
 
 const DAY = 86_400_000;
 
@@ -79,18 +80,7 @@ export function DailyCharts(props: { id: string; days: DailyTotal[]; period: str
             <thead>
               <tr>
                 <th scope="col">Date</th>
-                <th scope="col" class="num">
-                  Sends
-                </th>
-                <th scope="col" class="num">
-                  Cost
-                </th>
-                <th scope="col" class="num">
-                  Delivered
-                </th>
-                <th scope="col" class="num">
-                  Failed
-                </th>
+                <OutcomeHeads />
               </tr>
             </thead>
             <tbody>

@@ -1,5 +1,6 @@
 import type { Keyring } from "../config";
 import type { Counters } from "../lib/counters";
+import { type PostResult, postOnce } from "../lib/post-once";
 import { urlProblem } from "../lib/url-policy";
 import { SIGNATURE_HEADER, signZavu } from "../lib/zavu-signature";
 import { openKey } from "../storage/key-vault";
@@ -8,12 +9,7 @@ import { customerSecretOwner, type SenderRecord } from "../storage/senders-repo"
 /** A receiver must answer within this (Zavu documents about 5 s for its own; the gateway allows 10). */
 const ATTEMPT_TIMEOUT_MS = 10_000;
 
-export interface AttemptResult {
-  ok: boolean;
-  status: number | null;
-  /** What went wrong, for the delivery log: "HTTP 500", "timeout", never a secret. */
-  error: string | null;
-}
+export type AttemptResult = PostResult;
 
 /** Why an event is not for the customer at all (null: deliver it). */
 export function skipReason(sender: SenderRecord | undefined, type: string): string | null {
@@ -50,25 +46,10 @@ export async function attemptDelivery(
   }
   const signature = await signZavu(secret, payload, sender.signatureVersion, Math.floor(Date.now() / 1000));
   opts.counters.relayAttempts++;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/json", "user-agent": "webhook-relay/1", [SIGNATURE_HEADER]: signature },
-      body: payload,
-      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const timeout = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    return { ok: false, status: null, error: timeout ? "timeout" : "connection failed" };
-  }
-  await res.body?.cancel().catch(() => undefined);
-  if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status, error: null };
-  const redirect = res.status >= 300 && res.status < 400;
-  return {
-    ok: false,
-    status: res.status,
-    error: redirect ? `HTTP ${res.status} (redirects are not followed)` : `HTTP ${res.status}`,
-  };
+  return postOnce(
+    url,
+    { "content-type": "application/json", "user-agent": "webhook-relay/1", [SIGNATURE_HEADER]: signature },
+    payload,
+    ATTEMPT_TIMEOUT_MS,
+  );
 }

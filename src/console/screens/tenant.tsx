@@ -12,7 +12,7 @@ import { money, StatusBadge, when } from "../../ui/document";
 import type { Balance } from "../../upstream/zavu-client";
 import { tenantUsage, type UsageTotals, usagePeriod } from "../../usage/reports";
 import { PLAN_LABELS } from "../forms";
-import { type Flash, Screen } from "../parts";
+import { type Flash, OutcomeHeads, Screen } from "../parts";
 import { count, DailyCharts, daysFrom, perDay, SpendGauge, SuccessRate } from "../usage-charts";
 
 /** The days the tenant page charts: the last 30, today included. */
@@ -266,18 +266,7 @@ function UsageTable(props: { records: UsageRecord[]; totals: UsageTotals }) {
           <tr>
             <th scope="col">Date</th>
             <th scope="col">Channel</th>
-            <th scope="col" class="num">
-              Sends
-            </th>
-            <th scope="col" class="num">
-              Cost
-            </th>
-            <th scope="col" class="num">
-              Delivered
-            </th>
-            <th scope="col" class="num">
-              Failed
-            </th>
+            <OutcomeHeads />
             <th scope="col">Refusals</th>
           </tr>
         </thead>

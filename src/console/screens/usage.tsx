@@ -5,7 +5,7 @@ import type { TenantContext } from "../../tenants/context";
 import { money } from "../../ui/document";
 import { monthlyUsage } from "../../usage/reports";
 import { utcDay } from "../../usage/rows";
-import { Screen } from "../parts";
+import { OutcomeHeads, Screen } from "../parts";
 import { count } from "../usage-charts";
 
 /** A month as the admin API's ?month= takes it. */
@@ -105,18 +105,7 @@ export async function usageScreen(env: Env, deps: TenantContext, month: string) 
                   <th scope="col">Tenant</th>
                   <th scope="col">External ID</th>
                   <th scope="col">Channels</th>
-                  <th scope="col" class="num">
-                    Sends
-                  </th>
-                  <th scope="col" class="num">
-                    Cost
-                  </th>
-                  <th scope="col" class="num">
-                    Delivered
-                  </th>
-                  <th scope="col" class="num">
-                    Failed
-                  </th>
+                  <OutcomeHeads />
                   <th scope="col" class="num">
                     Refusals
                   </th>
