@@ -27,6 +27,8 @@ export interface Config {
   deliveryFailureAlertRate: number | null;
   /** DEFAULT_REQUESTS_PER_SECOND, DEFAULT_SENDS_PER_MINUTE, DEFAULT_DAILY_SENDS: the tenants' default plan (null = unlimited). */
   defaultPlan: Record<PlanLimit, number | null>;
+  /** QUOTA_LEASE_SECONDS: how long a daily-quota lease lives far from the quota (ms; 600 s when unset; tests shorten it). */
+  quotaLeaseMs: number;
   /** WEBHOOK_RETRY_SCALE: multiplies the webhook retry schedule (tests shorten it); 1 by default. */
   webhookRetryScale: number;
   /** ORPHAN_POLICY, KEY_ROTATION_DAYS, MAINTENANCE_MAX_SUBREQUESTS, and the limits of a maintenance run. */
@@ -112,6 +114,7 @@ export function config(env: Env): Config {
       deliveryFailureAlertRate: failureRateOf(env.DELIVERY_FAILURE_ALERT_RATE),
       defaultPlan: defaultPlanOf(env),
       webhookRetryScale: retryScaleOf(env.WEBHOOK_RETRY_SCALE),
+      quotaLeaseMs: positiveInt(env.QUOTA_LEASE_SECONDS, 600) * 1_000,
       logSampleRate: sampleRateOf(env.LOG_SAMPLE_RATE),
       logSlowMs: nonNegativeInt(env.LOG_SLOW_MS, 1_000),
       publicBaseUrl: publicBaseUrlOf(env.PUBLIC_BASE_URL),

@@ -10,4 +10,6 @@ export interface Env extends Cloudflare.Env {
   SEND_COST_ESTIMATE_CENTS?: string;
   /** Multiplies the webhook retry schedule (default 1: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); tests make it short. */
   WEBHOOK_RETRY_SCALE?: string;
+  /** How long a daily-quota lease lives far from the quota, in seconds (default 600); tests make it short. */
+  QUOTA_LEASE_SECONDS?: string;
 }

@@ -2,7 +2,7 @@ import { apiError } from "../errors";
 import { BoundedCache } from "../lib/bounded-cache";
 import type { Clock } from "../lib/clock";
 import type { Counters } from "../lib/counters";
-import { type Grant, LEASE_MS, type RefusalCode, type Reservation } from "./ledger-math";
+import type { Grant, RefusalCode, Reservation } from "./ledger-math";
 import type { LeaseReturn, LedgerSubject } from "./spend-ledger";
 
 /** A ledger as an isolate reaches it: the Durable Object's RPC stub, or anything of the same shape. */
@@ -101,11 +101,15 @@ const RECHECK_MS = 2_000;
 /** How long a refusal stands in this isolate before it asks the ledger again (which refreshes from Zavu first). */
 const REFUSAL_RECHECK_MS = 500;
 /**
- * A quota lease goes back to its ledger this long before it expires, from the request that took it
- * (waitUntil lasts 30 s after the answer): a quota has no outside truth to correct a lease nobody
- * reports, so only an isolate that dies forfeits what it held.
+ * A short quota lease (near the quota's end) goes back to its ledger this long before it expires (at half
+ * its life, if that is later), from the request that took it (waitUntil lasts 30 s after the answer), so the sends it did not use are
+ * free again at once. A long one (far from the end) is settled by its ledger against the usage records
+ * if its holder goes silent (quota-math).
  */
 const HAND_BACK_BEFORE_MS = 5_000;
+const HAND_BACK_LEASES_UP_TO_MS = 10_000;
+/** No lease is taken to live longer than this here, whatever the ledger's clock says. */
+const MAX_LEASE_LIFE_MS = 3_600_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -260,14 +264,15 @@ export class Budgets {
       }
       const now = this.clock.now();
       if (grant.mode === "lease") {
+        // The ledger's clock may differ from this machine's: count the lease's life from here.
+        const life = Math.max(0, Math.min(MAX_LEASE_LIFE_MS, grant.expiresAt - Date.now()));
         const lease: Lease = {
           id: grant.id,
           amount: grant.amount,
           estimate: grant.estimate,
           remaining: grant.amount,
-          // The ledger's clock may differ from this machine's: count the lease's life from here.
-          expiresAt: now + Math.min(LEASE_MS, grant.expiresAt - Date.now()),
-          renewAt: now + Math.min(LEASE_MS, grant.expiresAt - Date.now()) * 0.75,
+          expiresAt: now + life,
+          renewAt: now + life * 0.75,
           known: 0,
           unknownSends: 0,
           inFlight: 0,
@@ -281,8 +286,8 @@ export class Budgets {
           budget.lease = lease;
         }
         budget.mode = "lease";
-        if (budget.subject.kind === "quota") {
-          const wait = Math.max(0, lease.expiresAt - now - HAND_BACK_BEFORE_MS);
+        if (budget.subject.kind === "quota" && life <= HAND_BACK_LEASES_UP_TO_MS) {
+          const wait = Math.max(life / 2, life - HAND_BACK_BEFORE_MS);
           ctx.waitUntil(sleep(wait).then(() => this.handBack(budget, lease, ctx)));
         }
       } else if (grant.mode === "refused") {

@@ -4,6 +4,7 @@ import { config } from "../config";
 import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
 import { ZavuMainAccount } from "../upstream/zavu-client";
+import { recordedSends } from "../usage/shards";
 import { type AlertMarks, dueAlerts, noMarks } from "./ledger-alerts";
 import {
   answeredSince,
@@ -28,6 +29,7 @@ import {
   setLimit,
   settle,
 } from "./ledger-math";
+import { nextQuotaSettle, quietAt, recountQuota, settleSilentLeases, silentDue } from "./quota-math";
 
 /** Which budget a ledger guards: the team's balance, one tenant's credit limit, or one tenant's sends on one UTC day. */
 export type LedgerSubject =
@@ -57,6 +59,9 @@ export interface LedgerSnapshot {
 const STATE_KEY = "state";
 /** A day's quota ledger deletes itself this long after its day ended. */
 const QUOTA_KEEP_MS = 2 * 86_400_000;
+/** A quota ledger that could not read the usage records tries again this much later. */
+const SETTLE_RETRY_MS = 60_000;
+const dayEndOf = (day: string) => Date.parse(`${day}T00:00:00Z`) + 86_400_000;
 /** KV copy for listings (admin, console) that must not call a Durable Object per row. */
 export const snapshotKey = (tenantId: string) => `spend:${tenantId}`;
 
@@ -73,38 +78,97 @@ export class SpendLedger extends DurableObject<Env> {
   private marks: AlertMarks | null = null;
   private refreshing: Promise<void> | null = null;
   private readonly counters = createCounters();
+  /** The alarm this object set last (a quota ledger's: its next settling, or its deletion). */
+  private alarmAt: number | null = null;
 
-  private load(subject: LedgerSubject): LedgerState {
+  private loadStored(): LedgerState | null {
     if (!this.state) {
-      this.state = this.ctx.storage.kv.get<LedgerState>(STATE_KEY) ?? newLedger(subject.kind);
+      const stored = this.ctx.storage.kv.get<LedgerState>(STATE_KEY);
+      // A quota ledger stored before it read the usage records at its start counted the day itself.
+      if (stored?.kind === "quota" && stored.seeded === undefined) stored.seeded = true;
+      this.state = stored ?? null;
       this.subject = this.ctx.storage.kv.get<LedgerSubject>("subject") ?? null;
     }
+    return this.state;
+  }
+
+  private load(subject: LedgerSubject): LedgerState {
+    this.state = this.loadStored() ?? newLedger(subject.kind);
     if (!this.subject) {
       this.subject = subject;
       this.ctx.storage.kv.put("subject", subject);
-      if (subject.kind === "quota") {
-        const dayEnds = Date.parse(`${subject.day}T00:00:00Z`) + 86_400_000;
-        void this.ctx.storage.setAlarm(dayEnds + QUOTA_KEEP_MS);
-      }
     }
-    // A quota's limit comes with every call (the tenant's plan): a changed one applies at once.
-    if (subject.kind === "quota" && this.state.limit !== subject.limit) setLimit(this.state, subject.limit);
-    this.state.graceMs = config(this.env).upstreamTimeoutMs + 2_000;
+    const cfg = config(this.env);
+    // A quota's limit comes with every call (the tenant's plan): a changed one applies at once, and the
+    // ledger recounts the day from the usage records (the quota may have been off for a while).
+    if (subject.kind === "quota" && this.state.limit !== subject.limit) {
+      if (this.state.limit !== null) this.state.seeded = false;
+      setLimit(this.state, subject.limit);
+    }
+    if (subject.kind === "quota") {
+      this.state.seeded ??= false;
+      this.state.quotaLeaseMs = cfg.quotaLeaseMs;
+    }
+    this.state.graceMs = cfg.upstreamTimeoutMs + 2_000;
     return this.state;
+  }
+
+  /**
+   * A quota ledger counts the sends the usage records hold for its day before it first hands anything
+   * out, and again when its quota changes (see recountQuota). Unreadable records: the send is refused
+   * for now (503 budget_unavailable), never admitted past a quota the ledger cannot count.
+   */
+  private async recountQuota(s: LedgerState): Promise<void> {
+    const subject = this.subject;
+    if (s.kind !== "quota" || s.seeded || subject?.kind !== "quota") return;
+    const recorded = await recordedSends(this.env, this.counters, subject.tenantId, subject.day);
+    if (!s.seeded) recountQuota(s, recorded, Date.now());
   }
 
   private save(): void {
     if (!this.state) return;
     this.ctx.storage.kv.put(STATE_KEY, this.state);
     this.checkAlerts();
+    this.scheduleQuota();
   }
 
-  /** A quota ledger's day is long over: it deletes itself. */
+  /** A quota ledger wakes to settle its silent leases, and to delete itself once its day is long over. */
+  private scheduleQuota(at?: number): void {
+    const subject = this.subject;
+    if (subject?.kind !== "quota" || !this.state) return;
+    const deleteAt = dayEndOf(subject.day) + QUOTA_KEEP_MS;
+    const next = Math.min(deleteAt, at ?? nextQuotaSettle(this.state) ?? deleteAt);
+    // Overdue, with a retry already set (settling was postponed until the records catch up): keep it.
+    if (at === undefined && this.alarmAt !== null && next <= Date.now() && this.alarmAt > Date.now()) return;
+    if (next === this.alarmAt) return;
+    this.alarmAt = next;
+    void this.ctx.storage.setAlarm(next);
+  }
+
+  /** A quota ledger: settles leases whose holder went silent (see quota-math), or deletes itself after its day. */
   override async alarm(): Promise<void> {
-    if (this.ctx.storage.kv.get<LedgerSubject>("subject")?.kind !== "quota") return;
-    this.state = null;
-    this.subject = null;
-    await this.ctx.storage.deleteAll();
+    const s = this.loadStored();
+    const subject = this.subject;
+    this.alarmAt = null;
+    if (!s || subject?.kind !== "quota") return;
+    const now = Date.now();
+    if (now >= dayEndOf(subject.day) + QUOTA_KEEP_MS) {
+      this.state = null;
+      this.subject = null;
+      await this.ctx.storage.deleteAll();
+      return;
+    }
+    expire(s, now);
+    let retryAt: number | undefined;
+    if (silentDue(s, now))
+      try {
+        const recorded = await recordedSends(this.env, this.counters, subject.tenantId, subject.day);
+        if (settleSilentLeases(s, recorded, Date.now()) === null) retryAt = Math.max(Date.now() + 1_000, quietAt(s));
+      } catch {
+        retryAt = Date.now() + SETTLE_RETRY_MS; // the silent leases stay counted in full meanwhile
+      }
+    this.ctx.storage.kv.put(STATE_KEY, s);
+    this.scheduleQuota(retryAt);
   }
 
   /** Alerts the state now calls for (see dueAlerts), marked as sent with the state, emitted in the background. */
@@ -127,7 +191,10 @@ export class SpendLedger extends DurableObject<Env> {
   async acquire(subject: LedgerSubject, holder: string, returned: LeaseReturn[] = []): Promise<Grant> {
     const s = this.load(subject);
     const now = Date.now();
-    if (s.kind === "quota") expire(s, now);
+    if (s.kind === "quota") {
+      await this.recountQuota(s);
+      expire(s, now);
+    }
     for (const lease of returned) {
       closeLease(s, lease.id, lease, now);
       if (lease.maxCost > 0) learnCost(s, lease.maxCost);
@@ -145,6 +212,7 @@ export class SpendLedger extends DurableObject<Env> {
   /** The strict zone: reserves one send's estimated cost, or refuses it. */
   async reserve(subject: LedgerSubject, holder: string): Promise<Reservation> {
     const s = this.load(subject);
+    await this.recountQuota(s);
     await this.refreshIfDue(Date.now());
     this.requireFigures(s);
     let result = reserve(s, holder, Date.now(), this.fallbackEstimate());

@@ -155,6 +155,16 @@ export class UsageRepo {
     await this.db.run(this.db.prepare("DELETE FROM usage_flushes WHERE at < ?").bind(before));
   }
 
+  /** A tenant's accepted sends on one day, as written to D1 (see recordedSends for what shards still hold). */
+  async sendsOn(tenantId: string, date: string): Promise<number> {
+    const row = await this.db.first<{ n: number }>(
+      this.db
+        .prepare("SELECT COALESCE(SUM(sends), 0) AS n FROM usage_daily WHERE tenant_id = ? AND date = ?")
+        .bind(tenantId, date),
+    );
+    return row?.n ?? 0;
+  }
+
   /** A tenant's records from `from` to `to` (inclusive dates), oldest first. */
   async forTenant(tenantId: string, from: string, to: string): Promise<UsageRecord[]> {
     const [rows, refusals] = await this.db.batch([

@@ -126,6 +126,17 @@ export class UsageShard extends DurableObject<Env> {
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
   }
 
+  /** Accepted sends of a tenant on a day held here, written to D1 or not yet (see recordedSends). */
+  async heldSends(tenantId: string, date: string): Promise<number> {
+    return this.sql
+      .exec<{ n: number }>(
+        "SELECT COALESCE(SUM(sends), 0) AS n FROM pending WHERE tenant_id = ? AND date = ?",
+        tenantId,
+        date,
+      )
+      .one().n;
+  }
+
   /** Rows held here (for tests and stats). */
   async held(): Promise<number> {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;

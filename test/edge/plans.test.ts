@@ -162,6 +162,35 @@ describe("daily quota (exact: a spend ledger counted in sends)", () => {
     expect((await send(limited.token)).res.status).toBe(202);
     expect((await send(limited.token)).body.code).toBe("daily_quota_exceeded");
   });
+
+  it("a quota set in the middle of a day counts that day's earlier sends: 6 sent, then dailySends 8, the 9th is refused", async () => {
+    const tenant = await tenantWith(undefined);
+    for (let i = 0; i < 6; i++) expect((await send(tenant.token)).res.status).toBe(202);
+    const patched = await admin("PATCH", `/tenants/${tenant.tenant.id}`, { body: { plan: { dailySends: 8 } } });
+    expect(patched.status, patched.text).toBe(200);
+    const after: Array<string | number> = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await send(tenant.token);
+      after.push(r.res.status === 202 ? 202 : (r.body.code ?? r.res.status));
+    }
+    expect(after).toEqual([202, 202, "daily_quota_exceeded", "daily_quota_exceeded"]);
+    expect(await upstreamSends(tenant.tenant.subAccountId)).toBe(8);
+  });
+
+  it("a quota removed and set again the same day counts the sends made in between", async () => {
+    const tenant = await tenantWith({ dailySends: 5 });
+    for (let i = 0; i < 2; i++) expect((await send(tenant.token)).res.status).toBe(202);
+    await admin("PATCH", `/tenants/${tenant.tenant.id}`, { body: { plan: { dailySends: null } } });
+    for (let i = 0; i < 2; i++) expect((await send(tenant.token)).res.status).toBe(202);
+    // 4 sent today: a quota of 6 leaves 2 (its ledger held no lease: the strict zone reserves each send).
+    await admin("PATCH", `/tenants/${tenant.tenant.id}`, { body: { plan: { dailySends: 6 } } });
+    const after: Array<string | number> = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await send(tenant.token);
+      after.push(r.res.status === 202 ? 202 : (r.body.code ?? r.res.status));
+    }
+    expect(after).toEqual([202, 202, "daily_quota_exceeded"]);
+  });
 });
 
 describe("Zavu's team limits (429 daily_limit_exceeded, a2p_limit_exceeded)", () => {
