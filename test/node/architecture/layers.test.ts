@@ -14,7 +14,7 @@ const LAYERS: string[][] = [
   ["tenants", "edge", "relay", "health", "ui", "team"],
   ["portal", "console", "maintenance"],
   ["admin"],
-  ["app"],
+  ["app", "app-shell"],
   ["index"],
 ];
 
