@@ -1,4 +1,4 @@
-import { createApp } from "./app";
+import { createShellApp, type GatewayApp } from "./app-shell";
 import { handleEdge } from "./edge/handler";
 import type { Env } from "./env";
 import { RELAY_PREFIX } from "./lib/relay-address";
@@ -15,16 +15,30 @@ export { UsageShard } from "./usage/shard";
 /**
  * The gateway over one isolate state. Customer traffic (/v1/*) goes straight to the edge handler:
  * the hot path does not pay for the admin API's router and middleware (measured: about 10% of
- * throughput). Everything else is the Hono app. Tests build their own with a fresh state.
+ * throughput). Zavu's events go straight to the relay. GET /healthz is answered by the app's shell
+ * alone (app-shell.ts). Everything else is the Hono app (app.ts: the admin API and its OpenAPI
+ * registry, the console, the portal), which is loaded and built on the first request that needs it:
+ * an isolate that only serves the edge never evaluates it (the dynamic import stays in the one bundle,
+ * as a module evaluated on first use). Tests build their own with a fresh state.
  */
 export function createGateway(state: IsolateState) {
-  const app = createApp(state);
+  let shell: GatewayApp | undefined;
+  let app: Promise<GatewayApp> | undefined;
+  const fullApp = () => {
+    app ??= import("./app").then(({ createApp }) => createApp(state));
+    return app;
+  };
   return {
     fetch(request: Request, env: Env, ctx: ExecutionContext) {
       const path = request.url.slice(request.url.indexOf("/", 8));
       if (path.startsWith("/v1/")) return handleEdge(request, env, ctx, state);
       if (path.startsWith(RELAY_PREFIX)) return handleRelay(request, env, state);
-      return app.fetch(request, env, ctx);
+      // The shell answers /healthz exactly as the whole app would: the app adds nothing on that path.
+      if (path === "/healthz" || path.startsWith("/healthz?")) {
+        shell ??= createShellApp(state);
+        return shell.fetch(request, env, ctx);
+      }
+      return fullApp().then((built) => built.fetch(request, env, ctx));
     },
 
     /** The cron trigger (wrangler.toml): one bounded maintenance run that resumes where the last stopped. */

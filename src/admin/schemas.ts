@@ -1,5 +1,5 @@
-import { z } from "@hono/zod-openapi";
 import { type PlanLimit, planValueProblem, REQUESTS_PER_SECOND, SENDS_PER_MINUTE } from "../lib/plan-values";
+import * as z from "../lib/zod";
 import {
   Claim,
   CreateWebhookSchema,

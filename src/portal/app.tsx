@@ -1,10 +1,10 @@
-import { z } from "@hono/zod-openapi";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppVariables } from "../app-types";
 import type { Env } from "../env";
 import { ApiError, apiError, errorResponse, toErrorResponse } from "../errors";
 import type { IdentityInput } from "../identity/register";
+import * as z from "../lib/zod";
 import { IdentityInputSchema, Name } from "../tenants/schemas";
 import { pageSecurity } from "../ui/security";
 import { complete, discover, linkGone, type OpenLink, openLink, testConnection } from "./flow";

@@ -1,7 +1,7 @@
-import { z } from "@hono/zod-openapi";
 import { ALERT_TYPES } from "../alerts/events";
 import { DEFAULT_ALGORITHMS, MAX_JWKS_URI_LENGTH } from "../identity/jwks";
 import { identifierProblem, MAX_NAME_LENGTH, nameProblem } from "../lib/visible-text";
+import * as z from "../lib/zod";
 
 /*
  * What callers of the tenant service send, checked the same way wherever it comes from: the admin API's

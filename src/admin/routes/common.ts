@@ -1,8 +1,9 @@
-import { createRoute, type RouteConfig, type z } from "@hono/zod-openapi";
+import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { AppVariables } from "../../app-types";
 import type { Env } from "../../env";
 import { ERRORS, type ErrorCode } from "../../errors";
 import { type Role, roleOf, roleSentence } from "../../lib/roles";
+import type * as z from "../../lib/zod";
 import type { Principal } from "../../team/authenticate";
 import type { TenantContext } from "../../tenants/context";
 import { roleCheck } from "../auth";

@@ -1,6 +1,7 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { config } from "../../config";
 import { apiError } from "../../errors";
+import * as z from "../../lib/zod";
 import { resealKeys } from "../../maintenance/jobs/reseal-keys";
 import { runMaintenance } from "../../maintenance/runner";
 import { maintenanceStatus, presentJob, sealedKeyCounts } from "../../maintenance/status";

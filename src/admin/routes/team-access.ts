@@ -1,5 +1,6 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { ROLES } from "../../lib/roles";
+import * as z from "../../lib/zod";
 import { createAdminKey, listAdminKeys, MAX_KEY_DAYS, presentKey, revokeAdminKey } from "../../team/api-keys";
 import { getStaff, listStaff, presentStaff, putStaff, removeStaff } from "../../team/staff";
 import { Name } from "../schemas";

@@ -1,4 +1,5 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import * as z from "../../../lib/zod";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../../relay/event-log";
 import { replayTenantEvent, tenantEventDeliveries } from "../../../tenants/event-deliveries";
 import * as S from "../../schemas";

@@ -1,4 +1,5 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import * as z from "../../../lib/zod";
 import { listPhoneNumbers, purchasePhoneNumber, releasePhoneNumber } from "../../../tenants/phone-numbers";
 import { idempotent } from "../../idempotency";
 import * as S from "../../schemas";

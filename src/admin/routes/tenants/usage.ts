@@ -1,5 +1,6 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { apiError } from "../../../errors";
+import * as z from "../../../lib/zod";
 import { loadTenant } from "../../../tenants/lifecycle";
 import { MAX_USAGE_DAYS, tenantUsage, usagePeriod } from "../../../usage/reports";
 import * as S from "../../schemas";

@@ -1,4 +1,5 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import * as z from "../../../lib/zod";
 import { deleteAlertWebhook } from "../../../tenants/alert-webhooks";
 import * as S from "../../schemas";
 import { type AdminEnv, adminRoute, errors, json } from "../common";

@@ -1,5 +1,6 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { liveWebhook } from "../../../alerts/webhooks";
+import * as z from "../../../lib/zod";
 import { WebhookRepo } from "../../../storage/webhook-repo";
 import { decodeCursor, encodeCursor } from "../../present";
 import * as S from "../../schemas";

@@ -1,5 +1,6 @@
-import { type OpenAPIHono, z } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { MAX_WEBHOOKS } from "../../../alerts/webhooks";
+import * as z from "../../../lib/zod";
 import { WebhookRepo } from "../../../storage/webhook-repo";
 import * as S from "../../schemas";
 import { type AdminEnv, adminRoute, errors, json } from "../common";
