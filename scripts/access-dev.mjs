@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-// A stand-in for Cloudflare Access on your machine (README: Your team, "Trying it locally").
+// A stand-in for Cloudflare Access on your machine (docs/team.md, "Trying it locally").
 //   node scripts/access-dev.mjs serve            serves the team's keys at http://127.0.0.1:8790/cdn-cgi/access/certs
 //   node scripts/access-dev.mjs sign <email>     prints an assertion for <email> (valid 1 hour)
 // `npm run dev -- --access` runs `serve` beside the gateway and sets ACCESS_TEAM_DOMAIN=127.0.0.1:8790 and

@@ -3,7 +3,7 @@
 // migrations applied, secrets generated on first run. Ctrl-C stops both.
 // The cron's maintenance run is one request away: GET /__scheduled (wrangler dev --test-scheduled).
 //   GATEWAY_PORT=9000 SANDBOX_PORT=9001 npm run dev
-// With a stand-in for Cloudflare Access (scripts/access-dev.mjs; README: Your team):
+// With a stand-in for Cloudflare Access (scripts/access-dev.mjs; docs/team.md):
 //   npm run dev -- --access
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";

@@ -370,7 +370,7 @@ async function main() {
   if (Object.keys(shown).length > 0) {
     console.log("\nGenerated here and shown this once. Keep them in your password manager: nothing else stores them.");
     console.log(
-      "(ADMIN_TOKEN calls the admin API; KEY_ENCRYPTION_KEY is needed to rotate it later, see README, OPERATE.)",
+      "(ADMIN_TOKEN calls the admin API; KEY_ENCRYPTION_KEY is needed to rotate it later, see docs/operate.md.)",
     );
     for (const [name, value] of Object.entries(shown)) console.log(`   ${name}=${value}`);
   }

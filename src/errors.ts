@@ -2,8 +2,9 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
  * Every error the gateway can answer, as Zavu does: `{code, message, details?}`. One table
- * gives each code its status and a default message; the admin OpenAPI document and the
- * README's error table are checked against it (test/errors.test.ts).
+ * gives each code its status and a default message; the admin OpenAPI document's error
+ * descriptions come from it, and docs/errors.md's table is checked against it
+ * (test/node/architecture/errors-table.test.ts).
  */
 export const ERRORS = {
   invalid_request: { status: 400, message: "The request is not valid." },

@@ -36,7 +36,7 @@ const short = (date: string) => date.slice(5); // MM-DD under the axis
 
 /**
  * Daily sends (bars) and cost (a line), and the numbers behind them in a table: what the tenant page
- * and the overview draw. `id` names the figures (tests and the README's screenshots find them by it).
+ * and the overview draw. `id` names the figures (tests and the screenshots in docs/ find them by it).
  */
 export function DailyCharts(props: { id: string; days: DailyTotal[]; period: string }) {
   const { days } = props;

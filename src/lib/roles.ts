@@ -9,7 +9,7 @@ export const isRole = (value: unknown): value is Role => typeof value === "strin
 /** Whether `held` may do what `needed` may. */
 export const allows = (held: Role, needed: Role) => ROLES.indexOf(held) >= ROLES.indexOf(needed);
 
-/** What each role may do, in a sentence (the OpenAPI document, the README, the console). */
+/** What each role may do, in a sentence (the OpenAPI document, docs/team.md, the console). */
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   viewer: "reads everything: tenants, usage and its CSV, the audit log, webhooks, maintenance",
   operator:

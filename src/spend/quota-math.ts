@@ -83,7 +83,7 @@ export function quietAt(s: LedgerState): number {
  *   never fewer sends than were made; at worst the lease in full, as before it was settled.
  *
  * Sends the records never got (an isolate killed within its flush interval, about a second) and a
- * silent lease's sends whose outcome nobody learned are not seen here: README, Known limits.
+ * silent lease's sends whose outcome nobody learned are not seen here: docs/known-limits.md.
  */
 export function settleSilentLeases(s: LedgerState, recorded: number, now: number): number | null {
   foldQuota(s, now);

@@ -301,7 +301,7 @@ describe("nothing counted is lost", () => {
     ).toEqual([[2, 4, { rate_limited: 1 }]]);
   });
 
-  it("a count can be lost only inside an isolate that dies before its flush (the window the README states)", async () => {
+  it("a count can be lost only inside an isolate that dies before its flush (the window docs/plans-usage-alerts.md states)", async () => {
     const t = await onboard({ creditLimit: 1_000_000 });
     const isolate = createIsolateState({ clock, usageFlushMs: 60_000 });
     isolate.usage.accepted(t.id, "sms", 2, 5);

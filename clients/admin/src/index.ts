@@ -19,7 +19,7 @@ export type OnboardingLink = Schemas["OnboardingLink"];
 export type TenantUsage = Schemas["TenantUsage"];
 export type MonthlyUsage = Schemas["MonthlyUsage"];
 export type IsolateStats = Schemas["IsolateStats"];
-/** Every error answer's body: `{code, message, details?}` (the codes are in the gateway's README). */
+/** Every error answer's body: `{code, message, details?}` (the codes are in the gateway's docs/errors.md). */
 export type ErrorBody = Schemas["Error"];
 
 export interface AdminClientOptions {

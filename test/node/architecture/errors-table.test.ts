@@ -3,12 +3,20 @@ import { join } from "node:path";
 import { expect, it } from "vitest";
 import { ERRORS } from "../../../src/errors";
 
-it("the README's error table lists exactly the codes of src/errors.ts, with their statuses", () => {
-  const readme = readFileSync(join(import.meta.dirname, "../../../README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("## Errors"), readme.indexOf("\n## ", readme.indexOf("## Errors") + 1));
-  const documented = Object.fromEntries(
-    [...section.matchAll(/^\| (\d{3}) +\| `(\w+)` +\|/gm)].map((m) => [m[2]!, Number(m[1])]),
-  );
+/** `| 401 | `unauthorized` | ...` rows of a page's tables, as code -> status. */
+function codeRows(page: string): Record<string, number> {
+  const text = readFileSync(join(import.meta.dirname, "../../..", page), "utf8");
+  return Object.fromEntries([...text.matchAll(/^\| (\d{3}) +\| `(\w+)` +\|/gm)].map((m) => [m[2]!, Number(m[1])]));
+}
+
+it("docs/errors.md's table lists exactly the codes of src/errors.ts, with their statuses", () => {
+  const documented = codeRows("docs/errors.md");
   const table = Object.fromEntries(Object.entries(ERRORS).map(([code, e]) => [code, e.status]));
   expect(documented).toEqual(table);
+});
+
+it("the codes docs/customers.md lists for customer apps are codes of src/errors.ts, with their statuses", () => {
+  const listed = Object.entries(codeRows("docs/customers.md"));
+  expect(listed.length).toBeGreaterThan(10);
+  expect(listed.filter(([code, status]) => ERRORS[code as keyof typeof ERRORS]?.status !== status)).toEqual([]);
 });

@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => cluster?.stop());
 
 /**
- * The bound the README promises, as a number: the tests must not follow src/control/events.ts if it
+ * The bound docs/architecture.md promises, as a number: the tests must not follow src/control/events.ts if it
  * is raised (BOUND_MS). Idle isolates are where it bites (see the idle-isolate test).
  */
 const BOUND_MS = 5_000;

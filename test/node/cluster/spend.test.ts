@@ -78,7 +78,7 @@ describe("money holds across isolates (Zavu told not to enforce anything)", () =
 
   it("the team balance stops every tenant's senders at the balance", async () => {
     // A team whose balance the gateway learns before any isolate holds a lease on it (leases taken
-    // on a larger balance stay good until they run out or expire: see the README's limits).
+    // on a larger balance stay good until they run out or expire: see docs/known-limits.md).
     await cluster.stop();
     cluster = await startCluster({ isolates: 3 });
     await sandboxControl(cluster, "PATCH", "/team", { enforceLimits: false, prices: { sms: PRICE }, balance: 400 });

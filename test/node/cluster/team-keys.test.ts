@@ -7,7 +7,7 @@ beforeAll(async () => {
 });
 afterAll(() => cluster?.stop());
 
-/** The bound the README promises (src/control/events.ts CONSISTENCY_BOUND_MS), as a number of its own. */
+/** The bound docs/team.md promises (src/control/events.ts CONSISTENCY_BOUND_MS), as a number of its own. */
 const BOUND_MS = 5_000;
 /** Scheduling allowance on a busy machine, on top of the bound. */
 const SLACK_MS = 750;

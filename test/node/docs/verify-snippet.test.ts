@@ -5,21 +5,21 @@ import { transformSync } from "esbuild";
 import { expect, it } from "vitest";
 import { signZavu } from "../../../src/lib/zavu-signature";
 
-/** The README's verification snippet, compiled as a customer would paste it. */
-function readmeVerify(): (header: string, rawBody: string, secret: string) => boolean {
-  const readme = readFileSync(resolve(import.meta.dirname, "../../../README.md"), "utf8");
-  const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)]
+/** docs/customers.md's verification snippet, compiled as a customer would paste it. */
+function docsVerify(): (header: string, rawBody: string, secret: string) => boolean {
+  const page = readFileSync(resolve(import.meta.dirname, "../../../docs/customers.md"), "utf8");
+  const block = [...page.matchAll(/```ts\n([\s\S]*?)```/g)]
     .map((m) => m[1]!)
     .find((b) => b.includes("function verify"));
-  if (!block) throw new Error("README has no verify() snippet");
+  if (!block) throw new Error("docs/customers.md has no verify() snippet");
   const { code } = transformSync(`${block}\nmodule.exports = verify;`, { loader: "ts", format: "cjs" });
   const module = { exports: {} as unknown };
   new Function("require", "module", code)(createRequire(import.meta.url), module);
   return module.exports as (header: string, rawBody: string, secret: string) => boolean;
 }
 
-it("the README's snippet verifies what the gateway signs (v2 and v1+v2) and refuses the rest", async () => {
-  const verify = readmeVerify();
+it("the customers page's snippet verifies what the gateway signs (v2 and v1+v2) and refuses the rest", async () => {
+  const verify = docsVerify();
   const secret = "whsec_customer-secret";
   const body = JSON.stringify({ id: "evt_1", type: "message.delivered", data: {} });
   const now = Math.floor(Date.now() / 1000);

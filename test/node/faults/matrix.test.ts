@@ -30,7 +30,7 @@ for (const row of ROWS.filter((r) => !only || only.test(r.name))) {
     expect.soft(r.invariants.crossTenant, "cross-tenant requests").toBe(0);
     expect.soft(r.invariants.spendOverLimit, "spend over the limit plus one send per isolate").toBe(false);
     if (row.unknownOutcomes) {
-      // Known limit (README): a send whose outcome the gateway never learned (504 upstream_timeout, 502
+      // Known limit (docs/known-limits.md): a send whose outcome the gateway never learned (504 upstream_timeout, 502
       // upstream_unavailable after a reset) is not a usage record; Zavu's charge for it reaches the
       // records as drift cents at the next reconciliation. Never more missing than such answers.
       const unknown = (r.codes["504 upstream_timeout"] ?? 0) + (r.codes["502 upstream_unavailable"] ?? 0);

@@ -540,7 +540,7 @@ export function formatTable(results: RowResult[]): string {
       inv.deliveriesLost === 0 &&
       inv.adminHalfApplied === 0 &&
       inv.secretsInLogs === 0;
-    // Only sends whose outcome the gateway never learned missing from the usage records (README: Known limits).
+    // Only sends whose outcome the gateway never learned missing from the usage records (docs/known-limits.md).
     const knownLimit =
       inv.usageMismatch < 0 &&
       -inv.usageMismatch <= (r.codes["504 upstream_timeout"] ?? 0) + (r.codes["502 upstream_unavailable"] ?? 0) &&
