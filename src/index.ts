@@ -25,7 +25,13 @@ export function createGateway(state: IsolateState) {
   let shell: GatewayApp | undefined;
   let app: Promise<GatewayApp> | undefined;
   const fullApp = () => {
-    app ??= import("./app").then(({ createApp }) => createApp(state));
+    // A failed load is not kept: the next request tries again instead of failing for the isolate's life.
+    app ??= import("./app")
+      .then(({ createApp }) => createApp(state))
+      .catch((err) => {
+        app = undefined;
+        throw err;
+      });
     return app;
   };
   return {

@@ -41,7 +41,15 @@ export async function handleEdge(
   const startedAt = performance.now();
   const requestId = requestIdFor(request);
   const url = new URL(request.url);
-  const trace: Trace = { tenantId: null, route: null, upstreamStatus: null, cache: {}, send: false, answer: null };
+  const trace: Trace = {
+    tenantId: null,
+    route: null,
+    upstreamStatus: null,
+    cache: {},
+    send: false,
+    answer: null,
+    quota: null,
+  };
   let response: Response;
   let refusal: string | null = null;
   try {
@@ -53,7 +61,7 @@ export async function handleEdge(
       rateLimitedAlert(env, ctx, state, trace.tenantId, err);
   }
   if (trace.send && trace.tenantId)
-    recordUsage(env, ctx, state, trace.tenantId, response.status, refusal, trace.answer);
+    recordUsage(env, ctx, state, trace.tenantId, response.status, refusal, trace.answer, trace.quota);
   response.headers.set("x-request-id", requestId);
   // Logs by policy, not by volume: every refusal, error and slow request; a sample of the rest.
   const latencyMs = elapsedMs(startedAt);
@@ -87,6 +95,8 @@ interface Trace {
   send: boolean;
   /** What the send's answer said, when the gateway read it (or will have, in the background). */
   answer: SendAnswer | Promise<SendAnswer> | null;
+  /** The send's daily-quota claim, and how the quota counted it (recorded with the usage). */
+  quota: Admission["quota"];
 }
 
 async function proxyForTenant(
@@ -152,6 +162,7 @@ async function proxyForTenant(
 
   const budgetCtx: BudgetContext = { ledger: (subject) => ledgerFor(env, subject), waitUntil };
   const admission = route.spending ? await admit(state, tenant, budgetCtx, limits, route.send) : null;
+  trace.quota = admission?.quota ?? null;
   let response: Response;
   try {
     response = await forward(request, url, forwardOpts);

@@ -3,6 +3,7 @@ import { hourOf } from "../alerts/events";
 import { config } from "../config";
 import type { Env } from "../env";
 import type { ApiError } from "../errors";
+import type { Admission } from "../spend/budgets";
 import { DEFAULT_ESTIMATE_CENTS } from "../spend/ledger-math";
 import type { IsolateState } from "../state";
 import { usageShard } from "../usage/shards";
@@ -10,7 +11,8 @@ import type { SendAnswer } from "./spend";
 
 /**
  * Counts the send in this isolate's usage records (no I/O: a flush hands them to a usage shard within
- * a second, in this request's waitUntil). A refusal counts under the code the customer got.
+ * a second, in this request's waitUntil). A refusal counts under the code the customer got; a send the
+ * daily quota counted, also under its quota claim.
  */
 export function recordUsage(
   env: Env,
@@ -20,6 +22,7 @@ export function recordUsage(
   status: number,
   refusal: string | null,
   answer: SendAnswer | Promise<SendAnswer> | null,
+  quota: Admission["quota"] = null,
 ): void {
   const flush = { waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p), shard: (i: number) => usageShard(env, i) };
   const record = (a: SendAnswer | null) => {
@@ -31,6 +34,7 @@ export function recordUsage(
         config(env).sendCostEstimateCents ?? DEFAULT_ESTIMATE_CENTS,
       );
     else state.usage.refused(tenantId, refusal ?? a?.code ?? `http_${status}`);
+    if (quota?.counted) state.usage.claimed(tenantId, quota.claimId, quota.counted);
     state.usage.flushSoon(flush);
   };
   if (answer instanceof Promise) ctx.waitUntil(answer.then(record, () => record(null)));

@@ -67,6 +67,11 @@ export interface Admission {
   claims: Claim[];
   /** Whether the send's exact cost matters now (a reservation to settle, a credit limit, no estimate yet). */
   needsExactCost: boolean;
+  /**
+   * The daily-quota claim (lease or reservation id) and, once settled, how the quota counted the send:
+   * the usage records keep both (spend/quota-math settles a silent lease from them).
+   */
+  quota: { claimId: string; counted: "sent" | "unknown" | null } | null;
 }
 
 /**
@@ -152,6 +157,7 @@ export class Budgets {
     quota: QuotaClaim | null = null,
   ): Promise<Admission> {
     const claims: Claim[] = [];
+    let quotaClaim: Claim | null = null;
     try {
       if (tenant.creditLimit && tenant.subAccountId) {
         let budget = this.tenants.get(tenant.id);
@@ -161,7 +167,10 @@ export class Budgets {
         }
         claims.push(await this.claim(budget, ctx));
       }
-      if (quota) claims.push(await this.claim(this.quotaBudget(tenant.id, quota), ctx));
+      if (quota) {
+        quotaClaim = await this.claim(this.quotaBudget(tenant.id, quota), ctx);
+        claims.push(quotaClaim);
+      }
       claims.push(await this.claim(this.team, ctx));
     } catch (err) {
       for (const c of claims) this.settleClaim(c, { sent: false, cost: 0 }, ctx);
@@ -171,7 +180,8 @@ export class Budgets {
       this.maxCost === 0 ||
       tenant.creditLimit !== null ||
       claims.some((c) => c.kind === "reservation" && c.budget.subject.kind !== "quota");
-    return { claims, needsExactCost };
+    const quotaOf = (c: Claim) => ({ claimId: c.kind === "lease" ? c.lease.id : c.id, counted: null });
+    return { claims, needsExactCost, quota: quotaClaim ? quotaOf(quotaClaim) : null };
   }
 
   /** Today's quota budget of a tenant; a changed limit hands back the leases taken under the old one. */
@@ -212,9 +222,13 @@ export class Budgets {
         budget.next = null;
       }
       if (!this.usable(budget.lease, now) && budget.next) {
+        const old = budget.lease;
         this.retire(budget);
         budget.lease = budget.next;
         budget.next = null;
+        // A quota's lease goes back at once with what was sent under it: nothing else would report it
+        // before the next renewal, and its unused sends are free again now.
+        if (old && budget.subject.kind === "quota") ctx.waitUntil(this.handBack(budget, old, ctx));
       }
       const lease = budget.lease;
       if (this.usable(lease, now)) {
@@ -272,7 +286,8 @@ export class Budgets {
           estimate: grant.estimate,
           remaining: grant.amount,
           expiresAt: now + life,
-          renewAt: now + life * 0.75,
+          // A long quota lease is renewed from its half-life: a tenant sending at least that often never waits.
+          renewAt: now + life * (budget.subject.kind === "quota" && life > HAND_BACK_LEASES_UP_TO_MS ? 0.5 : 0.75),
           known: 0,
           unknownSends: 0,
           inFlight: 0,
@@ -347,6 +362,10 @@ export class Budgets {
   settle(admission: Admission, outcome: SendOutcome, ctx: BudgetContext): void {
     if (outcome.cost !== null && outcome.cost > this.maxCost) this.maxCost = outcome.cost;
     for (const claim of admission.claims) this.settleClaim(claim, outcome, ctx);
+    if (admission.quota) {
+      const notSent = outcome.sent === false || outcome.refused !== undefined;
+      admission.quota.counted = notSent ? null : outcome.sent === true ? "sent" : "unknown";
+    }
   }
 
   private settleClaim(claim: Claim, outcome: SendOutcome, ctx: BudgetContext): void {

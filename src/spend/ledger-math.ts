@@ -28,6 +28,8 @@ export interface Entry {
   closedAt: number;
   /** Closed because its holder went silent (counted in full), not by the holder's own report. */
   expired?: boolean;
+  /** A quota claim whose sends the usage records count under its id (see quota-math). */
+  tracked?: boolean;
 }
 
 export interface LedgerState {
@@ -52,10 +54,10 @@ export interface LedgerState {
   graceMs: number;
   /** Quota ledgers: how long a lease lives far from the quota (QUOTA_LEASE_MS unless configured). */
   quotaLeaseMs?: number;
-  /** Quota ledgers: sends Zavu accepted that `spent` counts (folded entries' `known`, and the day's sends before the ledger). */
-  sentKnown?: number;
-  /** Quota ledgers: sends `spent` counts whose outcome nobody learned (timeouts, resets, in flight at close). */
-  countedUnknown?: number;
+  /** Quota ledgers: sends the usage records hold that no quota claim made (before the quota, or while it was off). */
+  unattributed?: number;
+  /** Quota ledgers stored before claims were recorded by id: never recounted. */
+  legacy?: boolean;
   /** Quota ledgers: the day's usage records were counted since the ledger started or its quota changed (quota-math recountQuota). */
   seeded?: boolean;
 }
@@ -186,20 +188,18 @@ export function expire(s: LedgerState, now: number): void {
       e.closedAt = e.expiresAt + s.graceMs;
     }
   }
-  if (s.kind === "quota") foldQuota(s, now);
+  if (s.kind === "quota") foldQuota(s);
 }
 
 /**
- * A quota's reported entries become part of its count once the usage records hold their sends
- * (USAGE_SETTLE_MS after they closed; sends still in flight at close count as sent). Leases whose
- * holder went silent stay counted in full until settled against the usage records (quota-math).
+ * A quota's reported entries become part of its count at once (sends still in flight at close count as
+ * sent). Leases whose holder went silent stay counted in full until settled from the usage records
+ * (quota-math settleSilentLeases).
  */
-export function foldQuota(s: LedgerState, now: number): void {
+export function foldQuota(s: LedgerState): void {
   for (const [id, e] of Object.entries(s.entries)) {
-    if (e.open || e.expired || now < e.closedAt + USAGE_SETTLE_MS) continue;
+    if (e.open || e.expired) continue;
     s.spent += e.held + e.known + e.unknownSends;
-    s.sentKnown = (s.sentKnown ?? 0) + e.known;
-    s.countedUnknown = (s.countedUnknown ?? 0) + e.held + e.unknownSends;
     delete s.entries[id];
   }
   if (s.limit !== null) s.remaining = s.limit - s.spent;
@@ -207,7 +207,7 @@ export function foldQuota(s: LedgerState, now: number): void {
 
 /**
  * An isolate hands its usage counts to a shard within a second of a send's answer, and retries for a
- * few more: after this, the usage records (shards flushed to D1) hold every send an entry reported.
+ * few more: this long after a lease's last send could have ended, the records hold all of them.
  */
 export const USAGE_SETTLE_MS = 15_000;
 
@@ -253,6 +253,7 @@ export function grant(s: LedgerState, holder: string, now: number, fallback?: nu
   const ttl = share < 50 * estimate ? NEAR_LEASE_MS : quota ? (s.quotaLeaseMs ?? QUOTA_LEASE_MS) : LEASE_MS;
   const id = nextId(s, "l");
   s.entries[id] = entry("lease", holder, amount, now + ttl);
+  if (quota) s.entries[id].tracked = true;
   return { mode: "lease", id, amount, expiresAt: now + ttl, estimate };
 }
 
@@ -270,7 +271,7 @@ export function closeLease(s: LedgerState, id: string, use: LeaseUse, now: numbe
   // A send whose outcome nobody learned may still be counted by Zavu up to its own deadline after the
   // gateway gave up: a refresh that starts before then must not drop its estimate.
   if (use.unknownAt) e.closedAt = Math.max(e.closedAt, use.unknownAt + s.graceMs);
-  if (s.kind === "quota") foldQuota(s, now);
+  if (s.kind === "quota") foldQuota(s);
 }
 
 /** The strict zone: one send's estimated cost, reserved before it is forwarded. */
@@ -281,6 +282,7 @@ export function reserve(s: LedgerState, holder: string, now: number, fallback?: 
   if (!mayStart(s, estimate, fallback)) return { ok: false, code: refusal(s) };
   const id = nextId(s, "r");
   s.entries[id] = entry("reservation", holder, estimate, now + s.graceMs);
+  if (s.kind === "quota") s.entries[id].tracked = true;
   return { ok: true, id, estimate };
 }
 
@@ -299,7 +301,7 @@ export function settle(s: LedgerState, id: string, cost: number | null, now: num
     e.known = cost;
     if (s.kind !== "quota") learnCost(s, cost);
   }
-  if (s.kind === "quota") foldQuota(s, now);
+  if (s.kind === "quota") foldQuota(s);
 }
 
 export function learnCost(s: LedgerState, cost: number): void {

@@ -13,7 +13,7 @@ import {
   settle,
   USAGE_SETTLE_MS,
 } from "./ledger-math";
-import { nextQuotaSettle, recountQuota, settleSilentLeases, silentDue } from "./quota-math";
+import { nextQuotaSettle, recountQuota, settleSilentLeases, silentLeases } from "./quota-math";
 
 /** A day's quota ledger of `limit` sends. */
 function quota(limit: number) {
@@ -31,11 +31,8 @@ describe("a daily quota as a ledger counted in sends", () => {
       if (r.ok) settle(s, r.id, 1, 0);
     }
     expect(reserve(s, "a", 0)).toEqual({ ok: false, code: "daily_quota_exceeded" });
-    expect(available(s)).toBe(0);
-    foldQuota(s, USAGE_SETTLE_MS); // folded once the usage records hold the sends
     expect(s.spent).toBe(3);
-    expect(s.sentKnown).toBe(3);
-    expect(Object.keys(s.entries)).toEqual([]);
+    expect(Object.keys(s.entries)).toEqual([]); // folded: a quota has no refresh to wait for
   });
 
   it("a send that was not made gives its unit back; one whose fate is unknown counts", () => {
@@ -45,9 +42,7 @@ describe("a daily quota as a ledger counted in sends", () => {
     expect(reserve(s, "a", 0).ok).toBe(false);
     if (a.ok) settle(s, a.id, 0, 0); // refused by Zavu: not sent
     if (b.ok) settle(s, b.id, null, 0); // a timeout: perhaps sent
-    foldQuota(s, USAGE_SETTLE_MS);
     expect(s.spent).toBe(1);
-    expect(s.countedUnknown).toBe(1);
     expect(reserve(s, "a", 0).ok).toBe(true);
   });
 
@@ -65,20 +60,18 @@ describe("a daily quota as a ledger counted in sends", () => {
     if (g.mode !== "lease") throw new Error("expected a lease");
     expect(g.expiresAt).toBe(QUOTA_LEASE_MS); // far from the end: a long lease
     closeLease(s, g.id, { known: 7, unknownSends: 1, inFlight: 0 }, 10);
-    foldQuota(s, 10 + USAGE_SETTLE_MS);
     expect(s.spent).toBe(8);
     const h = grant(s, "b", 20);
     if (h.mode !== "lease") throw new Error("expected a lease");
     expire(s, 20 + QUOTA_LEASE_MS + 1); // b went silent
     expect(available(s)).toBe(1_000 - 8 - h.amount);
     closeLease(s, h.id, { known: 3, unknownSends: 0, inFlight: 0 }, 20 + QUOTA_LEASE_MS + 2); // b reports after all
-    foldQuota(s, 20 + QUOTA_LEASE_MS + 2 + USAGE_SETTLE_MS);
     expect(s.spent).toBe(11);
     const k = grant(s, "c", 100_000);
     if (k.mode !== "lease") throw new Error("expected a lease");
     const late = 100_000 + QUOTA_LEASE_MS + s.graceMs + USAGE_SETTLE_MS + 1;
     expire(s, late); // c never does: counted in full until the usage records settle it
-    foldQuota(s, late);
+    foldQuota(s);
     expect(available(s)).toBe(1_000 - 11 - k.amount);
   });
 
@@ -92,9 +85,9 @@ describe("a daily quota as a ledger counted in sends", () => {
 });
 
 describe("a daily quota against the usage records", () => {
-  it("a ledger that starts mid-day counts the sends already made that day (quota set after 6 sends: 2 more)", () => {
+  it("a ledger that starts mid-day counts the sends no quota claim made (quota set after 6 sends: 2 more)", () => {
     const s = quota(8);
-    recountQuota(s, 6, 0);
+    recountQuota(s, { sends: 6, claimed: 0 });
     for (let i = 0; i < 2; i++) {
       const r = reserve(s, "a", 0);
       expect(r.ok).toBe(true);
@@ -103,63 +96,58 @@ describe("a daily quota against the usage records", () => {
     expect(reserve(s, "a", 0)).toEqual({ ok: false, code: "daily_quota_exceeded" });
   });
 
-  it("a silent lease with nothing else in flight: the count is rebuilt from the records, exactly", () => {
-    const s = quota(1_000);
-    const a = grant(s, "a", 0);
-    if (a.mode !== "lease") throw new Error("expected a lease");
-    closeLease(s, a.id, { known: 5, unknownSends: 2, inFlight: 0 }, 1_000);
-    const b = grant(s, "b", 1_000);
-    if (b.mode !== "lease") throw new Error("expected a lease");
-    const due = nextQuotaSettle(s)!;
-    expect(due).toBe(b.expiresAt + s.graceMs + USAGE_SETTLE_MS);
-    expire(s, due - 1);
-    expect(silentDue(s, due - 1)).toBe(false);
-    expire(s, due);
-    expect(silentDue(s, due)).toBe(true);
-    // b sent 4 before it died: the records hold 5 + 4 accepted sends; the 2 unknown outcomes still count.
-    expect(settleSilentLeases(s, 9, due)).toBe(4); // a's 7 were counted; now 9 accepted + 2 unknown
-    expect(s.spent).toBe(11);
-    expect(Object.keys(s.entries)).toEqual([]);
-    expect(available(s)).toBe(989);
+  it("a recount replaces the last one: counting again (two isolates, a quota changed twice) adds nothing twice", () => {
+    const s = quota(100);
+    const lease = grant(s, "a", 0); // open, its sends in the records as claimed
+    if (lease.mode === "refused") throw new Error("unexpected");
+    recountQuota(s, { sends: 10, claimed: 4 }); // 6 made while the quota was off
+    recountQuota(s, { sends: 10, claimed: 4 });
+    recountQuota(s, { sends: 13, claimed: 7 }); // 3 more under the lease: still 6 unclaimed
+    expect(s.spent).toBe(6);
+    recountQuota(s, { sends: 15, claimed: 7 }); // 2 more while off again
+    expect(s.spent).toBe(8);
   });
 
-  it("a silent lease while others are open: charged the records nothing folded accounts for, at most its amount", () => {
+  it("a silent lease is charged what was sent under it, whatever else is open; others are not charged again", () => {
     const s = quota(10_000);
     const dead = grant(s, "dead", 0);
     const live = grant(s, "live", 0);
     if (dead.mode !== "lease" || live.mode !== "lease") throw new Error("expected leases");
-    const half = QUOTA_LEASE_MS / 2;
-    closeLease(s, live.id, { known: 4, unknownSends: 0, inFlight: 0 }, half); // live renews and reports
-    const renewed = grant(s, "live", half);
-    if (renewed.mode !== "lease") throw new Error("expected a lease");
-    const due = dead.expiresAt + s.graceMs + USAGE_SETTLE_MS;
+    const due = nextQuotaSettle(s)!;
+    expect(due).toBe(dead.expiresAt + s.graceMs + USAGE_SETTLE_MS);
+    expire(s, due - 1);
+    expect(silentLeases(s, due - 1)).toEqual([]);
     expire(s, due);
-    // The records: the dead one's 3 sends, the live one's 4 reported and 2 under its open lease.
-    expect(settleSilentLeases(s, 9, due)).toBe(5); // never fewer than the dead one sent, less than its lease
-    expect(s.spent).toBe(4 + 5);
-    expect(Object.keys(s.entries)).toEqual([renewed.id]);
+    const silent = silentLeases(s, due);
+    expect(silent.sort()).toEqual([dead.id, live.id].sort()); // both expired here: neither reported
+    // The records: 3 accepted and 1 unknown under the dead lease, 40 under the other.
+    const charged = settleSilentLeases(s, silent, {
+      [dead.id]: { sent: 3, unknown: 1 },
+      [live.id]: { sent: 40, unknown: 0 },
+    });
+    expect(charged).toBe(44);
+    expect(s.spent).toBe(44);
+    expect(Object.keys(s.entries)).toEqual([]);
+    // Steady senders: a hundred leases settled one after another are charged their own sends each, once.
+    for (let i = 0; i < 100; i++) {
+      const g = grant(s, "slow", due + i * QUOTA_LEASE_MS);
+      if (g.mode !== "lease") throw new Error("expected a lease");
+      const at = g.expiresAt + s.graceMs + USAGE_SETTLE_MS;
+      expire(s, at);
+      settleSilentLeases(s, silentLeases(s, at), { [g.id]: { sent: 2, unknown: 0 } });
+    }
+    expect(s.spent).toBe(44 + 200);
   });
 
-  it("a quota set again: the records beyond what entries account for count; sentKnown only what is surely outside them", () => {
-    const s = quota(100);
-    const r = reserve(s, "a", 0);
-    if (r.ok) settle(s, r.id, 1, 0); // reported moments ago (not folded yet)
-    // The records: that send, and 3 made while the quota was off.
-    recountQuota(s, 4, 1_000);
-    expect(available(s)).toBe(100 - 4);
-    expect(s.sentKnown).toBe(3);
-  });
-
-  it("entries reported moments ago: settling waits for their records, then is exact", () => {
+  it("a silent lease from before claims were recorded counts in full; one never over its amount", () => {
     const s = quota(1_000);
-    const a = grant(s, "a", 0);
-    const b = grant(s, "b", 0);
-    if (a.mode !== "lease" || b.mode !== "lease") throw new Error("expected leases");
-    const due = b.expiresAt + s.graceMs + USAGE_SETTLE_MS;
-    closeLease(s, a.id, { known: 2, unknownSends: 0, inFlight: 0 }, due - 1_000); // a reports late
-    expire(s, due);
-    expect(settleSilentLeases(s, 2, due)).toBeNull();
-    expect(settleSilentLeases(s, 3, due + USAGE_SETTLE_MS)).not.toBeNull();
-    expect(s.spent).toBe(3); // a's 2 and b's 1, from the records
+    const old = grant(s, "a", 0);
+    const recent = grant(s, "b", 0);
+    if (old.mode !== "lease" || recent.mode !== "lease") throw new Error("expected leases");
+    s.entries[old.id]!.tracked = undefined;
+    const at = old.expiresAt + s.graceMs + USAGE_SETTLE_MS;
+    expire(s, at);
+    settleSilentLeases(s, silentLeases(s, at), { [recent.id]: { sent: 10_000, unknown: 0 } });
+    expect(s.spent).toBe(old.amount + recent.amount);
   });
 });

@@ -1,53 +1,49 @@
 /**
- * A daily quota's ledger against the usage records: the sends Zavu accepted for the tenant that day,
- * as isolates record them (src/usage). Two moments need them:
- * - a ledger that starts in the middle of a day (the quota was set then) counts the day's earlier sends;
+ * A daily quota's ledger against the usage records (src/usage). Each send an isolate admits under a
+ * quota claim (a lease or a reservation) is recorded with that claim's id, in the same batch as the
+ * send's usage row. Two moments need the records:
+ * - a ledger that starts in the middle of a day, or whose quota changed, counts the day's sends that no
+ *   quota claim made (the quota was off, or not there yet);
  * - a lease whose holder went silent (an isolate that died, or was evicted while idle, before it
- *   reported) is settled at what the records allow, instead of counting in full for the rest of the day.
+ *   reported) is charged what was sent under it, instead of counting in full for the rest of the day.
  * Pure, like ledger-math: the Durable Object reads the records and calls these.
  */
-import { foldQuota, type LedgerState, USAGE_SETTLE_MS } from "./ledger-math";
+import { type LedgerState, USAGE_SETTLE_MS } from "./ledger-math";
+
+/** What one quota claim's sends came to in the usage records: accepted, and outcome unknown (counted). */
+export interface ClaimUse {
+  sent: number;
+  unknown: number;
+}
+
+/** The usage records of a tenant's day, as a quota ledger reads them. */
+export interface QuotaRecords {
+  /** Sends Zavu accepted that day. */
+  sends: number;
+  /** Of those, the ones a quota claim made. */
+  claimed: number;
+  /** The claims asked about, by id. */
+  byClaim: Record<string, ClaimUse>;
+}
 
 /**
- * Counts the day's sends the usage records hold (`recorded`) that the ledger does not: all of them for
- * a ledger that starts now (a quota set in the middle of a day counts that day's earlier sends), those
- * made while the tenant had no quota for one whose quota was set again.
- *
- * With nothing in flight the count is rebuilt from the records, exactly. Otherwise the records beyond
- * what folded and reported entries account for are added: sends made under leases still open may be
- * counted twice (never fewer sends than were made); `sentKnown` takes only what is surely outside every
- * entry, so that settling a silent lease later still charges it everything it may have sent.
+ * Counts the day's sends no quota claim made. It replaces what an earlier recount counted, so
+ * recounting again (a quota changed twice, two isolates asking at once) never counts a send twice.
  */
-export function recountQuota(s: LedgerState, recorded: number, now: number): void {
-  foldQuota(s, now);
+export function recountQuota(s: LedgerState, records: Pick<QuotaRecords, "sends" | "claimed">): void {
+  const unattributed = Math.max(0, records.sends - records.claimed);
+  s.spent += unattributed - (s.unattributed ?? 0);
+  s.unattributed = unattributed;
   s.seeded = true;
-  const entries = Object.values(s.entries);
-  if (entries.length === 0) {
-    s.sentKnown = Math.max(0, recorded);
-    s.spent = s.sentKnown + (s.countedUnknown ?? 0);
-  } else {
-    let reported = 0;
-    let held = 0;
-    for (const e of entries) {
-      if (e.open || e.expired) held += e.held;
-      else reported += e.known;
-    }
-    const unaccounted = Math.max(0, recorded - (s.sentKnown ?? 0) - reported);
-    s.spent += unaccounted;
-    s.sentKnown = (s.sentKnown ?? 0) + Math.max(0, unaccounted - held);
-  }
   if (s.limit !== null) s.remaining = s.limit - s.spent;
 }
 
 /** Silent leases whose sends the usage records hold by `now` (expired, and their holder's records settled). */
-function settledSilent(s: LedgerState, now: number): string[] {
+export function silentLeases(s: LedgerState, now: number): string[] {
   return Object.entries(s.entries)
-    .filter(([, e]) => e.expired && now >= e.closedAt + USAGE_SETTLE_MS)
+    .filter(([, e]) => e.expired && e.kind === "lease" && now >= e.closedAt + USAGE_SETTLE_MS)
     .map(([id]) => id);
 }
-
-/** Whether silent leases are ready to be settled (after expire() at `now`). */
-export const silentDue = (s: LedgerState, now: number) => settledSilent(s, now).length > 0;
 
 /**
  * When the ledger should next settle silent leases (null: it holds none that could go silent): an
@@ -64,43 +60,26 @@ export function nextQuotaSettle(s: LedgerState): number | null {
   return at;
 }
 
-/** When every closed entry's sends are in the usage records (a postponed settling is tried again then). */
-export function quietAt(s: LedgerState): number {
-  let at = 0;
-  for (const e of Object.values(s.entries)) if (!e.open) at = Math.max(at, e.closedAt + USAGE_SETTLE_MS);
-  return at;
-}
-
 /**
- * Settles the silent leases against the day's recorded sends (`recorded`, read after `now`). Returns
- * the change in the count, or null when it should be tried again at quietAt() (entries closed moments
- * ago are in the records by then, and the count can then be rebuilt exactly).
+ * Settles the silent leases `ids` from the records of what was sent under each (read at `now` or
+ * later): each counts its accepted sends and those of unknown outcome, never more than it held. A
+ * lease granted before claims were recorded (`tracked` unset) counts in full. Returns the sends they
+ * were charged, in all.
  *
- * - No lease open: the count is rebuilt from the records, exactly: the day's accepted sends, plus
- *   those whose outcome nobody learned.
- * - Leases open: each silent lease is charged the recorded sends nothing folded accounts for, at most
- *   its amount. That share may include sends of the open leases (reported later, so counted twice):
- *   never fewer sends than were made; at worst the lease in full, as before it was settled.
- *
- * Sends the records never got (an isolate killed within its flush interval, about a second) and a
- * silent lease's sends whose outcome nobody learned are not seen here: docs/known-limits.md.
+ * What an isolate killed abnormally had not handed to its usage shard yet (its last second) is not in
+ * the records, so not charged: docs/known-limits.md.
  */
-export function settleSilentLeases(s: LedgerState, recorded: number, now: number): number | null {
-  foldQuota(s, now);
-  const silent = settledSilent(s, now);
-  if (silent.length === 0) return 0;
-  const others = Object.entries(s.entries).filter(([id]) => !silent.includes(id));
-  const open = others.some(([, e]) => e.open);
-  if (!open && others.length > 0) return null;
-  const held = silent.reduce((sum, id) => sum + s.entries[id]!.held, 0);
-  for (const id of silent) delete s.entries[id];
-  const before = s.spent;
-  if (!open) {
-    s.sentKnown = Math.max(0, recorded);
-    s.spent = s.sentKnown + (s.countedUnknown ?? 0);
-  } else {
-    s.spent += Math.min(held, Math.max(0, recorded - (s.sentKnown ?? 0)));
+export function settleSilentLeases(s: LedgerState, ids: string[], byClaim: Record<string, ClaimUse>): number {
+  let charged = 0;
+  for (const id of ids) {
+    const e = s.entries[id];
+    if (!e?.expired) continue;
+    const use = byClaim[id];
+    const sends = e.tracked ? Math.min(e.held, (use?.sent ?? 0) + (use?.unknown ?? 0)) : e.held;
+    s.spent += sends;
+    charged += sends;
+    delete s.entries[id];
   }
   if (s.limit !== null) s.remaining = s.limit - s.spent;
-  return s.spent - before;
+  return charged;
 }

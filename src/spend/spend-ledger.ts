@@ -4,7 +4,7 @@ import { config } from "../config";
 import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
 import { ZavuMainAccount } from "../upstream/zavu-client";
-import { recordedSends } from "../usage/shards";
+import { quotaRecords } from "../usage/shards";
 import { type AlertMarks, dueAlerts, noMarks } from "./ledger-alerts";
 import {
   answeredSince,
@@ -29,7 +29,7 @@ import {
   setLimit,
   settle,
 } from "./ledger-math";
-import { nextQuotaSettle, quietAt, recountQuota, settleSilentLeases, silentDue } from "./quota-math";
+import { nextQuotaSettle, recountQuota, settleSilentLeases, silentLeases } from "./quota-math";
 
 /** Which budget a ledger guards: the team's balance, one tenant's credit limit, or one tenant's sends on one UTC day. */
 export type LedgerSubject =
@@ -77,6 +77,7 @@ export class SpendLedger extends DurableObject<Env> {
   private subject: LedgerSubject | null = null;
   private marks: AlertMarks | null = null;
   private refreshing: Promise<void> | null = null;
+  private recounting: Promise<void> | null = null;
   private readonly counters = createCounters();
   /** The alarm this object set last (a quota ledger's: its next settling, or its deletion). */
   private alarmAt: number | null = null;
@@ -85,7 +86,10 @@ export class SpendLedger extends DurableObject<Env> {
     if (!this.state) {
       const stored = this.ctx.storage.kv.get<LedgerState>(STATE_KEY);
       // A quota ledger stored before it read the usage records at its start counted the day itself.
-      if (stored?.kind === "quota" && stored.seeded === undefined) stored.seeded = true;
+      if (stored?.kind === "quota" && stored.seeded === undefined) {
+        stored.seeded = true;
+        stored.legacy = true; // its claims were not recorded by id: a recount could not tell them apart
+      }
       this.state = stored ?? null;
       this.subject = this.ctx.storage.kv.get<LedgerSubject>("subject") ?? null;
     }
@@ -118,11 +122,34 @@ export class SpendLedger extends DurableObject<Env> {
    * out, and again when its quota changes (see recountQuota). Unreadable records: the send is refused
    * for now (503 budget_unavailable), never admitted past a quota the ledger cannot count.
    */
-  private async recountQuota(s: LedgerState): Promise<void> {
+  private recountQuota(s: LedgerState): Promise<void> {
     const subject = this.subject;
-    if (s.kind !== "quota" || s.seeded || subject?.kind !== "quota") return;
-    const recorded = await recordedSends(this.env, this.counters, subject.tenantId, subject.day);
-    if (!s.seeded) recountQuota(s, recorded, Date.now());
+    if (s.kind !== "quota" || s.seeded || subject?.kind !== "quota") return Promise.resolve();
+    if (s.legacy) {
+      s.seeded = true;
+      return Promise.resolve();
+    }
+    // Callers that arrive while one recount runs wait for it: one read of the records, not one each.
+    this.recounting ??= quotaRecords(this.env, this.counters, subject.tenantId, subject.day, [])
+      .then((records) => {
+        if (!s.seeded) recountQuota(s, records);
+      })
+      .finally(() => {
+        this.recounting = null;
+      });
+    return this.recounting;
+  }
+
+  /**
+   * The tenant's plan changed (its daily quota set, changed or removed): count the day again on the next
+   * claim, since sends made while it had no quota claimed nothing here. A ledger that does not exist yet
+   * counts the day when it starts.
+   */
+  async replan(): Promise<void> {
+    const s = this.loadStored();
+    if (s?.kind !== "quota") return;
+    s.seeded = false;
+    this.ctx.storage.kv.put(STATE_KEY, s);
   }
 
   private save(): void {
@@ -160,13 +187,15 @@ export class SpendLedger extends DurableObject<Env> {
     }
     expire(s, now);
     let retryAt: number | undefined;
-    if (silentDue(s, now))
+    const silent = silentLeases(s, now);
+    if (silent.length > 0) {
       try {
-        const recorded = await recordedSends(this.env, this.counters, subject.tenantId, subject.day);
-        if (settleSilentLeases(s, recorded, Date.now()) === null) retryAt = Math.max(Date.now() + 1_000, quietAt(s));
+        const records = await quotaRecords(this.env, this.counters, subject.tenantId, subject.day, silent);
+        settleSilentLeases(s, silent, records.byClaim);
       } catch {
         retryAt = Date.now() + SETTLE_RETRY_MS; // the silent leases stay counted in full meanwhile
       }
+    }
     this.ctx.storage.kv.put(STATE_KEY, s);
     this.scheduleQuota(retryAt);
   }

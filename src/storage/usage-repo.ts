@@ -18,6 +18,17 @@ export interface UsageRecord {
 }
 
 /** One usage record's counts, as isolates hand them to a shard and shards add them to D1 (add). */
+/** Sends made under one daily-quota claim (a lease or reservation id of the tenant's ledger for that day). */
+export interface QuotaClaimCount {
+  tenantId: string;
+  date: string;
+  claimId: string;
+  /** Sends Zavu accepted under it. */
+  sent: number;
+  /** Sends whose outcome nobody learned (the quota counts them). */
+  unknown: number;
+}
+
 export interface UsageRow {
   tenantId: string;
   /** YYYY-MM-DD, UTC. */

@@ -12,6 +12,7 @@ import {
   writeRefusal,
 } from "../storage/tenants";
 import { type Balance, UpstreamError, zavuCall } from "../upstream/zavu-client";
+import { utcDay } from "../usage/rows";
 import { audit, type TenantContext } from "./context";
 import { assigningIdentity } from "./identity-writes";
 import { commitChange } from "./propagation";
@@ -163,6 +164,14 @@ export async function updateTenant(deps: TenantContext, id: string, changes: Ten
     throw err;
   }
   if (alerts.length > 0) await deps.alerts.kick().catch(() => undefined);
+  // Today's quota ledger counts the day again on its next claim (sends made while the quota was off).
+  if (changes.plan && "dailySends" in changes.plan) {
+    const subject = { kind: "quota" as const, tenantId: id, day: utcDay(Date.now()).date, limit: 0 };
+    await deps
+      .ledger(subject)
+      .replan()
+      .catch(() => undefined); // unreachable: a changed quota's value also makes it count again
+  }
   // Events held while it was suspended go out now (the relay would also find them within 10 minutes).
   if (changes.status === "active" && tenant.status !== "active") await deps.events.resume(id).catch(() => undefined);
   return loadTenant(deps, id);

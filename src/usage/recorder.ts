@@ -1,11 +1,11 @@
 import type { Clock } from "../lib/clock";
 import type { Counters } from "../lib/counters";
-import type { UsageRow } from "../storage/usage-repo";
+import type { QuotaClaimCount, UsageRow } from "../storage/usage-repo";
 import { addInto, UNKNOWN_CHANNEL, USAGE_SHARDS, utcDay } from "./rows";
 
 /** A usage shard as an isolate reaches it (the Durable Object's stub, or anything of the same shape). */
 export interface UsageShardApi {
-  record(batchId: string, rows: UsageRow[]): Promise<void>;
+  record(batchId: string, rows: UsageRow[], claims?: QuotaClaimCount[]): Promise<void>;
 }
 
 export interface FlushContext {
@@ -31,8 +31,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export class UsageRecorder {
   private pending = new Map<string, UsageRow>();
+  /** Sends by daily-quota claim, in the same batches as the rows (see spend/quota-math). */
+  private claims = new Map<string, QuotaClaimCount>();
   /** A batch sent but not acknowledged: sent again, with the same id, before anything newer. */
-  private unacked: { id: string; rows: UsageRow[] } | null = null;
+  private unacked: { id: string; rows: UsageRow[]; claims: QuotaClaimCount[] } | null = null;
   /** A flush that has not taken the pending rows yet (at most one). */
   private scheduled = false;
   private seq = 0;
@@ -59,6 +61,20 @@ export class UsageRecorder {
     if (costCents !== null) this.learn(costCents);
     const estimated = costCents === null ? this.estimate(fallbackCents) : 0;
     this.add(tenantId, channel ?? UNKNOWN_CHANNEL, 1, costCents ?? estimated, estimated, null);
+  }
+
+  /** A send the tenant's daily quota counted (accepted, or of unknown outcome) under the claim `claimId`. */
+  claimed(tenantId: string, claimId: string, outcome: "sent" | "unknown"): void {
+    const now = this.clock.now();
+    if (now >= this.day.endsAt) this.day = utcDay(now);
+    const key = `${tenantId} ${this.day.date} ${claimId}`;
+    let c = this.claims.get(key);
+    if (!c) {
+      c = { tenantId, date: this.day.date, claimId, sent: 0, unknown: 0 };
+      this.claims.set(key, c);
+    }
+    if (outcome === "sent") c.sent++;
+    else c.unknown++;
   }
 
   /** A send refused, by the gateway or by Zavu, with the code the customer got. */
@@ -100,7 +116,7 @@ export class UsageRecorder {
    * (after flushMs) in its own waitUntil. Costs a comparison when one is already waiting.
    */
   flushSoon(ctx: FlushContext): void {
-    if (this.scheduled || (this.pending.size === 0 && !this.unacked)) return;
+    if (this.scheduled || (this.pending.size === 0 && this.claims.size === 0 && !this.unacked)) return;
     this.scheduled = true;
     ctx.waitUntil(this.flushAfter(ctx));
   }
@@ -117,20 +133,28 @@ export class UsageRecorder {
     // At most two batches: one left unacknowledged by an earlier flush, then what is pending now.
     for (let round = 0; round < 2; round++) {
       if (!this.unacked) {
-        if (this.pending.size === 0) return;
-        this.unacked = { id: `${this.isolateId}:${++this.seq}`, rows: [...this.pending.values()] };
+        if (this.pending.size === 0 && this.claims.size === 0) return;
+        this.unacked = {
+          id: `${this.isolateId}:${++this.seq}`,
+          rows: [...this.pending.values()],
+          claims: [...this.claims.values()],
+        };
         this.pending = new Map();
+        this.claims = new Map();
       }
       if (!(await this.send(ctx, this.unacked))) return;
       this.unacked = null;
     }
   }
 
-  private async send(ctx: Pick<FlushContext, "shard">, batch: { id: string; rows: UsageRow[] }): Promise<boolean> {
+  private async send(
+    ctx: Pick<FlushContext, "shard">,
+    batch: { id: string; rows: UsageRow[]; claims: QuotaClaimCount[] },
+  ): Promise<boolean> {
     for (let tries = 1; ; tries++) {
       try {
         this.counters.usageFlushes++;
-        await ctx.shard(this.shardIndex).record(batch.id, batch.rows);
+        await ctx.shard(this.shardIndex).record(batch.id, batch.rows, batch.claims);
         this.flushed += batch.rows.length;
         this.lastFlushAt = this.clock.now();
         return true;

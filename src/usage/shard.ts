@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { createCounters } from "../lib/counters";
-import type { UsageRow } from "../storage/usage-repo";
+import type { QuotaClaimCount, UsageRow } from "../storage/usage-repo";
 import { UsageRepo } from "../storage/usage-repo";
 import { addInto } from "./rows";
 
@@ -15,6 +15,12 @@ const FLUSH_DELAY_MS = 60_000;
 const CHUNK = 100;
 /** Batch ids are remembered this long: an isolate retries a batch within seconds. */
 const KEEP_BATCH_IDS_MS = 60 * 60_000;
+
+export interface ShardQuotaCounts {
+  heldSends: number;
+  claimed: number;
+  byClaim: Record<string, { sent: number; unknown: number }>;
+}
 
 type Stored = {
   tenant_id: string;
@@ -50,6 +56,11 @@ export class UsageShard extends DurableObject<Env> {
         delivered INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (tenant_id, date, channel, flush));
       CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS quota_claims (
+        tenant_id TEXT NOT NULL, date TEXT NOT NULL, claim_id TEXT NOT NULL,
+        sent INTEGER NOT NULL DEFAULT 0, unknown INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (tenant_id, date, claim_id));
+      CREATE INDEX IF NOT EXISTS quota_claims_by_date ON quota_claims (date);
       CREATE INDEX IF NOT EXISTS batches_by_at ON batches (at);
       CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`);
     // A shard created before delivery outcomes has its table without their columns: added once.
@@ -64,10 +75,25 @@ export class UsageShard extends DurableObject<Env> {
     }
   }
 
-  /** Counts from an isolate. Once this returns they are stored here; the same batch id again changes nothing. */
-  async record(batchId: string, rows: UsageRow[]): Promise<void> {
+  /**
+   * Counts from an isolate, and the quota claims its sends were made under. Once this returns they are
+   * stored here; the same batch id again changes nothing.
+   */
+  async record(batchId: string, rows: UsageRow[], claims: QuotaClaimCount[] = []): Promise<void> {
     const now = Date.now();
     if (this.sql.exec("SELECT 1 FROM batches WHERE id = ?", batchId).toArray().length > 0) return;
+    for (const c of claims) {
+      this.sql.exec(
+        `INSERT INTO quota_claims (tenant_id, date, claim_id, sent, unknown) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant_id, date, claim_id) DO UPDATE SET sent = sent + excluded.sent,
+           unknown = unknown + excluded.unknown`,
+        c.tenantId,
+        c.date,
+        c.claimId,
+        c.sent,
+        c.unknown,
+      );
+    }
     for (const row of rows) {
       const existing = this.sql
         .exec<Stored>(
@@ -126,15 +152,28 @@ export class UsageShard extends DurableObject<Env> {
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + FLUSH_DELAY_MS);
   }
 
-  /** Accepted sends of a tenant on a day held here, written to D1 or not yet (see recordedSends). */
-  async heldSends(tenantId: string, date: string): Promise<number> {
-    return this.sql
-      .exec<{ n: number }>(
-        "SELECT COALESCE(SUM(sends), 0) AS n FROM pending WHERE tenant_id = ? AND date = ?",
-        tenantId,
-        date,
-      )
-      .one().n;
+  /**
+   * A tenant's day as its quota ledger reads it (see quotaRecords): accepted sends held here (written
+   * to D1 or not yet), how many sends quota claims made, and what the claims `ids` came to. Claims are
+   * kept here, never in D1, until their day is two days old.
+   */
+  async quotaCounts(tenantId: string, date: string, ids: string[]): Promise<ShardQuotaCounts> {
+    const one = (sql: string) => this.sql.exec<{ n: number }>(sql, tenantId, date).one().n;
+    const heldSends = one("SELECT COALESCE(SUM(sends), 0) AS n FROM pending WHERE tenant_id = ? AND date = ?");
+    const claimed = one("SELECT COALESCE(SUM(sent), 0) AS n FROM quota_claims WHERE tenant_id = ? AND date = ?");
+    const byClaim: ShardQuotaCounts["byClaim"] = {};
+    for (const id of ids) {
+      const row = this.sql
+        .exec<{ sent: number; unknown: number }>(
+          "SELECT sent, unknown FROM quota_claims WHERE tenant_id = ? AND date = ? AND claim_id = ?",
+          tenantId,
+          date,
+          id,
+        )
+        .toArray()[0];
+      if (row) byClaim[id] = { sent: row.sent, unknown: row.unknown };
+    }
+    return { heldSends, claimed, byClaim };
   }
 
   /** Rows held here (for tests and stats). */
@@ -174,6 +213,7 @@ export class UsageShard extends DurableObject<Env> {
     this.sql.exec("DELETE FROM pending WHERE flush = ?", seq);
     this.setMeta("open", 0);
     if (seq % 100 === 0) await repo.forgetFlushes(now - 7 * 86_400_000);
+    this.sql.exec("DELETE FROM quota_claims WHERE date < ?", new Date(now - 2 * 86_400_000).toISOString().slice(0, 10));
   }
 
   private meta(name: string): number {

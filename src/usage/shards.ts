@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
+import type { QuotaRecords } from "../spend/quota-math";
 import { UsageRepo } from "../storage/usage-repo";
 import { shardName, USAGE_SHARDS } from "./rows";
 
@@ -16,15 +17,32 @@ export async function flushShards(env: Env, counters: Counters): Promise<void> {
 }
 
 /**
- * A tenant's accepted sends on a UTC day in the usage records: what the shards hold, then what D1
- * holds (in that order: a row a shard writes meanwhile is counted twice, never missed). What is still
- * in an isolate's memory (at most its flush interval's worth) is not included.
+ * A tenant's day in the usage records, as its quota ledger reads them: the sends Zavu accepted (what
+ * the shards hold, then what D1 holds: a row a shard writes meanwhile is counted twice, never missed),
+ * how many of them a quota claim made, and what the claims `ids` came to. What is still in an
+ * isolate's memory (at most its flush interval's worth) is not included.
  */
-export async function recordedSends(env: Env, counters: Counters, tenantId: string, date: string): Promise<number> {
+export async function quotaRecords(
+  env: Env,
+  counters: Counters,
+  tenantId: string,
+  date: string,
+  ids: string[],
+): Promise<QuotaRecords> {
   counters.usageFlushes += USAGE_SHARDS;
-  const held = await Promise.all(
-    Array.from({ length: USAGE_SHARDS }, (_, i) => usageShard(env, i).heldSends(tenantId, date)),
+  const parts = await Promise.all(
+    Array.from({ length: USAGE_SHARDS }, (_, i) => usageShard(env, i).quotaCounts(tenantId, date, ids)),
   );
   const written = await new UsageRepo(env.DB, counters).sendsOn(tenantId, date);
-  return held.reduce((a, b) => a + b, written);
+  const records: QuotaRecords = { sends: written, claimed: 0, byClaim: {} };
+  for (const part of parts) {
+    records.sends += part.heldSends;
+    records.claimed += part.claimed;
+    for (const [id, use] of Object.entries(part.byClaim)) {
+      const sum = (records.byClaim[id] ??= { sent: 0, unknown: 0 });
+      sum.sent += use.sent;
+      sum.unknown += use.unknown;
+    }
+  }
+  return records;
 }

@@ -177,6 +177,15 @@ describe("daily quota (exact: a spend ledger counted in sends)", () => {
     expect(await upstreamSends(tenant.tenant.subAccountId)).toBe(8);
   });
 
+  it("a quota removed and set back to the same value counts the sends made while it was off", async () => {
+    const tenant = await tenantWith({ dailySends: 5 });
+    for (let i = 0; i < 2; i++) expect((await send(tenant.token)).res.status).toBe(202);
+    await admin("PATCH", `/tenants/${tenant.tenant.id}`, { body: { plan: { dailySends: null } } });
+    for (let i = 0; i < 6; i++) expect((await send(tenant.token)).res.status).toBe(202);
+    await admin("PATCH", `/tenants/${tenant.tenant.id}`, { body: { plan: { dailySends: 5 } } });
+    expect((await send(tenant.token)).body.code).toBe("daily_quota_exceeded"); // 8 sent today
+  });
+
   it("a quota removed and set again the same day counts the sends made in between", async () => {
     const tenant = await tenantWith({ dailySends: 5 });
     for (let i = 0; i < 2; i++) expect((await send(tenant.token)).res.status).toBe(202);

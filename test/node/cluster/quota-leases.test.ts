@@ -68,6 +68,24 @@ describe("daily quota leases far from the quota's end", () => {
     console.log(`[cluster] daily quota 2,000, sent one at a time over 3 isolates: ${33 + rest.accepted} accepted`);
   }, 60_000);
 
+  it("a tenant sending steadily, slower than its sends use a lease up, is charged each send once", async () => {
+    const t = await onboard(700);
+    // One isolate, one send every 700 ms for three lease lives: each lease is renewed at half its life and
+    // the one before goes back at once with what was sent under it.
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < 3 * LEASE_S * 1_000) {
+      expect((await send(cluster.gateways[0]!, t.token)).status).toBe(202);
+      sent++;
+      await sleep(700);
+    }
+    const rest = await sendUntilRefused(t.token, 1_000);
+    expect(sent + rest.accepted).toBeLessThanOrEqual(700);
+    expect(sent + rest.accepted).toBeGreaterThanOrEqual(700 - 2 * 50);
+    expect(await upstreamSends(t.subAccountId)).toBe(sent + rest.accepted);
+    console.log(`[cluster] daily quota 700, ${sent} steady sends over ${3 * LEASE_S} s, then ${rest.accepted} more`);
+  }, 120_000);
+
   it("isolates killed holding leases cost the tenant those leases only until the ledger settles them from the usage records", async () => {
     const t = await onboard(800);
     // Each isolate leases a share of the quota (far from the end: 100, 87 and 51 sends) and uses 2 of it.
