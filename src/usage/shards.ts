@@ -39,9 +39,8 @@ export async function quotaRecords(
     records.sends += part.heldSends;
     records.claimed += part.claimed;
     for (const [id, use] of Object.entries(part.byClaim)) {
-      const sum = (records.byClaim[id] ??= { sent: 0, unknown: 0 });
-      sum.sent += use.sent;
-      sum.unknown += use.unknown;
+      const sum = records.byClaim[id];
+      records.byClaim[id] = { sent: (sum?.sent ?? 0) + use.sent, unknown: (sum?.unknown ?? 0) + use.unknown };
     }
   }
   return records;
