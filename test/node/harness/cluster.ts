@@ -36,7 +36,7 @@ export interface ClusterOptions {
   faults?: boolean;
   /** Every log line of every worker (workerd's structured logs), instead of printing them. */
   onLog?: (line: string, level: string) => void;
-  /** workerd's inspector (one target per worker: Runtime.getHeapUsage per isolate). */
+  /** workerd's inspector (one target per worker: Runtime.getHeapUsage per isolate); 0 picks a free port (mf.getInspectorURL()). */
   inspectorPort?: number;
   /**
    * The last gateway isolate runs in a workerd process of its own, so replaceIsolate() can kill it and
@@ -130,7 +130,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
             unsafeDevRegistryPath: resolve(dir, "registry"),
           }
         : {}),
-      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
+      ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
       ...(opts.onLog
         ? { handleStructuredLogs: (log: { message: string; level: string }) => opts.onLog!(log.message, log.level) }
         : {}),
