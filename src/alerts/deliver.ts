@@ -32,22 +32,36 @@ export function retryDelay(env: Env, failedAttempts: number): number | null {
 
 export type AttemptOutcome = PostResult;
 
+/** An attempt's result as it is recorded: with the next attempt's time when it failed (null: given up). */
+export type AttemptRecord = AttemptOutcome & { at: number; nextAttemptAt: number | null };
+
 /**
- * One attempt: the event's body, signed with the webhook's secret (Standard Webhooks headers), POSTed
- * to its URL under the same URL policy as at registration, without following redirects, within 10 s.
- * Any 2xx is delivered. The result is recorded, with the next attempt's time when it failed.
+ * One attempt, not yet recorded: the event's body, signed with the webhook's secret (Standard Webhooks
+ * headers), POSTed to its URL under the same URL policy as at registration, without following
+ * redirects, within 10 s. Any 2xx is delivered.
  */
+export async function attemptOnly(
+  env: Env,
+  repo: WebhookRepo,
+  d: DueDelivery,
+  counters: Counters,
+): Promise<AttemptRecord> {
+  const outcome = await send(env, repo, d, counters);
+  const at = Date.now();
+  const delay = outcome.ok ? null : retryDelay(env, d.attempts + 1);
+  return { ...outcome, at, nextAttemptAt: delay === null ? null : at + delay };
+}
+
+/** One attempt (attemptOnly), then its result recorded. */
 export async function attempt(
   env: Env,
   repo: WebhookRepo,
   d: DueDelivery,
   counters: Counters,
 ): Promise<AttemptOutcome> {
-  const outcome = await send(env, repo, d, counters);
-  const at = Date.now();
-  const delay = outcome.ok ? null : retryDelay(env, d.attempts + 1);
-  await repo.recordAttempt(d.id, { ...outcome, at, nextAttemptAt: delay === null ? null : at + delay });
-  return outcome;
+  const record = await attemptOnly(env, repo, d, counters);
+  await repo.recordAttempt(d.id, d.attempts, record);
+  return record;
 }
 
 async function send(env: Env, repo: WebhookRepo, d: DueDelivery, counters: Counters): Promise<AttemptOutcome> {

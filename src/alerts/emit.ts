@@ -35,7 +35,15 @@ export function alertSink(env: Env, counters: Counters): AlertSink {
   return {
     async emit(event) {
       const { id, now, row } = await prepared(event);
-      if ((await repo.emit(row, now)) > 0) await kick();
+      let queued: number;
+      try {
+        queued = await repo.emit(row, now);
+      } catch (err) {
+        // D1 may have saved the batch and lost its answer: a kick with nothing queued does nothing.
+        await kick().catch(() => undefined);
+        throw err;
+      }
+      if (queued > 0) await kick();
       return id;
     },
     async statements(event) {

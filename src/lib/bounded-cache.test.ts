@@ -24,6 +24,20 @@ describe("BoundedCache", () => {
     expect(cache.size).toBe(0);
   });
 
+  it("drops expired entries nobody asks for again as new ones come, two per insertion, oldest first", () => {
+    const clock = new SteppedClock();
+    const cache = new BoundedCache<string, number>({ maxEntries: 100, ttlMs: 1_000, clock });
+    for (let i = 0; i < 5; i++) cache.set(`old${i}`, i);
+    cache.set("long", 9, 60_000);
+    clock.advance(1_001);
+    cache.set("a", 1);
+    expect(cache.size).toBe(5); // old0 and old1 went: 3 expired left, "long" and "a"
+    cache.set("b", 2);
+    cache.set("c", 3);
+    expect(cache.size).toBe(4); // every expired one went; the sweep stops at "long", which is live
+    expect([cache.get("long"), cache.get("a"), cache.get("b"), cache.get("c")]).toEqual([9, 1, 2, 3]);
+  });
+
   it("keeps the total weight under maxWeight, and refuses an entry heavier than all of it", () => {
     const cache = new BoundedCache<string, boolean>({
       maxEntries: 100,

@@ -267,9 +267,14 @@ export class WebhookRepo {
     return result.meta.changes === 1;
   }
 
-  /** Records an attempt: delivered, or failed with the next attempt's time (null: given up). */
+  /**
+   * Records an attempt: delivered, or failed with the next attempt's time (null: given up). Only onto
+   * the delivery as it was attempted (`attempts` before this one), so recording the same attempt again
+   * (after an answer D1 lost) changes nothing.
+   */
   async recordAttempt(
     id: string,
+    attempts: number,
     outcome: { ok: boolean; status: number | null; error: string | null; at: number; nextAttemptAt: number | null },
   ): Promise<void> {
     const status: DeliveryStatus = outcome.ok ? "delivered" : outcome.nextAttemptAt === null ? "failed" : "pending";
@@ -277,7 +282,7 @@ export class WebhookRepo {
       this.db
         .prepare(
           `UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, last_attempt_at = ?, last_status = ?,
-             last_error = ?, next_attempt_at = ?, delivered_at = ? WHERE id = ? AND status = 'pending'`,
+             last_error = ?, next_attempt_at = ?, delivered_at = ? WHERE id = ? AND status = 'pending' AND attempts = ?`,
         )
         .bind(
           status,
@@ -287,6 +292,7 @@ export class WebhookRepo {
           outcome.ok ? null : outcome.nextAttemptAt,
           outcome.ok ? outcome.at : null,
           id,
+          attempts,
         ),
     );
   }

@@ -152,14 +152,13 @@ export async function updateTenant(deps: TenantContext, id: string, changes: Ten
       [{ kind: changes.status ? "tenant.status" : "tenant.update", tenantId: id, issuers: [] }],
     );
   } catch (err) {
+    // The batch may have been saved with its alerts (only the publication failed, or D1 lost the
+    // batch's answer): they go out now, not at the next cron. A kick with nothing queued does nothing.
+    if (alerts.length > 0) await deps.alerts.kick().catch(() => undefined);
     if (writeRefusal(err) === "unique") throw apiError("conflict", "This externalId belongs to another tenant.");
-    // Zavu has the change and D1 does not (a failed write): say so, and how to finish it (the same call again).
+    // Zavu has the change and D1 may not (a failed write): say so, and how to finish it (the same call again).
     if (!(err instanceof ApiError) && Object.keys(upstream).length > 0) {
       throw apiError("change_incomplete", undefined, { tenantId: id });
-    }
-    // Saved, only not yet published: its alerts are saved too, and go out now (not at the next cron).
-    if (alerts.length > 0 && err instanceof ApiError && err.code === "propagation_pending") {
-      await deps.alerts.kick().catch(() => undefined);
     }
     throw err;
   }
@@ -310,6 +309,7 @@ async function deactivateLocked(deps: TenantContext, id: string) {
   const alerts = await statusChanged(deps, id, tenant.status, "deactivated");
   // Its identity is given back, so the customer (or another tenant) can register it again after the hold.
   const identity = tenant.identity;
+  // Its alert goes out at once, also when the commit fails after it was saved (publication, a lost answer).
   await commitChange(
     deps,
     [
@@ -326,8 +326,7 @@ async function deactivateLocked(deps: TenantContext, id: string) {
     ],
     [{ kind: "tenant.status", tenantId: id, issuers: identity ? [identity.issuer] : [] }],
     { releases: identity ? [{ tenantId: id, identity }] : [] },
-  );
-  await deps.alerts.kick().catch(() => undefined);
+  ).finally(() => deps.alerts.kick().catch(() => undefined));
   return { tenant: await loadTenant(deps, id), keysRevoked };
 }
 

@@ -156,13 +156,21 @@ async function revokeUnheld(deps: TenantContext, subId: string, plaintext: strin
  * sub-account may exist answers 503 provisioning_incomplete with the tenant id, whatever failed.
  */
 export async function provision(deps: TenantContext, tenantId: string, firstAttempt = false): Promise<TenantRecord> {
-  let tenant = await deps.repo.get(tenantId);
+  // The tenant exists (as `provisioning`) before this runs: a failure to read or lock it still names it.
+  const unreadable = () => incomplete(tenantId, "create-sub-account", "the gateway could not read its record");
+  let tenant = await deps.repo.get(tenantId).catch(() => {
+    throw unreadable();
+  });
   if (!tenant) throw apiError("not_found", "Tenant not found.");
   if (tenant.status !== "provisioning") return tenant;
   const owner = `${deps.requestId}:${crypto.randomUUID()}`;
-  if (!(await deps.repo.tryLock(tenantId, owner, PROVISION_LOCK_MS))) {
+  const locked = await deps.repo.tryLock(tenantId, owner, PROVISION_LOCK_MS).catch(() => {
+    throw unreadable();
+  });
+  if (!locked) {
     throw apiError("operation_in_progress", "This tenant is being provisioned by another request; retry shortly.");
   }
+  let active: TenantRecord | null = null;
   const resumed = !firstAttempt;
   let step = "create-sub-account";
   let unheldKey: { subId: string; plaintext: string } | null = null;
@@ -215,6 +223,7 @@ export async function provision(deps: TenantContext, tenantId: string, firstAtte
         key_prefix: current.keyPrefix,
       }),
     ]);
+    active = { ...tenant, status: "active", keyId: current.id, keyPrefix: current.keyPrefix };
     await commitChange(
       deps,
       [
@@ -245,5 +254,6 @@ export async function provision(deps: TenantContext, tenantId: string, firstAtte
   } finally {
     await deps.repo.batch([deps.repo.unlockStatement(tenantId, owner)]).catch(() => undefined);
   }
-  return (await deps.repo.get(tenant.id))!;
+  // Done: a failed read of the result does not turn a finished onboarding into an error.
+  return (await deps.repo.get(tenant.id).catch(() => null)) ?? active!;
 }

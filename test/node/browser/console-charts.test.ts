@@ -197,7 +197,9 @@ describe("browser: charts from known usage", () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const saved = bytes.toString("utf8");
     expect(saved).toContain(`${tenants.acme!.id},Acme Robotics,,${month},whatsapp,10,0,,50,0.50,false,10,0`);
-    await expect.poll(() => page.locator("#download-status").textContent()).toBe(`Downloaded usage-${month}.csv.`);
+    await expect
+      .poll(() => page.locator("#download-status").textContent(), { timeout: 10_000 })
+      .toBe(`Downloaded usage-${month}.csv.`);
     await expectUsable(page);
     await shot(page, "console-usage");
     expect(browser.problems).toEqual([]);

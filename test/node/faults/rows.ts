@@ -5,6 +5,7 @@ import { admin, type Cluster, sandboxControl, setDependencyFaults, sleep } from 
 import type { DependencyFault } from "../harness/fault-entry";
 import {
   checkInvariants,
+  judgeOrphans,
   type LogScan,
   orphans,
   prepareRow,
@@ -24,9 +25,12 @@ export interface Row {
   deps?: DependencyFault[];
   zavu?: Array<Record<string, unknown>>;
   /** Instead of (or beside) rules: something done to the bed while the workload runs. */
-  during?: (cluster: Cluster) => Promise<void>;
+  during?: (cluster: Cluster, tally: Tally) => Promise<void>;
   ms?: number;
-  /** Zavu may carry out sends whose answer the gateway never gets (timeouts, resets): see the matrix. */
+  /**
+   * Zavu may carry out sends whose answer (or count) the gateway never gets (timeouts, resets, a killed
+   * isolate): see the matrix.
+   */
   unknownOutcomes?: boolean;
 }
 
@@ -61,12 +65,16 @@ export const ROWS: Row[] = [
     zavu: [{ path: "/__sandbox/hooks/*", status: 503 }],
     ms: Math.round(6 * 3_600_000 * RETRY_SCALE),
   },
+  // One isolate's workerd process killed 2 s in (its leases and requests in flight gone), another started
+  // on its port; the other two serve on.
   {
-    name: "isolates killed mid-lease",
-    during: async (cluster) => {
+    name: "an isolate killed mid-lease",
+    during: async (cluster, tally) => {
       await sleep(2_000);
-      await cluster.restart();
+      tally.killed = { gateway: cluster.gateways[cluster.gateways.length - 1]!, at: Date.now() };
+      await cluster.replaceIsolate();
     },
+    unknownOutcomes: true,
   },
 ];
 
@@ -83,11 +91,11 @@ export async function runRow(
   // A name of its own (hook names, request ids), also when a soak runs the same row again.
   const w = await prepareRow(c, `${row.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}-${++rounds}`);
   const from = logs.mark();
-  const orphansBefore = await orphans(c);
+  const orphansBefore = new Set((await orphans(c)).map((o) => o.id));
   if (row.deps) await setDependencyFaults(c, row.deps);
   for (const rule of row.zavu ?? []) await sandboxControl(c, "POST", "/faults", rule);
   const window = (async () => {
-    await Promise.all([sleep(row.ms ?? faultMs), row.during?.(c)]);
+    await Promise.all([sleep(row.ms ?? faultMs), row.during?.(c, tally)]);
     await setDependencyFaults(c, []);
     await sandboxControl(c, "DELETE", "/faults");
     await sleep(500);
@@ -98,10 +106,13 @@ export async function runRow(
   const result = await checkInvariants(w, tally, { scan: logs, from });
   result.row = row.name;
   await admin(c.gateways[0]!, "DELETE", `/webhooks/${w.webhookId}`); // the reseller's webhooks are capped
-  const orphaned = (await orphans(c)) - orphansBefore;
-  if (orphaned > 0) {
-    result.invariants.adminHalfApplied += orphaned;
-    result.notes.push(`${orphaned} sub-account(s) at Zavu with no tenant`);
-  }
+  // An onboarding half-made at Zavu: allowed only under a 503 that named it and says how to finish.
+  const { violations, finished, deferred } = await judgeOrphans(w, orphansBefore);
+  result.invariants.adminHalfApplied += violations.length;
+  result.notes.push(...violations);
+  if (finished + deferred > 0)
+    result.notes.push(
+      `onboarding half-made under 503 provisioning_incomplete: ${finished} finished by the repair it names, ${deferred} repair refused 409 while the failed run's lock lasts`,
+    );
   return result;
 }

@@ -36,10 +36,15 @@ export interface ClusterOptions {
   faults?: boolean;
   /** Every log line of every worker (workerd's structured logs), instead of printing them. */
   onLog?: (line: string, level: string) => void;
-  /** workerd's inspector (one target per worker: Runtime.getHeapUsage per isolate). */
+  /** workerd's inspector (one target per worker: Runtime.getHeapUsage per isolate); 0 picks a free port (mf.getInspectorURL()). */
   inspectorPort?: number;
-  /** Keep storage on disk, so restart() starts fresh isolates over the same D1, KV and Durable Objects. */
-  restartable?: boolean;
+  /**
+   * The last gateway isolate runs in a workerd process of its own, so replaceIsolate() can kill it and
+   * start another while the others keep serving. It shares D1, KV and the rate limits with them through
+   * Miniflare's shared storage (the first process owns it) and reaches the Durable Objects, the sandbox
+   * and the IdP through a dev registry private to this cluster.
+   */
+  killable?: boolean;
 }
 
 export interface Cluster {
@@ -51,10 +56,10 @@ export interface Cluster {
   idp: string;
   mf: Miniflare;
   /**
-   * Restarts the runtime (only with `restartable`): every isolate starts fresh (module state, leases and
-   * requests in flight are gone), storage stays. `gateways` and `sandbox` are updated in place.
+   * Kills the last gateway isolate's workerd process (only with `killable`): its module state, leases
+   * and requests in flight are gone; then starts a fresh isolate on the same port. The others serve on.
    */
-  restart(): Promise<void>;
+  replaceIsolate(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -81,94 +86,117 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         ],
       }
     : { modules: true, scriptPath: GATEWAY_SCRIPT };
-  const persist = opts.restartable ? mkdtempSync(resolve(tmpdir(), "gateway-cluster-")) : undefined;
-  let boot = 0;
-  // After a restart every worker listens where it did before (Zavu keeps posting to the relay URLs it has).
+  const killable = opts.killable && n > 1;
+  const dir = killable ? mkdtempSync(resolve(tmpdir(), "gateway-cluster-")) : undefined;
+  // A replaced isolate listens where the one before it did (Zavu keeps posting to the relay URLs it has).
   const ports: Record<string, number> = {};
-  const options = () => {
-    boot++;
-    const gateways = names.map((name, i) => ({
-      name,
-      ...source,
-      compatibilityDate: COMPAT_DATE,
-      compatibilityFlags: ["nodejs_compat"],
-      // One database, one namespace: the same ids in every isolate.
-      d1Databases: { DB: "gateway-db" },
-      kvNamespaces: { CACHE: "gateway-kv" },
-      bindings: {
-        ZAVU_API_BASE: "http://zavu.sandbox",
-        ZAVU_API_KEY: MAIN_KEY,
-        KEY_ENCRYPTION_KEY: KEK,
-        ADMIN_TOKEN,
-        UPSTREAM_TIMEOUT_MS: "3000",
-        ALLOW_HTTP_JWKS: "false",
-        ...opts.vars,
-      },
-      ...durableObjects(i === 0),
-      // wrangler.toml's tenants' plan bindings; one namespace id each, so all isolates share the counters.
-      ratelimits: rateLimitBindings(resolve(root, "wrangler.toml")),
-      outboundService: "router",
-      unsafeDirectSockets: direct(ports[name]),
-    }));
-    return convertV4MiniflareOptions({
-      ...(persist ? { resourcePersistencePath: persist } : {}),
-      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
+  const gateway = (name: string, i: number, outbound: string) => ({
+    name,
+    ...source,
+    compatibilityDate: COMPAT_DATE,
+    compatibilityFlags: ["nodejs_compat"],
+    // One database, one namespace: the same ids in every isolate.
+    d1Databases: { DB: "gateway-db" },
+    kvNamespaces: { CACHE: "gateway-kv" },
+    bindings: {
+      ZAVU_API_BASE: "http://zavu.sandbox",
+      ZAVU_API_KEY: MAIN_KEY,
+      KEY_ENCRYPTION_KEY: KEK,
+      ADMIN_TOKEN,
+      UPSTREAM_TIMEOUT_MS: "3000",
+      ALLOW_HTTP_JWKS: "false",
+      ...opts.vars,
+    },
+    ...durableObjects(i === 0),
+    // wrangler.toml's tenants' plan bindings; one namespace id each, so all isolates share the counters.
+    ratelimits: rateLimitBindings(resolve(root, "wrangler.toml")),
+    outboundService: outbound,
+    unsafeDirectSockets: direct(ports[name]),
+  });
+  const router = (name: string) => ({
+    name,
+    modules: true,
+    scriptPath: resolve(root, "test/workers/upstream-router.mjs"),
+    compatibilityDate: COMPAT_DATE,
+    serviceBindings: { SANDBOX: "zavu-sandbox", IDP: "test-idp" },
+  });
+  /** One workerd process's options: shared storage and a private dev registry when killable. */
+  const instance = (workers: unknown[], own: string) => {
+    const converted = convertV4MiniflareOptions({
+      ...(dir
+        ? {
+            resourcePersistencePath: resolve(dir, "shared"),
+            isolatedResourcePersistencePath: resolve(dir, own),
+            unsafeDevRegistryPath: resolve(dir, "registry"),
+          }
+        : {}),
+      ...(opts.inspectorPort !== undefined ? { inspectorPort: opts.inspectorPort } : {}),
       ...(opts.onLog
         ? { handleStructuredLogs: (log: { message: string; level: string }) => opts.onLog!(log.message, log.level) }
         : {}),
-      workers: [
-        ...gateways,
+      workers,
+    } as never);
+    return dir ? { ...converted, unsafeEnableSharedStorage: true } : converted;
+  };
+  const own = killable ? names.slice(0, -1) : names;
+  const mf = new Miniflare(
+    instance(
+      [
+        ...own.map((name, i) => gateway(name, i, "router")),
         {
           name: "zavu-sandbox",
           modules: true,
           scriptPath: SANDBOX_SCRIPT,
           compatibilityDate: COMPAT_DATE,
           durableObjects: { STATE: { className: "SandboxState", useSQLite: true } },
-          // BOOT changes on every restart(): a new configuration, so workerd starts every isolate anew.
-          bindings: { MAIN_API_KEY: MAIN_KEY, BOOT: String(boot) },
-          unsafeDirectSockets: direct(ports["zavu-sandbox"]),
+          bindings: { MAIN_API_KEY: MAIN_KEY },
+          unsafeDirectSockets: direct(),
         },
         {
           name: "test-idp",
           modules: true,
           scriptPath: resolve(root, "test/workers/idp.mjs"),
           compatibilityDate: COMPAT_DATE,
-          unsafeDirectSockets: direct(ports["test-idp"]),
+          unsafeDirectSockets: direct(),
         },
-        {
-          name: "router",
-          modules: true,
-          scriptPath: resolve(root, "test/workers/upstream-router.mjs"),
-          compatibilityDate: COMPAT_DATE,
-          serviceBindings: { SANDBOX: "zavu-sandbox", IDP: "test-idp" },
-        },
+        router("router"),
       ],
-    } as never);
-  };
-  const mf = new Miniflare(options());
+      "main",
+    ),
+  );
   await mf.ready;
+  // The last isolate in a process of its own, with its own outbound router (the same script).
+  const last = names[n - 1]!;
+  const startLast = async () => {
+    const m = new Miniflare(
+      instance([gateway(last, n - 1, "router-last"), router("router-last")], `boot-${Date.now()}`),
+    );
+    await m.ready;
+    return m;
+  };
+  let lastMf = killable ? await startLast() : undefined;
   const db = await mf.getD1Database("DB", names[0]);
   await db.batch(migrationStatements().map((s) => db.prepare(s)));
-  const url = async (name: string) => {
-    const u = (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
+  const url = async (m: Miniflare, name: string) => {
+    const u = (await m.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
     ports[name] = Number(new URL(u).port);
     return u;
   };
   const cluster: Cluster = {
-    gateways: await Promise.all(names.map(url)),
-    sandbox: await url("zavu-sandbox"),
-    idp: await url("test-idp"),
+    gateways: [...(await Promise.all(own.map((name) => url(mf, name)))), ...(lastMf ? [await url(lastMf, last)] : [])],
+    sandbox: await url(mf, "zavu-sandbox"),
+    idp: await url(mf, "test-idp"),
     mf,
-    async restart() {
-      if (!persist) throw new Error("restart() needs startCluster({ restartable: true })");
-      await mf.setOptions(options());
-      cluster.gateways.splice(0, n, ...(await Promise.all(names.map(url))));
-      cluster.sandbox = await url("zavu-sandbox");
-      cluster.idp = await url("test-idp");
+    async replaceIsolate() {
+      if (!lastMf) throw new Error("replaceIsolate() needs startCluster({ killable: true })");
+      await lastMf.dispose();
+      lastMf = await startLast();
+      cluster.gateways[n - 1] = await url(lastMf, last);
     },
     stop: async () => {
+      await lastMf?.dispose();
       await mf.dispose();
-      if (persist) rmSync(persist, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
   return cluster;
