@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:profile [-- --tenants 300 --duration 8 --top 40 --out profile.cpuprofile --relay]
+// npm run bench:profile [-- --tenants 300 --duration 8 --top 40 --out profile.cpuprofile --no-plans --bare --relay]
 // A V8 CPU profile of the gateway's hot path under the bench's load, taken through workerd's
 // inspector: the functions where the gateway's own CPU goes, by self time. Use it to find what a
 // bench regression is made of; the bench itself (the minified deploy bundle) stays the figure of record.
@@ -17,6 +17,8 @@ const { values: args } = parseArgs({
     top: { type: "string", default: "40" },
     out: { type: "string" },
     "no-plans": { type: "boolean", default: false },
+    /** Profile the bare proxy instead, under the same load: what a proxy costs anyway (fetch, Response, URL). */
+    bare: { type: "boolean", default: false },
     /** Profile the relay instead: Zavu's signed events, 32 at a time, checked, queued and delivered. */
     relay: { type: "boolean", default: false },
   },
@@ -27,7 +29,8 @@ const INSPECTOR_PORT = 9329;
 /** A Chrome DevTools Protocol session over the inspector's WebSocket (Node 22's global WebSocket). */
 async function inspect(target) {
   const list = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json();
-  const found = list.find((t) => t.title === target || t.url?.includes(target)) ?? list[0];
+  // Titles are "workerd: worker core:user:<name>".
+  const found = list.find((t) => t.title.endsWith(`core:user:${target}`));
   if (!found) throw new Error(`no inspector target: ${JSON.stringify(list)}`);
   const ws = new WebSocket(found.webSocketDebuggerUrl);
   await new Promise((ok, fail) => {
@@ -127,14 +130,16 @@ try {
   const tenants = await provisionTenants(rt.mf, idps, n, 0, args["no-plans"] ? null : BENCH_PLAN);
   const tokens = tenants.map((t) => t.token);
   await eachOnce(rt.gateway, tokens, 16);
-  await runLoad({ url: rt.gateway, tokens, connections: Number(args.connections), duration: 2 });
-  const session = await inspect("gateway");
+  const target = args.bare ? "bare" : "gateway";
+  const url = args.bare ? rt.bare : rt.gateway;
+  await runLoad({ url, tokens, connections: Number(args.connections), duration: 2 });
+  const session = await inspect(target);
   await session.send("Profiler.enable");
   await session.send("Profiler.setSamplingInterval", { interval: 100 });
   await session.send("Profiler.start");
   log(`profiling ${args.duration} s of load`);
   const run = await runLoad({
-    url: rt.gateway,
+    url,
     tokens,
     connections: Number(args.connections),
     duration: Number(args.duration),

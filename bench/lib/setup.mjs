@@ -152,10 +152,11 @@ function bareWorker(name, script = "bare-proxy.mjs", extra = {}) {
  * own direct socket (`shared`: e.g. `{ inspectorPort }`). With `variants`, also:
  * - `logged` and `unlogged`: the same gateway with LOG_SAMPLE_RATE 1 and 0 (the gateway's objects);
  * - `bareRateLimited`: the bare proxy plus one call to the stand-in per request (its cost, measured).
+ * `gateways` ({ name: script }): more gateway Workers, other builds (bench/ab.mjs), each with its own objects.
  * The gateway's console lines are counted in `logs` (kind "request": `requestLines`), not printed;
  * other runtime output goes to stderr.
  */
-export async function startRuntime(script, jwks, shared = {}, { variants = false } = {}) {
+export async function startRuntime(script, jwks, shared = {}, { variants = false, gateways = {} } = {}) {
   const logs = { lines: 0, requestLines: 0 };
   const handleStructuredLogs = ({ level, message }) => {
     logs.lines++;
@@ -192,6 +193,7 @@ export async function startRuntime(script, jwks, shared = {}, { variants = false
       }),
     );
   }
+  for (const [name, other] of Object.entries(gateways)) workers.push(gatewayWorker(other, { name }));
   const mf = runtime(workers, { handleStructuredLogs, ...shared });
   await mf.ready;
   const url = async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
@@ -201,6 +203,8 @@ export async function startRuntime(script, jwks, shared = {}, { variants = false
     rt.unlogged = await url("unlogged");
     rt.bareRateLimited = await url("bare-ratelimited");
   }
+  rt.gateways = {};
+  for (const name of Object.keys(gateways)) rt.gateways[name] = await url(name);
   return rt;
 }
 
