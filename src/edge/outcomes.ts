@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import type { ApiError } from "../errors";
 import { DEFAULT_ESTIMATE_CENTS } from "../spend/ledger-math";
 import type { IsolateState } from "../state";
+import type { FlushContext } from "../usage/recorder";
 import { usageShard } from "../usage/shards";
 import type { SendAnswer } from "./spend";
 
@@ -21,20 +22,51 @@ export function recordUsage(
   refusal: string | null,
   answer: SendAnswer | Promise<SendAnswer> | null,
 ): void {
-  const flush = { waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p), shard: (i: number) => usageShard(env, i) };
-  const record = (a: SendAnswer | null) => {
-    if (status >= 200 && status < 300)
-      state.usage.accepted(
-        tenantId,
-        a?.channel ?? null,
-        a?.costCents ?? null,
-        config(env).sendCostEstimateCents ?? DEFAULT_ESTIMATE_CENTS,
-      );
-    else state.usage.refused(tenantId, refusal ?? a?.code ?? `http_${status}`);
-    state.usage.flushSoon(flush);
-  };
-  if (answer instanceof Promise) ctx.waitUntil(answer.then(record, () => record(null)));
-  else record(answer);
+  const flush = new UsageFlush(env, ctx);
+  if (answer instanceof Promise)
+    ctx.waitUntil(
+      answer.then(
+        (a) => record(env, state, flush, tenantId, status, refusal, a),
+        () => record(env, state, flush, tenantId, status, refusal, null),
+      ),
+    );
+  else record(env, state, flush, tenantId, status, refusal, answer);
+}
+
+function record(
+  env: Env,
+  state: IsolateState,
+  flush: FlushContext,
+  tenantId: string,
+  status: number,
+  refusal: string | null,
+  a: SendAnswer | null,
+): void {
+  if (status >= 200 && status < 300)
+    state.usage.accepted(
+      tenantId,
+      a?.channel ?? null,
+      a?.costCents ?? null,
+      config(env).sendCostEstimateCents ?? DEFAULT_ESTIMATE_CENTS,
+    );
+  else state.usage.refused(tenantId, refusal ?? a?.code ?? `http_${status}`);
+  state.usage.flushSoon(flush);
+}
+
+/** Where a flush of the usage records goes, in this request's waitUntil. A class: no closures per request. */
+class UsageFlush implements FlushContext {
+  constructor(
+    private readonly env: Env,
+    private readonly ctx: ExecutionContext,
+  ) {}
+
+  waitUntil(p: Promise<unknown>): void {
+    this.ctx.waitUntil(p);
+  }
+
+  shard(index: number) {
+    return usageShard(this.env, index);
+  }
 }
 
 /** tenant.rate_limited: the tenant's first refusal by its plan in this hour (once per isolate here; once overall by the event's id). */
