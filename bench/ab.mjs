@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// node bench/ab.mjs --base <bundle.js> [--tenants 300 --rounds 20 --duration 1 --connections 32 --plans]
+// npm run bench:ab -- --base <bundle.js> [--tenants 300 --rounds 20 --duration 1 --connections 32 --plans --profile]
 // Two builds of the gateway side by side: `--base` (e.g. an earlier `wrangler deploy --dry-run --outdir`)
 // and the current source (built as `npm run bench` does), with the bare proxy, in one runtime, on the
 // same tenants (one D1), in many short runs alternated round by round. Prints the median over the rounds
 // of each round's CPU difference: for changes of a few µs a request, which the bench's noise (a shared
-// 2-core machine) would hide in a difference of means.
+// 2-core machine) would hide in a difference of means. --profile: also a CPU profile of each build's
+// isolate over all its runs, and the functions whose self time per request differs most (build the
+// base with `wrangler deploy --dry-run --minify=false --outdir <dir>` for readable names; the current
+// source is then built unminified too).
 import { copyFileSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { inspect, selfTimes, startProfile } from "./lib/inspect.mjs";
 import { eachOnce, runLoad } from "./lib/load.mjs";
 import { BENCH_PLAN, buildGateway, makeIdps, provisionTenants, root, startRuntime } from "./lib/setup.mjs";
 
@@ -19,6 +23,8 @@ const { values: args } = parseArgs({
     duration: { type: "string", default: "1" },
     connections: { type: "string", default: "32" },
     plans: { type: "boolean", default: false },
+    profile: { type: "boolean", default: false },
+    top: { type: "string", default: "30" },
   },
 });
 if (!args.base) throw new Error("--base <bundle.js> is required");
@@ -36,13 +42,15 @@ const quartiles = (xs) => {
   return [s[Math.floor(s.length / 4)], s[Math.floor((3 * s.length) / 4)]];
 };
 
-const bundle = await buildGateway();
+const INSPECTOR_PORT = 9331;
+const bundle = await buildGateway(args.profile ? { minify: false } : {});
 const idps = await makeIdps();
 // workerd reads scripts from under its working directory only.
 mkdirSync(resolve(root, ".wrangler/bench-ab"), { recursive: true });
 const base = resolve(root, ".wrangler/bench-ab/base.js");
 copyFileSync(args.base, base);
-const rt = await startRuntime(bundle.script, idps.remoteJwks, {}, { gateways: { base } });
+const shared = args.profile ? { inspectorPort: INSPECTOR_PORT } : {};
+const rt = await startRuntime(bundle.script, idps.remoteJwks, shared, { gateways: { base } });
 try {
   const n = Number(args.tenants);
   const tokens = (await provisionTenants(rt.mf, idps, n, 0, args.plans ? BENCH_PLAN : null)).map((t) => t.token);
@@ -51,6 +59,16 @@ try {
   for (const url of [targets.base, targets.current]) await eachOnce(url, tokens, 16);
   for (const url of Object.values(targets)) await runLoad({ url, tokens, connections, duration: 2 });
   const cpu = { bare: [], base: [], current: [] };
+  const requests = { bare: 0, base: 0, current: 0 };
+  const profilers = {};
+  if (args.profile) {
+    for (const [name, worker] of [
+      ["base", "base"],
+      ["current", "gateway"],
+    ]) {
+      profilers[name] = await startProfile(await inspect(INSPECTOR_PORT, worker));
+    }
+  }
   const names = Object.keys(targets);
   for (let r = 0; r < Number(args.rounds); r++) {
     // Rotate the order: each name runs first, second and last equally often.
@@ -59,6 +77,7 @@ try {
       const run = await runLoad({ url: targets[name], tokens, connections, duration });
       if (run.non2xx || run.errors) throw new Error(`${name}: ${run.non2xx} non-2xx, ${run.errors} errors`);
       cpu[name].push(run.cpuUsPerRequest);
+      requests[name] += run.requests;
     }
     log(`round ${r + 1}: ${names.map((k) => `${k} ${cpu[k].at(-1).toFixed(0)}`).join(", ")}`);
   }
@@ -75,6 +94,27 @@ try {
     );
   }
   console.log(`medians: ${names.map((k) => `${k} ${median(cpu[k]).toFixed(0)} µs`).join(", ")}`);
+  if (args.profile) {
+    const self = {};
+    for (const name of ["base", "current"]) {
+      const { functions } = selfTimes(await profilers[name].stop());
+      // Line numbers and file names differ between builds: functions by name only.
+      self[name] = new Map();
+      for (const [key, us] of functions) {
+        const fn = key.replace(/ [^ ]*:\d+$/, "");
+        self[name].set(fn, (self[name].get(fn) ?? 0) + us / requests[name]);
+      }
+    }
+    const keys = new Set([...self.base.keys(), ...self.current.keys()]);
+    const rows = [...keys]
+      .map((k) => [k, self.base.get(k) ?? 0, self.current.get(k) ?? 0])
+      .filter(([k]) => k !== "(idle) (native)")
+      .sort((a, b) => Math.max(b[1], b[2]) - Math.max(a[1], a[2]))
+      .slice(0, Number(args.top));
+    console.log("\nself time, µs per request (sampled wall time of each isolate: inflated when the machine is busy)");
+    console.log(`${"base".padStart(8)} ${"current".padStart(8)}  function`);
+    for (const [k, b, c] of rows) console.log(`${b.toFixed(2).padStart(8)} ${c.toFixed(2).padStart(8)}  ${k}`);
+  }
 } finally {
   await rt.mf.dispose();
 }

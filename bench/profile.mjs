@@ -5,6 +5,7 @@
 // bench regression is made of; the bench itself (the minified deploy bundle) stays the figure of record.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { inspect, selfTimes, startProfile } from "./lib/inspect.mjs";
 import { eachOnce, runLoad, workerdCpuSeconds } from "./lib/load.mjs";
 import { provisionSenders, zavuEvent } from "./lib/relay.mjs";
 import { BENCH_PLAN, buildGateway, makeIdps, provisionTenants, startRuntime } from "./lib/setup.mjs";
@@ -26,60 +27,16 @@ const { values: args } = parseArgs({
 const log = (...a) => console.error("[profile]", ...a);
 const INSPECTOR_PORT = 9329;
 
-/** A Chrome DevTools Protocol session over the inspector's WebSocket (Node 22's global WebSocket). */
-async function inspect(target) {
-  const list = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json();
-  // Titles are "workerd: worker core:user:<name>".
-  const found = list.find((t) => t.title.endsWith(`core:user:${target}`));
-  if (!found) throw new Error(`no inspector target: ${JSON.stringify(list)}`);
-  const ws = new WebSocket(found.webSocketDebuggerUrl);
-  await new Promise((ok, fail) => {
-    ws.onopen = ok;
-    ws.onerror = fail;
-  });
-  let id = 0;
-  const pending = new Map();
-  ws.onmessage = (event) => {
-    const msg = JSON.parse(event.data);
-    if (msg.id && pending.has(msg.id)) {
-      pending.get(msg.id)(msg);
-      pending.delete(msg.id);
-    }
-  };
-  const send = (method, params = {}) =>
-    new Promise((ok, fail) => {
-      const n = ++id;
-      pending.set(n, (msg) => (msg.error ? fail(new Error(`${method}: ${msg.error.message}`)) : ok(msg.result)));
-      ws.send(JSON.stringify({ id: n, method, params }));
-    });
-  return { send, close: () => ws.close() };
-}
-
 /** Self time per function (and per source file), in µs per request. */
 function summarize(profile, requests) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  const dt = profile.timeDeltas;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const node = byId.get(profile.samples[i]);
-    self.set(node.id, (self.get(node.id) ?? 0) + (dt[i + 1] ?? 0));
-  }
-  const fns = new Map();
-  const files = new Map();
-  for (const [nodeId, us] of self) {
-    const { callFrame: f } = byId.get(nodeId);
-    const file = f.url ? f.url.split("/").slice(-1)[0] : "(native)";
-    const key = `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}`;
-    fns.set(key, (fns.get(key) ?? 0) + us);
-    files.set(file, (files.get(file) ?? 0) + us);
-  }
+  const { functions, files } = selfTimes(profile);
   const table = (m) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, Number(args.top))
       .map(([k, us]) => `${(us / requests).toFixed(2).padStart(8)} µs/req  ${k}`)
       .join("\n");
-  return `by function (self time):\n${table(fns)}\n\nby file:\n${table(files)}`;
+  return `by function (self time):\n${table(functions)}\n\nby file:\n${table(files)}`;
 }
 
 const bundle = await buildGateway({ minify: false }); // readable names; the same code as deployed, unminified
@@ -114,12 +71,10 @@ try {
     const tenants = await provisionTenants(rt.mf, idps, 100, 0, null);
     const senders = await provisionSenders(rt.mf, tenants);
     await relayLoad(senders, 300);
-    const session = await inspect("gateway");
-    await session.send("Profiler.enable");
-    await session.send("Profiler.setSamplingInterval", { interval: 100 });
-    await session.send("Profiler.start");
+    const session = await inspect(INSPECTOR_PORT, "gateway");
+    const profiler = await startProfile(session);
     const run = await relayLoad(senders, 1500);
-    const { profile } = await session.send("Profiler.stop");
+    const profile = await profiler.stop();
     session.close();
     if (args.out) writeFileSync(args.out, JSON.stringify(profile));
     console.log(`${run.requests} events, workerd CPU ${run.cpuUsPerRequest.toFixed(0)} µs/event (2 s idle included)`);
@@ -133,10 +88,8 @@ try {
   const target = args.bare ? "bare" : "gateway";
   const url = args.bare ? rt.bare : rt.gateway;
   await runLoad({ url, tokens, connections: Number(args.connections), duration: 2 });
-  const session = await inspect(target);
-  await session.send("Profiler.enable");
-  await session.send("Profiler.setSamplingInterval", { interval: 100 });
-  await session.send("Profiler.start");
+  const session = await inspect(INSPECTOR_PORT, target);
+  const profiler = await startProfile(session);
   log(`profiling ${args.duration} s of load`);
   const run = await runLoad({
     url,
@@ -144,7 +97,7 @@ try {
     connections: Number(args.connections),
     duration: Number(args.duration),
   });
-  const { profile } = await session.send("Profiler.stop");
+  const profile = await profiler.stop();
   session.close();
   if (args.out) writeFileSync(args.out, JSON.stringify(profile));
   const total = profile.endTime - profile.startTime;

@@ -53,16 +53,11 @@ export const RETURNED_RESPONSE_HEADERS = [
   "x-ratelimit-reset",
 ] as const;
 
-/**
- * The allowed headers, minus any that the Connection header names (hop-by-hop by definition), as a
- * name -> value record: one pass over the headers present (a handful) rather than a lookup per allowed
- * name. A record, because the runtime converts it into the outgoing headers at about a third of the cost
- * of name/value pairs (measured in workerd: 5 pairs ~11 µs, the same record ~3 µs).
- */
-function pick(from: Headers, allowed: ReadonlySet<string>): Record<string, string> {
+/** The header names a Connection header lists (hop-by-hop by definition), or null. */
+function hopByHopOf(from: Headers): Set<string> | null {
   const connection = from.get("connection");
   // Compared, never passed to Headers: a client's Connection value need not be a valid header name.
-  const hopByHop = connection
+  return connection
     ? new Set(
         connection
           .toLowerCase()
@@ -70,15 +65,40 @@ function pick(from: Headers, allowed: ReadonlySet<string>): Record<string, strin
           .map((n) => n.trim()),
       )
     : null;
-  // Only allowlisted names become keys (never "__proto__"); each name comes once (values combined).
+}
+
+/*
+ * The allowed headers, minus any that the Connection header names, as a name -> value record: the
+ * runtime converts a record into the outgoing headers at about a third of the cost of name/value pairs
+ * (measured in workerd: 5 pairs ~11 µs, the same record ~3 µs). Only allowlisted names become keys
+ * (never "__proto__"), and each comes once, with its values combined, as Headers gives them.
+ */
+
+/**
+ * A customer's request: a lookup per allowed name. Cheaper than a pass over what the customer sent,
+ * which copies every header into JS, the JWT in Authorization included (measured: ~3.5 vs ~6 µs).
+ */
+function pickRequest(from: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = from.get(name);
+    if (value !== null) out[name] = value;
+  }
+  const hopByHop = hopByHopOf(from);
+  if (hopByHop) for (const name of hopByHop) delete out[name];
+  return out;
+}
+
+/** Zavu's answer: one pass over the headers present (a handful, fewer than the allowed names). */
+function pickResponse(from: Headers): Record<string, string> {
+  const hopByHop = hopByHopOf(from);
   const out: Record<string, string> = {};
   for (const [name, value] of from) {
-    if (allowed.has(name) && !hopByHop?.has(name)) out[name] = value;
+    if (RETURNED.has(name) && !hopByHop?.has(name)) out[name] = value;
   }
   return out;
 }
 
-const FORWARDED = new Set<string>(FORWARDED_REQUEST_HEADERS);
 const RETURNED = new Set<string>(RETURNED_RESPONSE_HEADERS);
 
 /** Request bodies are forwarded as sent and capped by size: a compressed one could expand past the cap upstream. */
@@ -127,7 +147,7 @@ export interface ForwardOptions {
  */
 export async function forward(request: Request, url: URL, opts: ForwardOptions): Promise<Response> {
   assertIdentityEncoding(request);
-  const headers = pick(request.headers, FORWARDED);
+  const headers = pickRequest(request.headers);
   headers.authorization = `Bearer ${opts.apiKey}`;
   headers["x-request-id"] = opts.requestId;
   // The client's own preference: a client that sent none must not receive a compressed answer.
@@ -147,7 +167,7 @@ export async function forward(request: Request, url: URL, opts: ForwardOptions):
   return new Response(upstream.body, {
     status: upstream.status,
     statusText: upstream.statusText,
-    headers: pick(upstream.headers, RETURNED),
+    headers: pickResponse(upstream.headers),
   });
 }
 
@@ -166,7 +186,7 @@ export type UpstreamJsonCall = (
  * content-type never go with it; answers are asked for uncompressed (the service reads them).
  */
 export function upstreamCaller(request: Request, opts: ForwardOptions): UpstreamJsonCall {
-  const base = pick(request.headers, FORWARDED);
+  const base = pickRequest(request.headers);
   delete base["content-length"];
   delete base["content-type"];
   delete base.accept;
@@ -193,7 +213,7 @@ export function upstreamCaller(request: Request, opts: ForwardOptions): Upstream
     return new Response(upstream.body, {
       status: upstream.status,
       statusText: upstream.statusText,
-      headers: pick(upstream.headers, RETURNED),
+      headers: pickResponse(upstream.headers),
     });
   };
 }
