@@ -63,6 +63,7 @@ try {
   const profilers = {};
   if (args.profile) {
     for (const [name, worker] of [
+      ["bare", "bare"],
       ["base", "base"],
       ["current", "gateway"],
     ]) {
@@ -96,24 +97,26 @@ try {
   console.log(`medians: ${names.map((k) => `${k} ${median(cpu[k]).toFixed(0)} µs`).join(", ")}`);
   if (args.profile) {
     const self = {};
-    for (const name of ["base", "current"]) {
+    for (const name of names) {
       const { functions } = selfTimes(await profilers[name].stop());
       // Line numbers and file names differ between builds: functions by name only.
       self[name] = new Map();
       for (const [key, us] of functions) {
-        const fn = key.replace(/ [^ ]*:\d+$/, "");
+        const fn = key.replace(/ [^ ]*:\d+$/, "").replace(/ \(native\)$/, "");
         self[name].set(fn, (self[name].get(fn) ?? 0) + us / requests[name]);
       }
     }
-    const keys = new Set([...self.base.keys(), ...self.current.keys()]);
+    const keys = new Set(names.flatMap((name) => [...self[name].keys()]));
     const rows = [...keys]
-      .map((k) => [k, self.base.get(k) ?? 0, self.current.get(k) ?? 0])
-      .filter(([k]) => k !== "(idle) (native)")
-      .sort((a, b) => Math.max(b[1], b[2]) - Math.max(a[1], a[2]))
-      .slice(0, Number(args.top));
-    console.log("\nself time, µs per request (sampled wall time of each isolate: inflated when the machine is busy)");
-    console.log(`${"base".padStart(8)} ${"current".padStart(8)}  function`);
-    for (const [k, b, c] of rows) console.log(`${b.toFixed(2).padStart(8)} ${c.toFixed(2).padStart(8)}  ${k}`);
+      .filter((k) => k !== "(idle)")
+      .map((k) => [k, ...names.map((name) => self[name].get(k) ?? 0)])
+      .sort((a, b) => Math.max(...b.slice(1)) - Math.max(...a.slice(1)));
+    const total = (name) => [...self[name]].reduce((s, [k, us]) => s + (k === "(idle)" ? 0 : us), 0);
+    console.log("\nself time, µs per request (sampled wall time of each isolate, not idle)");
+    console.log(`${names.map((n) => n.padStart(8)).join(" ")}  function`);
+    for (const [k, ...us] of rows.slice(0, Number(args.top)))
+      console.log(`${us.map((x) => x.toFixed(2).padStart(8)).join(" ")}  ${k}`);
+    console.log(`${names.map((n) => total(n).toFixed(2).padStart(8)).join(" ")}  (all, not idle)`);
   }
 } finally {
   await rt.mf.dispose();
