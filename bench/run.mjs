@@ -24,6 +24,7 @@ import {
   productionVars,
   provisionStrictTenant,
   provisionTenants,
+  RATE_LIMIT_PROBE_CALLS,
   startRuntime,
 } from "./lib/setup.mjs";
 
@@ -118,12 +119,15 @@ async function mainSession(script, idps, n, cold) {
       for (const s of r % 2 === 0 ? scenarios : [...scenarios].reverse()) {
         log(`round ${r + 1}: ${s.name}`);
         const linesBefore = rt.logs.requestLines;
-        const { result: run, counts } = s.stats
-          ? await counted(rt.gateway, () => runLoad({ url: s.url, tokens: s.tokens, connections, duration, rate }))
-          : { result: await runLoad({ url: s.url, tokens: s.tokens, connections, duration, rate }), counts: null };
+        // The main gateway's counters over every run: its own work in its runs, and in the others' what
+        // it did in the background meanwhile (the plan tenants' lease renewals and hand-backs).
+        const { result: run, counts } = await counted(rt.gateway, () =>
+          runLoad({ url: s.url, tokens: s.tokens, connections, duration, rate }),
+        );
         await new Promise((ok) => setTimeout(ok, 200)); // the run's last log lines arrive
         run.requestLogLines = rt.logs.requestLines - linesBefore;
-        if (counts) run.counts = counts;
+        if (s.stats) run.counts = counts;
+        else run.mainGatewayCounts = counts;
         runs[s.name].push(run);
       }
     }
@@ -216,6 +220,10 @@ async function spendZones(rt, idps, farToken) {
   return { far: await measure(farToken), strict: await measure(strictToken) };
 }
 
+const f = (x, d = 1) => (typeof x === "number" ? x.toFixed(d) : String(x));
+/** A difference, signed: +12, -3. */
+const signed = (x, d = 0) => (typeof x === "number" ? `${x >= 0 ? "+" : ""}${x.toFixed(d)}` : String(x));
+
 /** Work counted over every gateway round, per request (background refreshes included). */
 function perRequest(runs) {
   const total = runs.reduce((n, r) => n + r.requests, 0);
@@ -300,7 +308,9 @@ const median = (xs) => {
 };
 const byRound = (fn) => median(main.runs.bare.map((_, r) => fn((name) => main.runs[name][r])));
 const cpu = (run) => run.cpuUsPerRequest;
-const standIn = bareRl ? byRound((at) => cpu(at("bareRateLimited")) - cpu(at("bare"))) : null;
+const standIn = bareRl
+  ? byRound((at) => (cpu(at("bareRateLimited")) - cpu(at("bare"))) / RATE_LIMIT_PROBE_CALLS)
+  : null;
 const rlCalls = gatewayWithPlanPerRequest?.rateLimitChecks ?? null;
 const ratios = {
   throughput: gw.rps / bare.rps,
@@ -314,15 +324,29 @@ const ratios = {
     ? byRound((at) => {
         const run = at("gatewayWithPlan");
         const calls = run.counts.rateLimitChecks / run.requests;
-        return cpu(run) - cpu(at("bare")) - calls * (cpu(at("bareRateLimited")) - cpu(at("bare")));
+        const perCall = (cpu(at("bareRateLimited")) - cpu(at("bare"))) / RATE_LIMIT_PROBE_CALLS;
+        return cpu(run) - cpu(at("bare")) - calls * perCall;
       })
     : null,
   /** The same, the stand-in's calls included. */
   addedCpuUsPerRequestWithPlanAndStandIn: gwPlan ? byRound((at) => cpu(at("gatewayWithPlan")) - cpu(at("bare"))) : null,
-  /** One call to the Rate Limiting stand-in (bench/workers/ratelimit.mjs): bare-ratelimited over bare. */
+  /** One call to the Rate Limiting stand-in (bench/workers/ratelimit.mjs): bare-ratelimited over bare, per call. */
   rateLimitStandInCpuUsPerCall: standIn,
   rateLimitCallsPerRequestWithPlan: rlCalls,
 };
+/** Background ledger calls of the main gateway per request of other Workers' runs (the plan tenants' leases). */
+const spill = Object.fromEntries(
+  ["bare", "bareRateLimited", "logged", "unlogged"]
+    .filter((name) => main.runs[name])
+    .map((name) => {
+      const runs = main.runs[name];
+      const calls = runs.reduce(
+        (n, r) => n + r.mainGatewayCounts.ledgerCalls + r.mainGatewayCounts.ledgerCallsBackground,
+        0,
+      );
+      return [name, +(calls / runs.reduce((n, r) => n + r.requests, 0)).toFixed(4)];
+    }),
+);
 const logging = {
   productionSampleRate: Number(gatewayVars.LOG_SAMPLE_RATE),
   /** The gateway with LOG_SAMPLE_RATE 1 (every request logged) and 0 (only refusals, errors, slow ones). */
@@ -399,6 +423,8 @@ const report = {
   logging,
   gatewayPerRequest,
   gatewayWithPlanPerRequest,
+  /** Ledger calls the main gateway made (in the background) during the other Workers' runs, per request of those runs. */
+  mainGatewayLedgerCallsDuringOtherRuns: spill,
   coldPath: main.coldPath,
   spendZones: main.zones,
   adminListing: main.listing,
@@ -411,7 +437,6 @@ const report = {
   rounds: main.runs,
 };
 
-const f = (x, d = 1) => (typeof x === "number" ? x.toFixed(d) : String(x));
 const row = (name, s) =>
   s
     ? `| ${name.padEnd(30)} | ${f(s.cpuUsPerRequest, 0).padStart(10)} | ${f(s.rps, 0).padStart(7)} | ${f(s.p50).padStart(6)} | ${f(s.p99).padStart(6)} | ${f(s.p999).padStart(7)} |`
@@ -422,18 +447,18 @@ const lines = [
   "| workerd, direct sockets        | CPU µs/req | req/s   | p50 ms | p99 ms | p99.9 ms |",
   "|---|---|---|---|---|---|",
   row("bare proxy", bare),
-  row("bare + 1 rate-limit stand-in", bareRl),
+  row(`bare + ${RATE_LIMIT_PROBE_CALLS} rate-limit stand-in`, bareRl),
   row("gateway, no plans", gw),
   row("gateway, plans", gwPlan),
   row("gateway, LOG_SAMPLE_RATE 1", logged),
   row("gateway, LOG_SAMPLE_RATE 0", unlogged),
   "",
   "(added CPU: the median over the rounds of each round's difference; the table: means)",
-  `no plans: gateway/bare throughput ${f(ratios.throughput, 3)}, CPU per request ${f(ratios.cpuPerRequest, 3)}x (+${f(ratios.addedCpuUsPerRequest, 0)} µs), added latency p50 ${f(ratios.addedP50Ms, 2)} ms, p99 ${f(ratios.addedP99Ms, 2)} ms`,
+  `no plans: gateway/bare throughput ${f(ratios.throughput, 3)}, CPU per request ${f(ratios.cpuPerRequest, 3)}x (${signed(ratios.addedCpuUsPerRequest)} µs), added latency p50 ${f(ratios.addedP50Ms, 2)} ms, p99 ${f(ratios.addedP99Ms, 2)} ms`,
   gwPlan
-    ? `plans: +${f(ratios.addedCpuUsPerRequestWithPlan, 0)} µs over the bare proxy without the rate-limit stand-in (${f(rlCalls, 3)} calls/request at ${f(standIn, 0)} µs each, measured as bare + 1 call; +${f(ratios.addedCpuUsPerRequestWithPlanAndStandIn, 0)} µs with it), throughput ${f(ratios.throughputWithPlan, 3)}x the bare proxy`
+    ? `plans: ${signed(ratios.addedCpuUsPerRequestWithPlan)} µs over the bare proxy without the rate-limit stand-in (${f(rlCalls, 3)} calls/request at ${f(standIn, 0)} µs each, measured as bare + ${RATE_LIMIT_PROBE_CALLS} calls a request; ${signed(ratios.addedCpuUsPerRequestWithPlanAndStandIn)} µs with it), throughput ${f(ratios.throughputWithPlan, 3)}x the bare proxy; awaited ledger calls per request ${f(gatewayWithPlanPerRequest.ledgerCalls, 3)}, in the background ${f(gatewayWithPlanPerRequest.ledgerCallsBackground, 3)}, and during the other Workers' runs ${JSON.stringify(spill)}`
     : "plans: skipped (--no-plans)",
-  `logging: a logged request ${f(logging.loggedCpuUsPerRequest, 0)} µs, an unlogged one ${f(logging.unloggedCpuUsPerRequest, 0)} µs (+${f(logging.addedCpuUsPerLoggedRequest, 0)} µs a line; request lines per request ${logging.requestLinesPerRequest.logged} vs ${logging.requestLinesPerRequest.unlogged}; at the production rate ${gatewayVars.LOG_SAMPLE_RATE}: ${logging.requestLinesPerRequest.production})`,
+  `logging: a logged request ${f(logging.loggedCpuUsPerRequest, 0)} µs, an unlogged one ${f(logging.unloggedCpuUsPerRequest, 0)} µs (${signed(logging.addedCpuUsPerLoggedRequest)} µs a line; request lines per request ${logging.requestLinesPerRequest.logged} vs ${logging.requestLinesPerRequest.unlogged}; at the production rate ${gatewayVars.LOG_SAMPLE_RATE}: ${logging.requestLinesPerRequest.production})`,
   `failed requests: ${Object.entries({ bare, bareRl, gw, gwPlan, logged, unlogged })
     .filter(([, s]) => s)
     .map(([k, s]) => `${k} ${s.non2xx}`)

@@ -133,6 +133,9 @@ function gatewayWorker(script, { name = "gateway", vars = {}, objectsOf = null }
   };
 }
 
+/** Stand-in calls a request of bench/workers/bare-ratelimited.mjs makes. */
+export const RATE_LIMIT_PROBE_CALLS = 8;
+
 /** The bare proxy (bench/workers/bare-proxy.mjs), or with `script` another baseline of the same kind. */
 function bareWorker(name, script = "bare-proxy.mjs", extra = {}) {
   return {
@@ -151,7 +154,7 @@ function bareWorker(name, script = "bare-proxy.mjs", extra = {}) {
  * Starts workerd with the stub, the bare proxy, the Rate Limiting stand-in and the gateway, each on its
  * own direct socket (`shared`: e.g. `{ inspectorPort }`). With `variants`, also:
  * - `logged` and `unlogged`: the same gateway with LOG_SAMPLE_RATE 1 and 0 (the gateway's objects);
- * - `bareRateLimited`: the bare proxy plus one call to the stand-in per request (its cost, measured).
+ * - `bareRateLimited`: the bare proxy plus RATE_LIMIT_PROBE_CALLS calls to the stand-in per request (its cost).
  * `gateways` ({ name: script }): more gateway Workers, other builds (bench/ab.mjs), each with its own objects.
  * The gateway's console lines are counted in `logs` (kind "request": `requestLines`), not printed;
  * other runtime output goes to stderr.
@@ -188,6 +191,11 @@ export async function startRuntime(script, jwks, shared = {}, { variants = false
       gatewayWorker(script, { name: "logged", vars: { LOG_SAMPLE_RATE: "1" }, objectsOf: "gateway" }),
       gatewayWorker(script, { name: "unlogged", vars: { LOG_SAMPLE_RATE: "0" }, objectsOf: "gateway" }),
       bareWorker("bare-ratelimited", "bare-ratelimited.mjs", {
+        bindings: {
+          UPSTREAM: "http://zavu.stub",
+          UPSTREAM_KEY: "zv_live_sub_bench_fixed",
+          CALLS: String(RATE_LIMIT_PROBE_CALLS),
+        },
         // The binding the bench plan's sends go through (BENCH_PLAN.sendsPerMinute), on keys of its own.
         serviceBindings: { RL: rateLimitStandIns()[`RL_SPM_${BENCH_PLAN.sendsPerMinute}`] },
       }),
