@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run bench:profile [-- --tenants 300 --duration 8 --top 40 --out profile.cpuprofile --no-plans --bare --relay]
+// npm run bench:profile [-- --tenants 300 --duration 8 --top 40 --out profile.cpuprofile --no-plans --bare --relay
+//                           --compare-plans --rounds 4]
 // A V8 CPU profile of the gateway's hot path under the bench's load, taken through workerd's
 // inspector: the functions where the gateway's own CPU goes, by self time. Use it to find what a
 // bench regression is made of; the bench itself (the minified deploy bundle) stays the figure of record.
@@ -18,6 +19,12 @@ const { values: args } = parseArgs({
     top: { type: "string", default: "40" },
     out: { type: "string" },
     "no-plans": { type: "boolean", default: false },
+    /**
+     * Tenants without a plan and tenants with BENCH_PLAN in the same runtime, profiled in alternate short
+     * runs (--duration each, --rounds times): self time per function side by side, what a plan adds.
+     */
+    "compare-plans": { type: "boolean", default: false },
+    rounds: { type: "string", default: "4" },
     /** Profile the bare proxy instead, under the same load: what a proxy costs anyway (fetch, Response, URL). */
     bare: { type: "boolean", default: false },
     /** Profile the relay instead: Zavu's signed events, 32 at a time, checked, queued and delivered. */
@@ -79,6 +86,48 @@ try {
     if (args.out) writeFileSync(args.out, JSON.stringify(profile));
     console.log(`${run.requests} events, workerd CPU ${run.cpuUsPerRequest.toFixed(0)} µs/event (2 s idle included)`);
     console.log(summarize(profile, run.requests));
+    process.exit(0);
+  }
+  if (args["compare-plans"]) {
+    const populations = {
+      "no plan": (await provisionTenants(rt.mf, idps, n, 0, null)).map((t) => t.token),
+      plan: (await provisionTenants(rt.mf, idps, n, n, BENCH_PLAN)).map((t) => t.token),
+    };
+    const self = {};
+    const requests = {};
+    const session = await inspect(INSPECTOR_PORT, "gateway");
+    for (const tokens of Object.values(populations)) {
+      await eachOnce(rt.gateway, tokens, 16);
+      await runLoad({ url: rt.gateway, tokens, connections: Number(args.connections), duration: 2 });
+    }
+    for (let r = 0; r < Number(args.rounds); r++) {
+      for (const [name, tokens] of Object.entries(populations)) {
+        log(`round ${r + 1}: ${name}`);
+        const profiler = await startProfile(session);
+        const run = await runLoad({
+          url: rt.gateway,
+          tokens,
+          connections: Number(args.connections),
+          duration: Number(args.duration),
+        });
+        const { functions } = selfTimes(await profiler.stop());
+        self[name] ??= new Map();
+        for (const [k, us] of functions) self[name].set(k, (self[name].get(k) ?? 0) + us);
+        requests[name] = (requests[name] ?? 0) + run.requests;
+      }
+    }
+    session.close();
+    const names = Object.keys(populations);
+    const per = (name, k) => (self[name].get(k) ?? 0) / requests[name];
+    const keys = [...new Set(names.flatMap((name) => [...self[name].keys()]))].filter((k) => !k.startsWith("(idle)"));
+    keys.sort((a, b) => Math.max(...names.map((nm) => per(nm, b))) - Math.max(...names.map((nm) => per(nm, a))));
+    console.log(
+      `self time, µs per request (${names.join(" / ")}), ${args.rounds} alternated runs of ${args.duration} s each`,
+    );
+    for (const k of keys.slice(0, Number(args.top)))
+      console.log(`${names.map((nm) => per(nm, k).toFixed(2).padStart(8)).join(" ")}  ${k}`);
+    const total = (name) => keys.reduce((sum, k) => sum + per(name, k), 0);
+    console.log(`${names.map((nm) => total(nm).toFixed(2).padStart(8)).join(" ")}  (all, not idle)`);
     process.exit(0);
   }
   log(`provisioning and warming ${n} tenants`);

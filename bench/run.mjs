@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// npm run bench [-- --tenants 1000 --duration 8 --connections 32 --rounds 2 --json out.json --quick --no-scale --no-plans
-//                   --no-relay --relay-senders 100 --relay-events 2000]
-// One runtime, runs alternated round by round: the bare proxy, the bare proxy plus one call to the Rate
+// npm run bench [-- --tenants 1000 --duration 3 --connections 32 --rounds 6 --json out.json --quick --no-scale --no-plans
+//                   --no-relay --relay-senders 100 --relay-events 2000 --rate 0 --scale-duration 8 --bundle <index.js>]
+// One runtime, runs alternated round by round: the bare proxy, the bare proxy plus 8 calls to the Rate
 // Limiting stand-in (bench/workers/ratelimit.mjs: its own cost, taken off the gateway's figure with
 // plans), the gateway with N tenants without a plan, the gateway with N tenants with BENCH_PLAN (far
 // from each limit), and the gateway with LOG_SAMPLE_RATE 1 and 0 (what a log line costs). The gateway
@@ -10,8 +10,10 @@
 // against their targets; --json holds them (ratios.addedCpuUsPerRequest, ratios.addedCpuUsPerRequestWithPlan,
 // scale.throughputRatio10k, scale.awaitedLedgerCallsPerSend10k, startup.ratio, bundle.gzipKiB).
 // --no-plans: no tenants with plans (no plan runs; scale and relay tenants without plans too).
-import { writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
 import { unwrap } from "@zavu-gateway/admin-client";
 import { eachOnce, percentile, runLoad } from "./lib/load.mjs";
 import { relayScenario } from "./lib/relay.mjs";
@@ -43,6 +45,8 @@ const { values: args } = parseArgs({
     "no-relay": { type: "boolean", default: false },
     "relay-senders": { type: "string", default: "100" },
     "relay-events": { type: "string", default: "2000" },
+    /** Another build of the gateway (a saved `wrangler deploy --dry-run --outdir` bundle): figures for an earlier commit. */
+    bundle: { type: "string" },
   },
 });
 const quick = args.quick;
@@ -249,6 +253,14 @@ const summary = (runs) =>
 
 log("building the gateway bundle (wrangler deploy --dry-run)");
 const bundle = await buildGateway();
+if (args.bundle) {
+  // workerd reads scripts from under its working directory only.
+  const copy = resolve(root, ".wrangler/bench-build/other.js");
+  copyFileSync(args.bundle, copy);
+  const bytes = readFileSync(copy);
+  Object.assign(bundle, { script: copy, rawBytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length });
+  log(`measuring ${args.bundle}, not the current source`);
+}
 log("measuring start-up");
 const startup = await measureStartup(bundle.script);
 startup.ratio = startup.gatewayMs / startup.trivialMs;
@@ -403,6 +415,7 @@ const report = {
   at: new Date().toISOString(),
   machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
   settings: {
+    bundle: args.bundle ?? "current source",
     tenants: N,
     duration,
     connections,
