@@ -27,6 +27,7 @@ import {
   provisionStrictTenant,
   provisionTenants,
   RATE_LIMIT_PROBE_CALLS,
+  root,
   startRuntime,
 } from "./lib/setup.mjs";
 
