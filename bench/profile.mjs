@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// npm run bench:profile [-- --tenants 300 --duration 8 --top 40 --out profile.cpuprofile --relay]
+// npm run bench:profile [-- --tenants 300 --duration 8 --top 40 --out profile.cpuprofile --no-plans --bare --relay
+//                           --compare-plans --rounds 4]
 // A V8 CPU profile of the gateway's hot path under the bench's load, taken through workerd's
 // inspector: the functions where the gateway's own CPU goes, by self time. Use it to find what a
 // bench regression is made of; the bench itself (the minified deploy bundle) stays the figure of record.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { inspect, selfTimes, startProfile } from "./lib/inspect.mjs";
 import { eachOnce, runLoad, workerdCpuSeconds } from "./lib/load.mjs";
 import { provisionSenders, zavuEvent } from "./lib/relay.mjs";
 import { BENCH_PLAN, buildGateway, makeIdps, provisionTenants, startRuntime } from "./lib/setup.mjs";
@@ -17,6 +19,14 @@ const { values: args } = parseArgs({
     top: { type: "string", default: "40" },
     out: { type: "string" },
     "no-plans": { type: "boolean", default: false },
+    /**
+     * Tenants without a plan and tenants with BENCH_PLAN in the same runtime, profiled in alternate short
+     * runs (--duration each, --rounds times): self time per function side by side, what a plan adds.
+     */
+    "compare-plans": { type: "boolean", default: false },
+    rounds: { type: "string", default: "4" },
+    /** Profile the bare proxy instead, under the same load: what a proxy costs anyway (fetch, Response, URL). */
+    bare: { type: "boolean", default: false },
     /** Profile the relay instead: Zavu's signed events, 32 at a time, checked, queued and delivered. */
     relay: { type: "boolean", default: false },
   },
@@ -24,59 +34,16 @@ const { values: args } = parseArgs({
 const log = (...a) => console.error("[profile]", ...a);
 const INSPECTOR_PORT = 9329;
 
-/** A Chrome DevTools Protocol session over the inspector's WebSocket (Node 22's global WebSocket). */
-async function inspect(target) {
-  const list = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json();
-  const found = list.find((t) => t.title === target || t.url?.includes(target)) ?? list[0];
-  if (!found) throw new Error(`no inspector target: ${JSON.stringify(list)}`);
-  const ws = new WebSocket(found.webSocketDebuggerUrl);
-  await new Promise((ok, fail) => {
-    ws.onopen = ok;
-    ws.onerror = fail;
-  });
-  let id = 0;
-  const pending = new Map();
-  ws.onmessage = (event) => {
-    const msg = JSON.parse(event.data);
-    if (msg.id && pending.has(msg.id)) {
-      pending.get(msg.id)(msg);
-      pending.delete(msg.id);
-    }
-  };
-  const send = (method, params = {}) =>
-    new Promise((ok, fail) => {
-      const n = ++id;
-      pending.set(n, (msg) => (msg.error ? fail(new Error(`${method}: ${msg.error.message}`)) : ok(msg.result)));
-      ws.send(JSON.stringify({ id: n, method, params }));
-    });
-  return { send, close: () => ws.close() };
-}
-
 /** Self time per function (and per source file), in µs per request. */
 function summarize(profile, requests) {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const self = new Map();
-  const dt = profile.timeDeltas;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const node = byId.get(profile.samples[i]);
-    self.set(node.id, (self.get(node.id) ?? 0) + (dt[i + 1] ?? 0));
-  }
-  const fns = new Map();
-  const files = new Map();
-  for (const [nodeId, us] of self) {
-    const { callFrame: f } = byId.get(nodeId);
-    const file = f.url ? f.url.split("/").slice(-1)[0] : "(native)";
-    const key = `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}`;
-    fns.set(key, (fns.get(key) ?? 0) + us);
-    files.set(file, (files.get(file) ?? 0) + us);
-  }
+  const { functions, files } = selfTimes(profile);
   const table = (m) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
       .slice(0, Number(args.top))
       .map(([k, us]) => `${(us / requests).toFixed(2).padStart(8)} µs/req  ${k}`)
       .join("\n");
-  return `by function (self time):\n${table(fns)}\n\nby file:\n${table(files)}`;
+  return `by function (self time):\n${table(functions)}\n\nby file:\n${table(files)}`;
 }
 
 const bundle = await buildGateway({ minify: false }); // readable names; the same code as deployed, unminified
@@ -111,35 +78,75 @@ try {
     const tenants = await provisionTenants(rt.mf, idps, 100, 0, null);
     const senders = await provisionSenders(rt.mf, tenants);
     await relayLoad(senders, 300);
-    const session = await inspect("gateway");
-    await session.send("Profiler.enable");
-    await session.send("Profiler.setSamplingInterval", { interval: 100 });
-    await session.send("Profiler.start");
+    const session = await inspect(INSPECTOR_PORT, "gateway");
+    const profiler = await startProfile(session);
     const run = await relayLoad(senders, 1500);
-    const { profile } = await session.send("Profiler.stop");
+    const profile = await profiler.stop();
     session.close();
     if (args.out) writeFileSync(args.out, JSON.stringify(profile));
     console.log(`${run.requests} events, workerd CPU ${run.cpuUsPerRequest.toFixed(0)} µs/event (2 s idle included)`);
     console.log(summarize(profile, run.requests));
     process.exit(0);
   }
+  if (args["compare-plans"]) {
+    const populations = {
+      "no plan": (await provisionTenants(rt.mf, idps, n, 0, null)).map((t) => t.token),
+      plan: (await provisionTenants(rt.mf, idps, n, n, BENCH_PLAN)).map((t) => t.token),
+    };
+    const self = {};
+    const requests = {};
+    const session = await inspect(INSPECTOR_PORT, "gateway");
+    for (const tokens of Object.values(populations)) {
+      await eachOnce(rt.gateway, tokens, 16);
+      await runLoad({ url: rt.gateway, tokens, connections: Number(args.connections), duration: 2 });
+    }
+    for (let r = 0; r < Number(args.rounds); r++) {
+      for (const [name, tokens] of Object.entries(populations)) {
+        log(`round ${r + 1}: ${name}`);
+        const profiler = await startProfile(session);
+        const run = await runLoad({
+          url: rt.gateway,
+          tokens,
+          connections: Number(args.connections),
+          duration: Number(args.duration),
+        });
+        const { functions } = selfTimes(await profiler.stop());
+        self[name] ??= new Map();
+        for (const [k, us] of functions) self[name].set(k, (self[name].get(k) ?? 0) + us);
+        requests[name] = (requests[name] ?? 0) + run.requests;
+      }
+    }
+    session.close();
+    const names = Object.keys(populations);
+    const per = (name, k) => (self[name].get(k) ?? 0) / requests[name];
+    const keys = [...new Set(names.flatMap((name) => [...self[name].keys()]))].filter((k) => !k.startsWith("(idle)"));
+    keys.sort((a, b) => Math.max(...names.map((nm) => per(nm, b))) - Math.max(...names.map((nm) => per(nm, a))));
+    console.log(
+      `self time, µs per request (${names.join(" / ")}), ${args.rounds} alternated runs of ${args.duration} s each`,
+    );
+    for (const k of keys.slice(0, Number(args.top)))
+      console.log(`${names.map((nm) => per(nm, k).toFixed(2).padStart(8)).join(" ")}  ${k}`);
+    const total = (name) => keys.reduce((sum, k) => sum + per(name, k), 0);
+    console.log(`${names.map((nm) => total(nm).toFixed(2).padStart(8)).join(" ")}  (all, not idle)`);
+    process.exit(0);
+  }
   log(`provisioning and warming ${n} tenants`);
   const tenants = await provisionTenants(rt.mf, idps, n, 0, args["no-plans"] ? null : BENCH_PLAN);
   const tokens = tenants.map((t) => t.token);
   await eachOnce(rt.gateway, tokens, 16);
-  await runLoad({ url: rt.gateway, tokens, connections: Number(args.connections), duration: 2 });
-  const session = await inspect("gateway");
-  await session.send("Profiler.enable");
-  await session.send("Profiler.setSamplingInterval", { interval: 100 });
-  await session.send("Profiler.start");
+  const target = args.bare ? "bare" : "gateway";
+  const url = args.bare ? rt.bare : rt.gateway;
+  await runLoad({ url, tokens, connections: Number(args.connections), duration: 2 });
+  const session = await inspect(INSPECTOR_PORT, target);
+  const profiler = await startProfile(session);
   log(`profiling ${args.duration} s of load`);
   const run = await runLoad({
-    url: rt.gateway,
+    url,
     tokens,
     connections: Number(args.connections),
     duration: Number(args.duration),
   });
-  const { profile } = await session.send("Profiler.stop");
+  const profile = await profiler.stop();
   session.close();
   if (args.out) writeFileSync(args.out, JSON.stringify(profile));
   const total = profile.endTime - profile.startTime;

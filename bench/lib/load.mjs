@@ -24,9 +24,10 @@ const BODY = JSON.stringify({ to: "+15551234567", text: "bench" });
 
 /**
  * Fixed concurrency and duration of POST /v1/messages, the tokens spread round-robin over the
- * tenants (the bare proxy gets the same headers and ignores them).
+ * tenants (the bare proxy gets the same headers and ignores them). `rate`: requests a second over all
+ * connections (0: each connection sends its next request as soon as it has the answer).
  */
-export async function runLoad({ url, tokens, connections, duration }) {
+export async function runLoad({ url, tokens, connections, duration, rate = 0 }) {
   let next = 0;
   const cpuBefore = workerdCpuSeconds();
   const result = await autocannon({
@@ -34,6 +35,7 @@ export async function runLoad({ url, tokens, connections, duration }) {
     method: "POST",
     connections,
     duration,
+    ...(rate > 0 ? { overallRate: rate } : {}),
     headers: { "content-type": "application/json" },
     body: BODY,
     requests: [

@@ -27,14 +27,23 @@ export async function sealForBench(owner, plaintext) {
   return sealKey(KEK, owner, plaintext);
 }
 
-/** A var as [env.production.vars] in wrangler.toml sets it: the bench measures the production defaults. */
-function productionVar(name) {
+/**
+ * [env.production.vars] in wrangler.toml, as a deploy sets them: the bench measures the production
+ * defaults (LOG_SAMPLE_RATE, USAGE_EXACT, the default plan, ...), not config.ts's fallbacks for unset vars.
+ */
+export function productionVars() {
   const toml = readFileSync(resolve(root, "wrangler.toml"), "utf8");
-  const section = toml.slice(toml.indexOf("[env.production.vars]"));
-  const value = section.slice(0, section.indexOf("\n[", 1)).match(new RegExp(`^${name} = "([^"]*)"`, "m"))?.[1];
-  if (value === undefined) throw new Error(`wrangler.toml: [env.production.vars] has no ${name}`);
-  return value;
+  const start = toml.indexOf("[env.production.vars]");
+  if (start < 0) throw new Error("wrangler.toml has no [env.production.vars]");
+  const section = toml.slice(start, toml.indexOf("\n[", start + 1));
+  const vars = {};
+  for (const [, name, value] of section.matchAll(/^([A-Z][A-Z0-9_]*) = "([^"]*)"$/gm)) vars[name] = value;
+  for (const name of ["LOG_SAMPLE_RATE", "LOG_SLOW_MS", "USAGE_EXACT"]) {
+    if (vars[name] === undefined) throw new Error(`wrangler.toml: [env.production.vars] has no ${name}`);
+  }
+  return vars;
 }
+
 /**
  * Every bench tenant's plan, far from each limit (about 1 request a second each): every send goes
  * through the plan check (one rate-limit call, a daily-quota lease) and is counted in usage records.
@@ -81,72 +90,130 @@ function rateLimitStandIns() {
   );
 }
 
-function gatewayWorker(script) {
+const OBJECTS = {
+  CONTROL: "ControlPlane",
+  LEDGER: "SpendLedger",
+  USAGE: "UsageShard",
+  WEBHOOKS: "WebhookDispatcher",
+  EVENTS: "TenantEvents",
+};
+
+/**
+ * A gateway Worker with the production vars (Zavu is the stub); `vars` overrides some. `objectsOf`:
+ * bind another gateway Worker's Durable Objects (one control plane and one set of ledgers and usage
+ * shards for every gateway Worker in the runtime, as one deployment has).
+ */
+function gatewayWorker(script, { name = "gateway", vars = {}, objectsOf = null } = {}) {
   return {
-    name: "gateway",
+    name,
     modules: true,
     scriptPath: script,
     compatibilityDate: COMPAT_DATE,
-    compatibilityFlags: ["nodejs_compat"],
+    compatibilityFlags: ["nodejs_compat", "nodejs_compat_do_not_populate_process_env"],
     d1Databases: { DB: "bench-db" },
     kvNamespaces: { CACHE: "bench-kv" },
     bindings: {
+      ...productionVars(),
       ZAVU_API_BASE: "http://zavu.stub",
       ZAVU_API_KEY: "zv_live_bench_main",
       KEY_ENCRYPTION_KEY: KEK,
       ADMIN_TOKEN,
-      UPSTREAM_TIMEOUT_MS: "10000",
-      LOG_SAMPLE_RATE: process.env.BENCH_LOG_SAMPLE_RATE ?? productionVar("LOG_SAMPLE_RATE"),
-      LOG_SLOW_MS: productionVar("LOG_SLOW_MS"),
+      ...(process.env.BENCH_LOG_SAMPLE_RATE ? { LOG_SAMPLE_RATE: process.env.BENCH_LOG_SAMPLE_RATE } : {}),
+      ...vars,
     },
-    durableObjects: {
-      CONTROL: { className: "ControlPlane", useSQLite: true },
-      LEDGER: { className: "SpendLedger", useSQLite: true },
-      USAGE: { className: "UsageShard", useSQLite: true },
-      WEBHOOKS: { className: "WebhookDispatcher", useSQLite: true },
-      EVENTS: { className: "TenantEvents", useSQLite: true },
-    },
+    durableObjects: Object.fromEntries(
+      Object.entries(OBJECTS).map(([binding, className]) => [
+        binding,
+        objectsOf ? { className, scriptName: objectsOf } : { className, useSQLite: true },
+      ]),
+    ),
     serviceBindings: rateLimitStandIns(),
     outboundService: "stub",
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   };
 }
 
-/** Starts workerd with the stub, the bare proxy and the gateway (`shared`: e.g. `{ inspectorPort }`). */
-export async function startRuntime(script, jwks, shared = {}) {
-  const mf = runtime(
-    [
-      gatewayWorker(script),
-      {
-        name: "bare",
-        modules: true,
-        scriptPath: resolve(root, "bench/workers/bare-proxy.mjs"),
-        compatibilityDate: COMPAT_DATE,
-        bindings: { UPSTREAM: "http://zavu.stub", UPSTREAM_KEY: "zv_live_sub_bench_fixed" },
-        outboundService: "stub",
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-      },
-      {
-        name: "stub",
-        modules: true,
-        scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"),
-        compatibilityDate: COMPAT_DATE,
-        bindings: { JWKS: JSON.stringify(jwks) },
-        // Only for the relay scenario, to read what the customer's receiver got (never on the measured path).
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-      },
-      {
-        name: "ratelimit",
-        modules: true,
-        scriptPath: resolve(root, "bench/workers/ratelimit.mjs"),
-        compatibilityDate: COMPAT_DATE,
-      },
-    ],
-    shared,
-  );
+/** Stand-in calls a request of bench/workers/bare-ratelimited.mjs makes. */
+export const RATE_LIMIT_PROBE_CALLS = 8;
+
+/** The bare proxy (bench/workers/bare-proxy.mjs), or with `script` another baseline of the same kind. */
+function bareWorker(name, script = "bare-proxy.mjs", extra = {}) {
+  return {
+    name,
+    modules: true,
+    scriptPath: resolve(root, "bench/workers", script),
+    compatibilityDate: COMPAT_DATE,
+    bindings: { UPSTREAM: "http://zavu.stub", UPSTREAM_KEY: "zv_live_sub_bench_fixed" },
+    outboundService: "stub",
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    ...extra,
+  };
+}
+
+/**
+ * Starts workerd with the stub, the bare proxy, the Rate Limiting stand-in and the gateway, each on its
+ * own direct socket (`shared`: e.g. `{ inspectorPort }`). With `variants`, also:
+ * - `logged` and `unlogged`: the same gateway with LOG_SAMPLE_RATE 1 and 0 (the gateway's objects);
+ * - `bareRateLimited`: the bare proxy plus RATE_LIMIT_PROBE_CALLS calls to the stand-in per request (its cost).
+ * `gateways` ({ name: script }): more gateway Workers, other builds (bench/ab.mjs), each with its own objects.
+ * The gateway's console lines are counted in `logs` (kind "request": `requestLines`), not printed;
+ * other runtime output goes to stderr.
+ */
+export async function startRuntime(script, jwks, shared = {}, { variants = false, gateways = {} } = {}) {
+  const logs = { lines: 0, requestLines: 0 };
+  const handleStructuredLogs = ({ level, message }) => {
+    logs.lines++;
+    if (message.startsWith('{"at":')) {
+      if (message.includes('"kind":"request"')) logs.requestLines++;
+    } else process.stderr.write(`[workerd ${level}] ${message}\n`);
+  };
+  const workers = [
+    gatewayWorker(script),
+    bareWorker("bare"),
+    {
+      name: "stub",
+      modules: true,
+      scriptPath: resolve(root, "bench/workers/upstream-stub.mjs"),
+      compatibilityDate: COMPAT_DATE,
+      bindings: { JWKS: JSON.stringify(jwks) },
+      // Only for the relay scenario, to read what the customer's receiver got (never on the measured path).
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    },
+    {
+      name: "ratelimit",
+      modules: true,
+      scriptPath: resolve(root, "bench/workers/ratelimit.mjs"),
+      compatibilityDate: COMPAT_DATE,
+    },
+  ];
+  if (variants) {
+    workers.push(
+      gatewayWorker(script, { name: "logged", vars: { LOG_SAMPLE_RATE: "1" }, objectsOf: "gateway" }),
+      gatewayWorker(script, { name: "unlogged", vars: { LOG_SAMPLE_RATE: "0" }, objectsOf: "gateway" }),
+      bareWorker("bare-ratelimited", "bare-ratelimited.mjs", {
+        bindings: {
+          UPSTREAM: "http://zavu.stub",
+          UPSTREAM_KEY: "zv_live_sub_bench_fixed",
+          CALLS: String(RATE_LIMIT_PROBE_CALLS),
+        },
+        // The binding the bench plan's sends go through (BENCH_PLAN.sendsPerMinute), on keys of its own.
+        serviceBindings: { RL: rateLimitStandIns()[`RL_SPM_${BENCH_PLAN.sendsPerMinute}`] },
+      }),
+    );
+  }
+  for (const [name, other] of Object.entries(gateways)) workers.push(gatewayWorker(other, { name }));
+  const mf = runtime(workers, { handleStructuredLogs, ...shared });
   await mf.ready;
   const url = async (name) => (await mf.unsafeGetDirectURL(name)).toString().replace(/\/$/, "");
-  return { mf, gateway: await url("gateway"), bare: await url("bare"), stub: await url("stub") };
+  const rt = { mf, logs, gateway: await url("gateway"), bare: await url("bare"), stub: await url("stub") };
+  if (variants) {
+    rt.logged = await url("logged");
+    rt.unlogged = await url("unlogged");
+    rt.bareRateLimited = await url("bare-ratelimited");
+  }
+  rt.gateways = {};
+  for (const name of Object.keys(gateways)) rt.gateways[name] = await url(name);
+  return rt;
 }
 
 /**

@@ -1,8 +1,10 @@
 // Stands in for the Workers Rate Limiting binding in the benchmark: `limit({key})` over Worker RPC,
 // with the binding's limit and period as props (one entrypoint, one service binding per RL_* name).
 // Miniflare's own emulation keeps its counters in a Durable Object with SQLite (measured: ~+590 µs of
-// CPU per call on this machine); this costs ~+150 µs a call (an RPC between Workers). In production the
-// binding's counters are cached on the machine the Worker runs on: both are upper bounds of its cost.
+// CPU per call on this machine); this costs ~+100-150 µs a call (an RPC between Workers; `npm run bench`
+// measures it as bench/workers/bare-ratelimited.mjs over the bare proxy, and takes it off the gateway's
+// figure with plans). In production the binding's counters are cached on the machine the Worker runs
+// on: both are upper bounds of its cost.
 import { WorkerEntrypoint } from "cloudflare:workers";
 
 const windows = new Map();

@@ -8,6 +8,7 @@ import { requestIdFor } from "../lib/request-id";
 import { limitHeaders, type TenantLimits } from "../limits/rate-limits";
 import { ledgerFor } from "../spend/binding";
 import type { Admission, BudgetContext } from "../spend/budgets";
+import type { LedgerSubject } from "../spend/spend-ledger";
 import type { IsolateState } from "../state";
 import { type Keyring, openKey } from "../storage/key-vault";
 import { TenantRepo } from "../storage/tenants";
@@ -109,7 +110,7 @@ async function proxyForTenant(
   trace: Trace,
 ): Promise<Response> {
   const cfg = config(env);
-  const waitUntil = (p: Promise<unknown>) => ctx.waitUntil(p);
+  const waitUntil = ctx.waitUntil.bind(ctx);
 
   const token = bearerToken(request.headers.get("authorization") ?? undefined);
   const fresh = await state.control.ensureFresh(() => controlPlane(env), waitUntil);
@@ -160,7 +161,7 @@ async function proxyForTenant(
     });
   }
 
-  const budgetCtx: BudgetContext = { ledger: (subject) => ledgerFor(env, subject), waitUntil };
+  const budgetCtx = new RequestBudgets(env, waitUntil);
   const admission = route.spending ? await admit(state, tenant, budgetCtx, limits, route.send) : null;
   trace.quota = admission?.quota ?? null;
   let response: Response;
@@ -188,14 +189,30 @@ async function proxyForTenant(
   const settled = await settleSend(response, admission, state.budgets, budgetCtx, cfg.usageExact);
   if (route.send) {
     trace.answer = settled.answer;
-    const remember = (a: SendAnswer) => {
-      if (a.status === 429 && a.code && a.text !== null)
-        state.holds.remember(a.code, a.status, a.text, response.headers);
-    };
-    if (settled.answer instanceof Promise) waitUntil(settled.answer.then(remember));
-    else remember(settled.answer);
+    if (settled.answer instanceof Promise) waitUntil(settled.answer.then((a) => holdTeamRefusal(state, a, response)));
+    else holdTeamRefusal(state, settled.answer, response);
   }
   return settled.response;
+}
+
+/** A 429 of Zavu's for the whole team: replayed for a moment instead of asking Zavu again (UpstreamHolds). */
+function holdTeamRefusal(state: IsolateState, a: SendAnswer, response: Response): void {
+  if (a.status === 429 && a.code && a.text !== null) state.holds.remember(a.code, a.status, a.text, response.headers);
+}
+
+/**
+ * What the budgets need of this request: the ledgers of this deployment, and its waitUntil. A class,
+ * so a request makes no closures for it (each named closure costs a defineProperty in the bundle).
+ */
+class RequestBudgets implements BudgetContext {
+  constructor(
+    private readonly env: Env,
+    readonly waitUntil: (p: Promise<unknown>) => void,
+  ) {}
+
+  ledger(subject: LedgerSubject) {
+    return ledgerFor(this.env, subject);
+  }
 }
 
 /** The send's claims on the budgets (credit limit, daily quota, team balance); a quota refusal says when it resets. */

@@ -6,6 +6,7 @@ import type { ApiError } from "../errors";
 import type { Admission } from "../spend/budgets";
 import { DEFAULT_ESTIMATE_CENTS } from "../spend/ledger-math";
 import type { IsolateState } from "../state";
+import type { FlushContext } from "../usage/recorder";
 import { usageShard } from "../usage/shards";
 import type { SendAnswer } from "./spend";
 
@@ -24,21 +25,53 @@ export function recordUsage(
   answer: SendAnswer | Promise<SendAnswer> | null,
   quota: Admission["quota"] = null,
 ): void {
-  const flush = { waitUntil: (p: Promise<unknown>) => ctx.waitUntil(p), shard: (i: number) => usageShard(env, i) };
-  const record = (a: SendAnswer | null) => {
-    if (status >= 200 && status < 300)
-      state.usage.accepted(
-        tenantId,
-        a?.channel ?? null,
-        a?.costCents ?? null,
-        config(env).sendCostEstimateCents ?? DEFAULT_ESTIMATE_CENTS,
-      );
-    else state.usage.refused(tenantId, refusal ?? a?.code ?? `http_${status}`);
-    if (quota?.counted) state.usage.claimed(tenantId, quota.claimId, quota.counted);
-    state.usage.flushSoon(flush);
-  };
-  if (answer instanceof Promise) ctx.waitUntil(answer.then(record, () => record(null)));
-  else record(answer);
+  const flush = new UsageFlush(env, ctx);
+  if (answer instanceof Promise)
+    ctx.waitUntil(
+      answer.then(
+        (a) => record(env, state, flush, tenantId, status, refusal, a, quota),
+        () => record(env, state, flush, tenantId, status, refusal, null, quota),
+      ),
+    );
+  else record(env, state, flush, tenantId, status, refusal, answer, quota);
+}
+
+function record(
+  env: Env,
+  state: IsolateState,
+  flush: FlushContext,
+  tenantId: string,
+  status: number,
+  refusal: string | null,
+  a: SendAnswer | null,
+  quota: Admission["quota"],
+): void {
+  if (status >= 200 && status < 300)
+    state.usage.accepted(
+      tenantId,
+      a?.channel ?? null,
+      a?.costCents ?? null,
+      config(env).sendCostEstimateCents ?? DEFAULT_ESTIMATE_CENTS,
+    );
+  else state.usage.refused(tenantId, refusal ?? a?.code ?? `http_${status}`);
+  if (quota?.counted) state.usage.claimed(tenantId, quota.claimId, quota.counted);
+  state.usage.flushSoon(flush);
+}
+
+/** Where a flush of the usage records goes, in this request's waitUntil. A class: no closures per request. */
+class UsageFlush implements FlushContext {
+  constructor(
+    private readonly env: Env,
+    private readonly ctx: ExecutionContext,
+  ) {}
+
+  waitUntil(p: Promise<unknown>): void {
+    this.ctx.waitUntil(p);
+  }
+
+  shard(index: number) {
+    return usageShard(this.env, index);
+  }
 }
 
 /** tenant.rate_limited: the tenant's first refusal by its plan in this hour (once per isolate here; once overall by the event's id). */

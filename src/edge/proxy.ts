@@ -53,15 +53,11 @@ export const RETURNED_RESPONSE_HEADERS = [
   "x-ratelimit-reset",
 ] as const;
 
-/**
- * The allowed headers, minus any that the Connection header names (hop-by-hop by definition), as
- * name/value pairs: one pass over the headers present (a handful) rather than a lookup per allowed
- * name, and one conversion when the runtime builds the outgoing headers (cheaper than a Headers object).
- */
-function pick(from: Headers, allowed: ReadonlySet<string>): [string, string][] {
+/** The header names a Connection header lists (hop-by-hop by definition), or null. */
+function hopByHopOf(from: Headers): Set<string> | null {
   const connection = from.get("connection");
   // Compared, never passed to Headers: a client's Connection value need not be a valid header name.
-  const hopByHop = connection
+  return connection
     ? new Set(
         connection
           .toLowerCase()
@@ -69,14 +65,40 @@ function pick(from: Headers, allowed: ReadonlySet<string>): [string, string][] {
           .map((n) => n.trim()),
       )
     : null;
-  const out: [string, string][] = [];
+}
+
+/*
+ * The allowed headers, minus any that the Connection header names, as a name -> value record: the
+ * runtime converts a record into the outgoing headers at about a third of the cost of name/value pairs
+ * (measured in workerd: 5 pairs ~11 µs, the same record ~3 µs). Only allowlisted names become keys
+ * (never "__proto__"), and each comes once, with its values combined, as Headers gives them.
+ */
+
+/**
+ * A customer's request: a lookup per allowed name. Cheaper than a pass over what the customer sent,
+ * which copies every header into JS, the JWT in Authorization included (measured: ~3.5 vs ~6 µs).
+ */
+function pickRequest(from: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of FORWARDED_REQUEST_HEADERS) {
+    const value = from.get(name);
+    if (value !== null) out[name] = value;
+  }
+  const hopByHop = hopByHopOf(from);
+  if (hopByHop) for (const name of hopByHop) delete out[name];
+  return out;
+}
+
+/** Zavu's answer: one pass over the headers present (a handful, fewer than the allowed names). */
+function pickResponse(from: Headers): Record<string, string> {
+  const hopByHop = hopByHopOf(from);
+  const out: Record<string, string> = {};
   for (const [name, value] of from) {
-    if (allowed.has(name) && !hopByHop?.has(name)) out.push([name, value]);
+    if (RETURNED.has(name) && !hopByHop?.has(name)) out[name] = value;
   }
   return out;
 }
 
-const FORWARDED = new Set<string>(FORWARDED_REQUEST_HEADERS);
 const RETURNED = new Set<string>(RETURNED_RESPONSE_HEADERS);
 
 /** Request bodies are forwarded as sent and capped by size: a compressed one could expand past the cap upstream. */
@@ -97,14 +119,17 @@ function assertIdentityEncoding(request: Request): void {
 async function boundedBody(request: Request, maxBytes: number): Promise<BodyInit | null> {
   if (!request.body) return null;
   const declared = request.headers.get("content-length");
-  const tooLarge = () => apiError("payload_too_large", `Request body is larger than ${maxBytes} bytes.`);
   if (declared !== null) {
-    if (Number(declared) > maxBytes) throw tooLarge();
+    if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
     return request.body;
   }
   const bytes = await readLimited(request.body, maxBytes);
-  if (!bytes) throw tooLarge();
+  if (!bytes) throw tooLarge(maxBytes);
   return bytes;
+}
+
+function tooLarge(maxBytes: number) {
+  return apiError("payload_too_large", `Request body is larger than ${maxBytes} bytes.`);
 }
 
 export interface ForwardOptions {
@@ -122,13 +147,11 @@ export interface ForwardOptions {
  */
 export async function forward(request: Request, url: URL, opts: ForwardOptions): Promise<Response> {
   assertIdentityEncoding(request);
-  const headers = pick(request.headers, FORWARDED);
-  headers.push(
-    ["authorization", `Bearer ${opts.apiKey}`],
-    ["x-request-id", opts.requestId],
-    // The client's own preference: a client that sent none must not receive a compressed answer.
-    ["accept-encoding", request.headers.get("accept-encoding") ?? "identity"],
-  );
+  const headers = pickRequest(request.headers);
+  headers.authorization = `Bearer ${opts.apiKey}`;
+  headers["x-request-id"] = opts.requestId;
+  // The client's own preference: a client that sent none must not receive a compressed answer.
+  headers["accept-encoding"] = request.headers.get("accept-encoding") ?? "identity";
   const body = await boundedBody(request, opts.maxBodyBytes);
   let upstream: Response;
   try {
@@ -144,7 +167,7 @@ export async function forward(request: Request, url: URL, opts: ForwardOptions):
   return new Response(upstream.body, {
     status: upstream.status,
     statusText: upstream.statusText,
-    headers: pick(upstream.headers, RETURNED),
+    headers: pickResponse(upstream.headers),
   });
 }
 
@@ -163,19 +186,19 @@ export type UpstreamJsonCall = (
  * content-type never go with it; answers are asked for uncompressed (the service reads them).
  */
 export function upstreamCaller(request: Request, opts: ForwardOptions): UpstreamJsonCall {
-  const base = pick(request.headers, FORWARDED).filter(
-    ([name]) => name !== "content-length" && name !== "content-type" && name !== "accept",
-  );
+  const base = pickRequest(request.headers);
+  delete base["content-length"];
+  delete base["content-type"];
+  delete base.accept;
   return async (method, pathAndQuery, body, call) => {
+    const headers: Record<string, string> = { ...base };
     // A call of the gateway's own (a follow-up, a clean-up) is not the customer's request: not its idempotency key.
-    const headers: [string, string][] = [
-      ...(call?.ownCall ? base.filter(([name]) => name !== "idempotency-key") : base),
-      ["accept", "application/json"],
-      ["authorization", `Bearer ${opts.apiKey}`],
-      ["x-request-id", opts.requestId],
-      ["accept-encoding", "identity"],
-    ];
-    if (body !== undefined) headers.push(["content-type", "application/json"]);
+    if (call?.ownCall) delete headers["idempotency-key"];
+    headers.accept = "application/json";
+    headers.authorization = `Bearer ${opts.apiKey}`;
+    headers["x-request-id"] = opts.requestId;
+    headers["accept-encoding"] = "identity";
+    if (body !== undefined) headers["content-type"] = "application/json";
     let upstream: Response;
     try {
       upstream = await upstreamFetch(
@@ -190,7 +213,7 @@ export function upstreamCaller(request: Request, opts: ForwardOptions): Upstream
     return new Response(upstream.body, {
       status: upstream.status,
       statusText: upstream.statusText,
-      headers: pick(upstream.headers, RETURNED),
+      headers: pickResponse(upstream.headers),
     });
   };
 }
@@ -201,10 +224,10 @@ export async function jsonBodyOf(request: Request, maxBodyBytes: number): Promis
   if (!request.body) return null;
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBodyBytes) {
-    throw apiError("payload_too_large", `Request body is larger than ${maxBodyBytes} bytes.`);
+    throw tooLarge(maxBodyBytes);
   }
   const bytes = await readLimited(request.body, maxBodyBytes);
-  if (!bytes) throw apiError("payload_too_large", `Request body is larger than ${maxBodyBytes} bytes.`);
+  if (!bytes) throw tooLarge(maxBodyBytes);
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") return null;
   try {

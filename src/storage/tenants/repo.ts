@@ -47,7 +47,9 @@ export class TenantRepo {
     this.db = new CountedDb(d1, counters);
   }
 
-  private record = (row: TenantRow & Partial<IdentityRow>) => recordFromRow(row, this.planDefaults);
+  private record(row: TenantRow & Partial<IdentityRow>): TenantRecord {
+    return recordFromRow(row, this.planDefaults);
+  }
 
   async get(id: string): Promise<TenantRecord | null> {
     const row = await this.db.first<TenantRow & IdentityRow>(this.db.prepare(`${SELECT} WHERE t.id = ?`).bind(id));
@@ -65,7 +67,7 @@ export class TenantRepo {
         .prepare(`${SELECT} WHERE ${where.join(" AND ")} ORDER BY t.id LIMIT ?${params.push(opts.limit)}`)
         .bind(...params),
     );
-    return results.map(this.record);
+    return results.map((row) => this.record(row));
   }
 
   /**
