@@ -102,4 +102,34 @@ describe("ControlSync: an isolate's view of the control plane", () => {
     expect(s.sync.changedSince(startedAt, "t2", "https://b.example")).toBe(false);
     expect(s.sync.changedSince(s.sync.epoch, "t1", null)).toBe(false);
   });
+
+  it("catchUp waits for a sync that starts after it was asked (not one already running), shared by concurrent callers", async () => {
+    const p = plane();
+    p.append("t1");
+    const s = subject();
+    await s.sync.ensureFresh(() => p.api, s.waitUntil);
+    // A background sync is on its way to the plane; a tenant is created (its event published) meanwhile.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow: ControlPlaneApi = { ...p.api, sync: async (since) => (await gate, p.api.sync(since)) };
+    const answer = p.api.sync(s.sync.epoch); // what the running sync will bring: the log before the event
+    s.clock.advance(BACKGROUND_SYNC_AFTER_MS);
+    await s.sync.ensureFresh(() => ({ ...slow, sync: async () => (await gate, answer) }), s.waitUntil);
+    p.append("t2", ["https://new.example"]);
+    const asked = [s.sync.catchUp(() => slow), s.sync.catchUp(() => slow)];
+    release();
+    expect(await Promise.all(asked)).toEqual([true, true]);
+    await s.settle();
+    expect(s.seen.events.map((e) => e.tenantId)).toEqual(["t2"]); // the running sync did not have it; theirs did
+    expect(s.counters.controlCatchUps).toBe(1);
+    // A third caller, once theirs has started, gets one of its own, no sooner than 500 ms after.
+    p.append("t3");
+    const startedAt = Date.now();
+    expect(await s.sync.catchUp(() => p.api)).toBe(true);
+    expect(s.seen.events.map((e) => e.tenantId)).toEqual(["t2", "t3"]);
+    expect(s.counters.controlCatchUps).toBe(2);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(400);
+  });
 });

@@ -27,6 +27,8 @@ const SYNC_TIMEOUT_MS = 2_000;
 const RECENT_CHANGES = 10_000;
 /** After a failed sync, requests go without caches for this long before one waits for a sync again. */
 const SYNC_RETRY_MS = 1_000;
+/** Catch-up syncs (see catchUp) start at most this often per isolate. */
+const CATCH_UP_EVERY_MS = 500;
 
 /**
  * This isolate's view of the control plane. `ensureFresh` is called by every request: it costs a
@@ -47,6 +49,9 @@ export class ControlSync {
   /** The epoch of the last reset: loads that started before it cannot be trusted. */
   private resetEpoch = 0;
   private failedAt = Number.NEGATIVE_INFINITY;
+  /** The catch-up sync callers may still join: it has not started, so it will see what they saw. */
+  private nextCatchUp: { done: Promise<boolean> } | null = null;
+  private lastCatchUpAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly clock: Clock,
@@ -83,6 +88,32 @@ export class ControlSync {
       this.listener.onReset();
     }
     return ok;
+  }
+
+  /**
+   * Waits for a sync that starts after this call, so it applies every event published before the
+   * caller's request arrived (a tenant created moments ago in another isolate, whose token is here).
+   * Concurrent callers share one; they start at most every CATCH_UP_EVERY_MS, after any sync running,
+   * so a flood of unknown issuers costs the control plane at most 2 syncs a second per isolate.
+   */
+  catchUp(plane: () => ControlPlaneApi): Promise<boolean> {
+    let next = this.nextCatchUp;
+    if (!next) {
+      next = { done: Promise.resolve(false) };
+      this.nextCatchUp = next;
+      next.done = this.runCatchUp(plane, next);
+    }
+    return next.done;
+  }
+
+  private async runCatchUp(plane: () => ControlPlaneApi, me: { done: Promise<boolean> }): Promise<boolean> {
+    const wait = this.lastCatchUpAt + CATCH_UP_EVERY_MS - this.clock.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    while (this.inflight) await this.inflight; // started before some callers asked: not enough
+    if (this.nextCatchUp === me) this.nextCatchUp = null; // from here, a caller needs a later one
+    this.lastCatchUpAt = this.clock.now();
+    this.counters.controlCatchUps++;
+    return this.sync(plane());
   }
 
   /** One sync at a time; a request that needs a fresher one than the running sync starts another. */

@@ -119,6 +119,7 @@ async function proxyForTenant(
     fresh,
     control: state.control,
     remote: { kv: env.CACHE, waitUntil, allowHttpLoopback: cfg.allowHttpJwks },
+    catchUp: () => state.control.catchUp(() => controlPlane(env)),
     hits: trace.cache,
   });
   const { tenant } = entry;

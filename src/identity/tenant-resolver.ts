@@ -23,6 +23,8 @@ export interface ResolveContext {
   /** The epoch of the control plane this isolate has applied, and what changed since a given one. */
   control: { epoch: number; changedSince(epoch: number, tenantId: string | null, issuer: string | null): boolean };
   remote: RemoteDeps;
+  /** Waits for a control-plane sync that starts after the call (see ControlSync.catchUp). */
+  catchUp?: () => Promise<unknown>;
   /** Filled in for the request log: which caches answered. */
   hits?: { token?: boolean; tenant?: boolean };
 }
@@ -187,8 +189,7 @@ export class TenantResolver {
       index.tenants.set(value, found.tenant.id);
       index.misses.delete(value);
       this.tenants.set(found.tenant.id, entry);
-      this.registry?.add(issuer);
-      this.dirtyIssuers.delete(issuer);
+      this.markRegistered(issuer);
     }
     return entry;
   }
@@ -197,19 +198,21 @@ export class TenantResolver {
    * An issuer the registry does not list may belong to a tenant created moments ago in another
    * isolate (the event reaches this one within the consistency bound). A few such checks a second go
    * to D1 (a token bucket; concurrent requests for one issuer share one check), so a new tenant works
-   * at once while a flood of garbage costs at most UNKNOWN_LOOKUPS_PER_SECOND queries a second.
+   * at once while a flood of garbage costs at most UNKNOWN_LOOKUPS_PER_SECOND queries a second. Past
+   * that allowance (many tenants created at once), the request waits for a control-plane sync that
+   * starts after it arrived: the tenant's creation was published before its token could be used.
    */
   private registeredSince(issuer: string, ctx: ResolveContext): Promise<boolean> {
     if (this.unregistered.get(issuer)) return Promise.resolve(false);
     let pending = this.issuerChecks.get(issuer);
     if (!pending) {
-      if (this.issuerChecks.size >= 100 || !this.spareLookup()) return Promise.resolve(false);
+      if (this.issuerChecks.size >= 100 || !this.spareLookup()) return this.announcedSince(issuer, ctx);
       const startEpoch = ctx.control.epoch;
       pending = ctx.repo
         .issuerRegistered(issuer)
         .then((registered) => {
           if (!ctx.control.changedSince(startEpoch, null, issuer)) {
-            if (registered) this.registry?.add(issuer);
+            if (registered) this.markRegistered(issuer);
             else this.unregistered.set(issuer, true);
           }
           return registered;
@@ -218,6 +221,20 @@ export class TenantResolver {
       this.issuerChecks.set(issuer, pending);
     }
     return pending;
+  }
+
+  /** While the registry loads, a read that may predate this registration: kept dirty until it lands. */
+  private markRegistered(issuer: string): void {
+    if (this.registry) {
+      this.registry.add(issuer);
+      this.dirtyIssuers.delete(issuer);
+    } else this.dirtyIssuers.add(issuer);
+  }
+
+  private async announcedSince(issuer: string, ctx: ResolveContext): Promise<boolean> {
+    if (!ctx.catchUp) return false;
+    await ctx.catchUp();
+    return this.dirtyIssuers.has(issuer) || (this.registry?.has(issuer) ?? false);
   }
 
   private spareLookup(): boolean {

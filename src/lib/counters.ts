@@ -16,6 +16,8 @@ export function createCounters() {
     upstreamCalls: 0,
     /** Calls to the control plane (sync of security-relevant changes), awaited by a request. */
     controlSyncs: 0,
+    /** Syncs awaited by a token whose issuer this isolate did not know and could not check in D1 (see ControlSync.catchUp). */
+    controlCatchUps: 0,
     /** Control-plane syncs run in the background. */
     controlSyncsBackground: 0,
     /** Calls to a spend ledger awaited by a request (a first lease, a strict-zone reservation). */

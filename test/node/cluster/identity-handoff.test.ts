@@ -69,3 +69,34 @@ it("an identity handed from tenant X to tenant Y never reaches X's sub-account o
       `${reachedY.length} reached Y; 0 reached X after Y held it`,
   );
 });
+
+it("ten tenants onboarded at once in one isolate: their first sends, at once through the other two, are all accepted", async () => {
+  const idps = await Promise.all(Array.from({ length: 11 }, () => NodeIdp.create()));
+  const warm = await createTenant(cluster.gateways[0]!, { issuer: idps[10]!.issuer, jwks: idps[10]!.jwks() });
+  const warmToken = await idps[10]!.token();
+  await new Promise((r) => setTimeout(r, 100));
+  // Isolates 1 and 2 sync now (their registry of issuers loaded): the tenants below are created within
+  // the next 2 s, before either syncs again on its own.
+  for (const g of [1, 2]) expect((await send(cluster.gateways[g]!, warmToken)).status).toBe(202);
+  const before = await Promise.all(cluster.gateways.map((g) => admin(g, "GET", "/stats")));
+  const tenants = await Promise.all(
+    idps.slice(0, 10).map((idp) => createTenant(cluster.gateways[0]!, { issuer: idp.issuer, jwks: idp.jwks() })),
+  );
+  expect(warm.id).toBeTruthy();
+  const tokens = await Promise.all(idps.slice(0, 10).map((idp) => idp.token()));
+  // Before the other isolates' next sync: more new issuers than their D1 allowance for them (3 at once).
+  const results = await Promise.all(
+    tokens.flatMap((token) => [1, 2, 1, 2].map((g) => send(cluster.gateways[g]!, token))),
+  );
+  expect(results.filter((r) => r.status !== 202)).toEqual([]);
+  const after = await Promise.all(cluster.gateways.map((g) => admin(g, "GET", "/stats")));
+  const catchUps = [1, 2].map((g) => after[g]!.body.counters.controlCatchUps - before[g]!.body.counters.controlCatchUps);
+  const rejected = [1, 2].map(
+    (g) => after[g]!.body.counters.unknownIssuerRejections - before[g]!.body.counters.unknownIssuerRejections,
+  );
+  expect(rejected).toEqual([0, 0]);
+  console.log(
+    `[cluster] ${tenants.length} tenants created at once: ${results.length} first sends through 2 other isolates, ` +
+      `all 202; catch-up syncs ${catchUps.join("/")}`,
+  );
+});
