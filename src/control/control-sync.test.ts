@@ -113,10 +113,10 @@ describe("ControlSync: an isolate's view of the control plane", () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const slow: ControlPlaneApi = { ...p.api, sync: async (since) => (await gate, p.api.sync(since)) };
+    const slow: ControlPlaneApi = { ...p.api, sync: (since) => gate.then(() => p.api.sync(since)) };
     const answer = p.api.sync(s.sync.epoch); // what the running sync will bring: the log before the event
     s.clock.advance(BACKGROUND_SYNC_AFTER_MS);
-    await s.sync.ensureFresh(() => ({ ...slow, sync: async () => (await gate, answer) }), s.waitUntil);
+    await s.sync.ensureFresh(() => ({ ...slow, sync: () => gate.then(() => answer) }), s.waitUntil);
     p.append("t2", ["https://new.example"]);
     const asked = [s.sync.catchUp(() => slow), s.sync.catchUp(() => slow)];
     release();

@@ -90,7 +90,9 @@ it("ten tenants onboarded at once in one isolate: their first sends, at once thr
   );
   expect(results.filter((r) => r.status !== 202)).toEqual([]);
   const after = await Promise.all(cluster.gateways.map((g) => admin(g, "GET", "/stats")));
-  const catchUps = [1, 2].map((g) => after[g]!.body.counters.controlCatchUps - before[g]!.body.counters.controlCatchUps);
+  const catchUps = [1, 2].map(
+    (g) => after[g]!.body.counters.controlCatchUps - before[g]!.body.counters.controlCatchUps,
+  );
   const rejected = [1, 2].map(
     (g) => after[g]!.body.counters.unknownIssuerRejections - before[g]!.body.counters.unknownIssuerRejections,
   );
