@@ -1,6 +1,7 @@
 import { config } from "../config";
 import type { Env } from "../env";
 import type { Counters } from "../lib/counters";
+import { errorName } from "../lib/error-name";
 import { elapsedMs } from "../lib/log";
 import { kekId } from "../storage/key-vault";
 import { UpstreamError, zavuCall } from "../upstream/zavu-client";
@@ -28,9 +29,7 @@ async function timed(probe: () => Promise<void>): Promise<Check> {
         ? `${err.status} ${err.code}`
         : err instanceof ConfigError
           ? err.message
-          : err instanceof Error
-            ? err.name
-            : "unknown";
+          : errorName(err);
     return { ok: false, latencyMs: elapsedMs(started), error };
   }
 }

@@ -1,11 +1,10 @@
 import { config } from "../config";
 import type { Env } from "../env";
-import { ApiError } from "../errors";
+import { errorName } from "../lib/error-name";
 import { log } from "../lib/log";
 import type { IsolateState } from "../state";
 import { type Counts, type JobState, MaintenanceRepo } from "../storage/maintenance-repo";
 import { tenantContext } from "../tenants/context";
-import { UpstreamError } from "../upstream/zavu-client";
 import { Budget } from "./budget";
 import { addCounts, type JobContext, type MaintenanceJob } from "./job";
 import { JOBS } from "./jobs";
@@ -46,11 +45,6 @@ export interface RunOptions {
 
 /** Long enough for any run (the wall-time cap plus slack); a run that dies frees the job after it. */
 const LEASE_MS = 2 * 60_000;
-
-function errorCode(err: unknown): string {
-  if (err instanceof ApiError || err instanceof UpstreamError) return err.code;
-  return err instanceof Error ? err.name : "unknown";
-}
 
 /**
  * One maintenance run: each job (in JOBS order) gets an equal share of what is left of the run's
@@ -95,7 +89,7 @@ export async function runMaintenance(env: Env, state: IsolateState, opts: RunOpt
         counts: {},
         passComplete: false,
         subrequests: share.spent,
-        error: errorCode(err),
+        error: errorName(err),
       })),
     );
   }
@@ -125,7 +119,7 @@ export async function runMaintenance(env: Env, state: IsolateState, opts: RunOpt
       await repo.finish(job.name, runId, nextState(state, outcome.cursor, outcome.counts, outcome.memo, now));
       return report("ran", { counts: outcome.counts, passComplete: outcome.cursor === null });
     } catch (err) {
-      const error = errorCode(err);
+      const error = errorName(err);
       await repo.finish(job.name, runId, { ...state, lastRunAt: now, lastRunCounts: null, lastError: error });
       return report("failed", { error });
     }

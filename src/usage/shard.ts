@@ -95,47 +95,73 @@ export class UsageShard extends DurableObject<Env> {
       );
     }
     for (const row of rows) {
-      const existing = this.sql
-        .exec<Stored>(
-          "SELECT * FROM pending WHERE tenant_id = ? AND date = ? AND channel = ? AND flush = 0",
-          row.tenantId,
-          row.date,
-          row.channel,
-        )
-        .toArray()[0];
-      const sum: UsageRow = existing
-        ? {
-            ...row,
-            sends: existing.sends,
-            costCents: existing.cost_cents,
-            estimatedCents: existing.estimated_cents,
-            refusals: existing.refusals ? JSON.parse(existing.refusals) : null,
-            delivered: existing.delivered,
-            failed: existing.failed,
-          }
-        : { ...row, sends: 0, costCents: 0, estimatedCents: 0, refusals: null, delivered: 0, failed: 0 };
-      addInto(sum, row);
-      this.sql.exec(
-        `INSERT INTO pending (tenant_id, date, channel, flush, sends, cost_cents, estimated_cents, refusals, delivered,
-           failed)
-         VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant_id, date, channel, flush) DO UPDATE SET sends = excluded.sends,
-           cost_cents = excluded.cost_cents, estimated_cents = excluded.estimated_cents, refusals = excluded.refusals,
-           delivered = excluded.delivered, failed = excluded.failed`,
-        sum.tenantId,
-        sum.date,
-        sum.channel,
-        sum.sends,
-        sum.costCents,
-        sum.estimatedCents,
-        sum.refusals ? JSON.stringify(sum.refusals) : null,
-        sum.delivered ?? 0,
-        sum.failed ?? 0,
-      );
+      if (row.refusals) this.mergeRow(row);
+      else this.addRow(row);
     }
     this.sql.exec("INSERT INTO batches (id, at) VALUES (?, ?)", batchId, now);
     this.sql.exec("DELETE FROM batches WHERE at < ?", now - KEEP_BATCH_IDS_MS);
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
+  }
+
+  /** Counts added to the row in one statement (most rows: sends, no refusals). */
+  private addRow(row: UsageRow): void {
+    this.sql.exec(
+      `INSERT INTO pending (tenant_id, date, channel, flush, sends, cost_cents, estimated_cents, refusals, delivered,
+         failed)
+       VALUES (?, ?, ?, 0, ?, ?, ?, NULL, ?, ?)
+       ON CONFLICT (tenant_id, date, channel, flush) DO UPDATE SET sends = sends + excluded.sends,
+         cost_cents = cost_cents + excluded.cost_cents, estimated_cents = estimated_cents + excluded.estimated_cents,
+         delivered = delivered + excluded.delivered, failed = failed + excluded.failed`,
+      row.tenantId,
+      row.date,
+      row.channel,
+      row.sends,
+      row.costCents,
+      row.estimatedCents,
+      row.delivered ?? 0,
+      row.failed ?? 0,
+    );
+  }
+
+  /** A row with refusals: its codes merged into the stored ones (read, added, written). */
+  private mergeRow(row: UsageRow): void {
+    const existing = this.sql
+      .exec<Stored>(
+        "SELECT * FROM pending WHERE tenant_id = ? AND date = ? AND channel = ? AND flush = 0",
+        row.tenantId,
+        row.date,
+        row.channel,
+      )
+      .toArray()[0];
+    const sum: UsageRow = existing
+      ? {
+          ...row,
+          sends: existing.sends,
+          costCents: existing.cost_cents,
+          estimatedCents: existing.estimated_cents,
+          refusals: existing.refusals ? JSON.parse(existing.refusals) : null,
+          delivered: existing.delivered,
+          failed: existing.failed,
+        }
+      : { ...row, sends: 0, costCents: 0, estimatedCents: 0, refusals: null, delivered: 0, failed: 0 };
+    addInto(sum, row);
+    this.sql.exec(
+      `INSERT INTO pending (tenant_id, date, channel, flush, sends, cost_cents, estimated_cents, refusals, delivered,
+         failed)
+       VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, date, channel, flush) DO UPDATE SET sends = excluded.sends,
+         cost_cents = excluded.cost_cents, estimated_cents = excluded.estimated_cents, refusals = excluded.refusals,
+         delivered = excluded.delivered, failed = excluded.failed`,
+      sum.tenantId,
+      sum.date,
+      sum.channel,
+      sum.sends,
+      sum.costCents,
+      sum.estimatedCents,
+      sum.refusals ? JSON.stringify(sum.refusals) : null,
+      sum.delivered ?? 0,
+      sum.failed ?? 0,
+    );
   }
 
   /** Writes everything held here to D1 now (readers call it first, so they see every acknowledged count). */

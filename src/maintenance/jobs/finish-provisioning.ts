@@ -1,4 +1,5 @@
 import { ApiError } from "../../errors";
+import { errorName } from "../../lib/error-name";
 import { MaintenanceRepo } from "../../storage/maintenance-repo";
 import { TenantScans } from "../../storage/tenants";
 import { audit } from "../../tenants/context";
@@ -53,7 +54,7 @@ export const finishProvisioning: MaintenanceJob = {
           counts.failed++;
           await ctx.deps.repo.batch([
             audit(ctx.deps, "maintenance.provisioning.failed", next.id, {
-              error: code ?? (err instanceof Error ? err.name : "unknown"),
+              error: code ?? errorName(err),
             }),
           ]);
         }

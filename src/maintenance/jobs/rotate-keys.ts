@@ -1,4 +1,5 @@
 import { ApiError } from "../../errors";
+import { errorName } from "../../lib/error-name";
 import { TenantScans } from "../../storage/tenants";
 import { audit } from "../../tenants/context";
 import { rotateKey } from "../../tenants/lifecycle";
@@ -45,7 +46,7 @@ export const rotateKeys: MaintenanceJob = {
             counts.failed++;
             await ctx.deps.repo.batch([
               audit(ctx.deps, "maintenance.rotate.failed", id, {
-                error: err instanceof ApiError ? err.code : err instanceof Error ? err.name : "unknown",
+                error: errorName(err),
               }),
             ]);
           }
