@@ -1,4 +1,5 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { errorName } from "./lib/error-name";
 
 /**
  * Every error the gateway can answer, as Zavu does: `{code, message, details?}`. One table
@@ -140,7 +141,7 @@ export function toErrorResponse(err: unknown, requestId: string, path: string): 
   if (err instanceof ApiError) return errorResponse(err);
   // Log the kind of failure only: messages from lower layers could quote request data.
   console.error(
-    JSON.stringify({ level: "error", requestId, error: err instanceof Error ? err.name : typeof err, path }),
+    JSON.stringify({ level: "error", requestId, error: err instanceof Error ? errorName(err) : typeof err, path }),
   );
   return errorResponse(apiError("internal_error"));
 }

@@ -120,14 +120,14 @@ describe("ControlSync: an isolate's view of the control plane", () => {
     p.append("t2", ["https://new.example"]);
     const asked = [s.sync.catchUp(() => slow), s.sync.catchUp(() => slow)];
     release();
-    expect(await Promise.all(asked)).toEqual([true, true]);
+    await Promise.all(asked);
     await s.settle();
     expect(s.seen.events.map((e) => e.tenantId)).toEqual(["t2"]); // the running sync did not have it; theirs did
     expect(s.counters.controlCatchUps).toBe(1);
     // A third caller, once theirs has started, gets one of its own, no sooner than 500 ms after.
     p.append("t3");
     const startedAt = Date.now();
-    expect(await s.sync.catchUp(() => p.api)).toBe(true);
+    await s.sync.catchUp(() => p.api);
     expect(s.seen.events.map((e) => e.tenantId)).toEqual(["t2", "t3"]);
     expect(s.counters.controlCatchUps).toBe(2);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(400);

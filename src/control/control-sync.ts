@@ -27,8 +27,9 @@ const SYNC_TIMEOUT_MS = 2_000;
 const RECENT_CHANGES = 10_000;
 /** After a failed sync, requests go without caches for this long before one waits for a sync again. */
 const SYNC_RETRY_MS = 1_000;
-/** Catch-up syncs (see catchUp) start at most this often per isolate. */
+/** Catch-up syncs (see catchUp) start at most this often per isolate; a caller waits this long at most. */
 const CATCH_UP_EVERY_MS = 500;
+const CATCH_UP_MAX_WAIT_MS = CATCH_UP_EVERY_MS + 2 * SYNC_TIMEOUT_MS;
 
 /**
  * This isolate's view of the control plane. `ensureFresh` is called by every request: it costs a
@@ -49,8 +50,9 @@ export class ControlSync {
   /** The epoch of the last reset: loads that started before it cannot be trusted. */
   private resetEpoch = 0;
   private failedAt = Number.NEGATIVE_INFINITY;
-  /** The catch-up sync callers may still join: it has not started, so it will see what they saw. */
-  private nextCatchUp: { done: Promise<boolean> } | null = null;
+  /** Syncs started so far, and the number of the one running (see catchUp). */
+  private syncsStarted = 0;
+  private inflightSeq = 0;
   private lastCatchUpAt = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -93,27 +95,28 @@ export class ControlSync {
   /**
    * Waits for a sync that starts after this call, so it applies every event published before the
    * caller's request arrived (a tenant created moments ago in another isolate, whose token is here).
-   * Concurrent callers share one; they start at most every CATCH_UP_EVERY_MS, after any sync running,
-   * so a flood of unknown issuers costs the control plane at most 2 syncs a second per isolate.
+   * Catch-ups start at most every CATCH_UP_EVERY_MS per isolate, after any sync already running, and
+   * callers waiting at once share one: a flood of unknown issuers costs the control plane at most 2
+   * syncs a second per isolate. Every wait is on the caller's own timers: a sync another request
+   * started settles nothing here if that request is cancelled, so the caller gives up after
+   * CATCH_UP_MAX_WAIT_MS at most (and goes on as if no event had come).
    */
-  catchUp(plane: () => ControlPlaneApi): Promise<boolean> {
-    let next = this.nextCatchUp;
-    if (!next) {
-      next = { done: Promise.resolve(false) };
-      this.nextCatchUp = next;
-      next.done = this.runCatchUp(plane, next);
-    }
-    return next.done;
+  catchUp(plane: () => ControlPlaneApi): Promise<void> {
+    return withTimeout(this.catchUpAfter(this.syncsStarted, plane), CATCH_UP_MAX_WAIT_MS).catch(() => {});
   }
 
-  private async runCatchUp(plane: () => ControlPlaneApi, me: { done: Promise<boolean> }): Promise<boolean> {
+  private async catchUpAfter(asked: number, plane: () => ControlPlaneApi): Promise<void> {
     const wait = this.lastCatchUpAt + CATCH_UP_EVERY_MS - this.clock.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    while (this.inflight) await this.inflight; // started before some callers asked: not enough
-    if (this.nextCatchUp === me) this.nextCatchUp = null; // from here, a caller needs a later one
+    // A sync started before this call may predate the event: wait it out.
+    while (this.inflight && this.inflightSeq <= asked) await this.inflight;
+    if (this.inflight || this.syncsStarted > asked) {
+      await this.inflight; // one started since (another caller's, or a background sync): enough
+      return;
+    }
     this.lastCatchUpAt = this.clock.now();
     this.counters.controlCatchUps++;
-    return this.sync(plane());
+    await this.sync(plane());
   }
 
   /** One sync at a time; a request that needs a fresher one than the running sync starts another. */
@@ -126,6 +129,7 @@ export class ControlSync {
     });
     this.inflight = run;
     this.inflightStartedAt = startedAt;
+    this.inflightSeq = ++this.syncsStarted;
     return run;
   }
 

@@ -234,7 +234,8 @@ export class TenantResolver {
   private async announcedSince(issuer: string, ctx: ResolveContext): Promise<boolean> {
     if (!ctx.catchUp) return false;
     await ctx.catchUp();
-    return this.dirtyIssuers.has(issuer) || (this.registry?.has(issuer) ?? false);
+    // The sync may have been a reset (registry dropped): then the registry is read again.
+    return this.mayBeRegistered(issuer, ctx);
   }
 
   private spareLookup(): boolean {

@@ -1,4 +1,5 @@
 import { type ApiError, apiError } from "../errors";
+import { errorName } from "../lib/error-name";
 import { openKey, sealKey } from "../storage/key-vault";
 import { type IdentityConfig, newTenantId, type TenantRecord } from "../storage/tenants";
 import { type ApiKeyInfo, type SubAccount, UpstreamError } from "../upstream/zavu-client";
@@ -246,7 +247,7 @@ export async function provision(deps: TenantContext, tenantId: string, firstAtte
       .batch([
         audit(deps, "tenant.provision.interrupted", tenant.id, {
           step,
-          ...(err instanceof UpstreamError ? { upstreamCode: err.code } : { failure: (err as Error)?.name ?? "error" }),
+          ...(err instanceof UpstreamError ? { upstreamCode: err.code } : { failure: errorName(err) }),
         }),
       ])
       .catch(() => undefined);

@@ -49,7 +49,10 @@ it("a flood of unsigned tokens with random issuers costs at most 1 D1 query a se
   for (const queries of d1) expect(queries).toBeLessThanOrEqual(3 + Math.ceil(seconds));
   // Past that, a request waits for a control-plane sync that starts after it: at most 2 a second.
   const catchUps = after.map((s, i) => s.counters.controlCatchUps! - before[i]!.counters.controlCatchUps!);
-  for (const syncs of catchUps) expect(syncs).toBeLessThanOrEqual(1 + Math.ceil(seconds * 2));
+  for (const syncs of catchUps) {
+    expect(syncs).toBeGreaterThan(0); // the flood is past the D1 allowance: those requests waited for one
+    expect(syncs).toBeLessThanOrEqual(1 + Math.ceil(seconds * 2));
+  }
 
   // The warm tenant is still warm: its next request costs no D1 query and no signature check.
   const warm = await Promise.all(cluster.gateways.map(stats));
