@@ -147,11 +147,12 @@ async function mainSession(script, idps, n, cold) {
     ]);
     if (plans) {
       log(`warming ${n} tenants with a plan`);
-      await eachOnce(rt.gateway, hotPlan, 16);
+      for (const url of [rt.gateway, rt.planNoRateLimit]) await eachOnce(url, hotPlan, 16);
       await phase("tenants with a plan", [
         { name: "barePlanPhase", url: rt.bare, tokens: hot },
         { name: "bareRateLimited", url: rt.bareRateLimited, tokens: hot },
         { name: "gatewayWithPlan", url: rt.gateway, tokens: hotPlan, stats: true },
+        { name: "gatewayPlanNoRateLimit", url: rt.planNoRateLimit, tokens: hotPlan },
       ]);
     }
     let coldPath = null;
@@ -363,6 +364,10 @@ const ratios = {
         return cpu(run) - cpu(at("bare")) - calls * perCall;
       })
     : null,
+  /** The same Worker without Rate Limiting bindings: the plan's work (quota, limits) with no rate-limit call at all. */
+  addedCpuUsPerRequestWithPlanNoRateLimitCall: main.runs.gatewayPlanNoRateLimit
+    ? byPlanRound((at) => cpu(at("gatewayPlanNoRateLimit")) - cpu(at("bare")))
+    : null,
   /** The same, the stand-in's calls included. */
   addedCpuUsPerRequestWithPlanAndStandIn: gwPlan
     ? byPlanRound((at) => cpu(at("gatewayWithPlan")) - cpu(at("bare")))
@@ -493,11 +498,12 @@ const lines = [
   row("bare proxy", barePlanPhase),
   row(`bare + ${RATE_LIMIT_PROBE_CALLS} rate-limit stand-in`, bareRl),
   row("gateway, plans", gwPlan),
+  row("gateway, plans, no RL binding", summary(main.runs.gatewayPlanNoRateLimit)),
   "",
   "(added CPU: the median over the rounds of each round's difference; the table: means)",
   `no plans: gateway/bare throughput ${f(ratios.throughput, 3)}, CPU per request ${f(ratios.cpuPerRequest, 3)}x (${signed(ratios.addedCpuUsPerRequest)} µs), added latency p50 ${f(ratios.addedP50Ms, 2)} ms, p99 ${f(ratios.addedP99Ms, 2)} ms`,
   gwPlan
-    ? `plans: ${signed(ratios.addedCpuUsPerRequestWithPlan)} µs over the bare proxy without the rate-limit stand-in (${f(rlCalls, 3)} calls/request at ${f(standIn, 0)} µs each, measured as bare + ${RATE_LIMIT_PROBE_CALLS} calls a request; ${signed(ratios.addedCpuUsPerRequestWithPlanAndStandIn)} µs with it), throughput ${f(ratios.throughputWithPlan, 3)}x the bare proxy; awaited ledger calls per request ${f(gatewayWithPlanPerRequest.ledgerCalls, 3)}, in the background ${f(gatewayWithPlanPerRequest.ledgerCallsBackground, 3)}, and during the other Workers' runs ${JSON.stringify(spill)}`
+    ? `plans: ${signed(ratios.addedCpuUsPerRequestWithPlan)} µs over the bare proxy without the rate-limit stand-in (${f(rlCalls, 3)} calls/request at ${f(standIn, 0)} µs each, measured as bare + ${RATE_LIMIT_PROBE_CALLS} calls a request; ${signed(ratios.addedCpuUsPerRequestWithPlanAndStandIn)} µs with it; ${signed(ratios.addedCpuUsPerRequestWithPlanNoRateLimitCall)} µs with no rate-limit call at all, the same Worker without the bindings), throughput ${f(ratios.throughputWithPlan, 3)}x the bare proxy; awaited ledger calls per request ${f(gatewayWithPlanPerRequest.ledgerCalls, 3)}, in the background ${f(gatewayWithPlanPerRequest.ledgerCallsBackground, 3)}, and during the other Workers' runs ${JSON.stringify(spill)}`
     : "plans: skipped (--no-plans)",
   `logging: a logged request ${f(logging.loggedCpuUsPerRequest, 0)} µs, an unlogged one ${f(logging.unloggedCpuUsPerRequest, 0)} µs (${signed(logging.addedCpuUsPerLoggedRequest)} µs a line; request lines per request ${logging.requestLinesPerRequest.logged} vs ${logging.requestLinesPerRequest.unlogged}; at the production rate ${gatewayVars.LOG_SAMPLE_RATE}: ${logging.requestLinesPerRequest.production})`,
   `failed requests: ${Object.entries({ bare, gw, logged, unlogged, barePlanPhase, bareRl, gwPlan })

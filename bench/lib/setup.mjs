@@ -103,7 +103,7 @@ const OBJECTS = {
  * bind another gateway Worker's Durable Objects (one control plane and one set of ledgers and usage
  * shards for every gateway Worker in the runtime, as one deployment has).
  */
-function gatewayWorker(script, { name = "gateway", vars = {}, objectsOf = null } = {}) {
+function gatewayWorker(script, { name = "gateway", vars = {}, objectsOf = null, rateLimits = true } = {}) {
   return {
     name,
     modules: true,
@@ -127,7 +127,9 @@ function gatewayWorker(script, { name = "gateway", vars = {}, objectsOf = null }
         objectsOf ? { className, scriptName: objectsOf } : { className, useSQLite: true },
       ]),
     ),
-    serviceBindings: rateLimitStandIns(),
+    // Without them (rateLimits: false) a plan's rate limit is not asked at all (src/limits lets a request
+    // through when its binding is missing): the plan's other work, without any Rate Limiting call.
+    serviceBindings: rateLimits ? rateLimitStandIns() : {},
     outboundService: "stub",
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   };
@@ -190,6 +192,7 @@ export async function startRuntime(script, jwks, shared = {}, { variants = false
     workers.push(
       gatewayWorker(script, { name: "logged", vars: { LOG_SAMPLE_RATE: "1" }, objectsOf: "gateway" }),
       gatewayWorker(script, { name: "unlogged", vars: { LOG_SAMPLE_RATE: "0" }, objectsOf: "gateway" }),
+      gatewayWorker(script, { name: "plan-no-rate-limit", objectsOf: "gateway", rateLimits: false }),
       bareWorker("bare-ratelimited", "bare-ratelimited.mjs", {
         bindings: {
           UPSTREAM: "http://zavu.stub",
@@ -210,6 +213,7 @@ export async function startRuntime(script, jwks, shared = {}, { variants = false
     rt.logged = await url("logged");
     rt.unlogged = await url("unlogged");
     rt.bareRateLimited = await url("bare-ratelimited");
+    rt.planNoRateLimit = await url("plan-no-rate-limit");
   }
   rt.gateways = {};
   for (const name of Object.keys(gateways)) rt.gateways[name] = await url(name);
