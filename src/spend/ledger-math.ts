@@ -103,6 +103,18 @@ export const MAX_LEASE_SENDS = 1_000;
 export const QUOTA_MIN_LEASE_SENDS = 10;
 export const QUOTA_MAX_LEASE_SENDS = 100;
 /**
+ * A large quota's leases may hold up to 1% of the day, QUOTA_LARGEST_LEASE_SENDS at most: each renewal
+ * is two ledger calls (the new lease, the old one handed back), and at 100 sends a lease they cost a
+ * busy tenant ~30 µs of CPU a request (measured: 244 vs 213 µs in the profile with 1,000).
+ */
+export const QUOTA_LARGEST_LEASE_SENDS = 1_000;
+
+/** The most sends one quota lease may hold: 100, or 1% of the day's quota up to 1,000. */
+export function quotaLeaseCap(limit: number | null): number {
+  const onePercent = Math.floor((limit ?? 0) / 100);
+  return Math.min(QUOTA_LARGEST_LEASE_SENDS, Math.max(QUOTA_MAX_LEASE_SENDS, onePercent));
+}
+/**
  * Far from its end, a quota lease lives this long: a tenant that sends less often than a lease lives
  * would otherwise wait for its ledger on every send (measured at 10,000 tenants: 1.02 awaited ledger
  * calls a send, throughput 0.10x). Its holder renews it in the background in its last quarter.
@@ -248,7 +260,7 @@ export function grant(s: LedgerState, holder: string, now: number, fallback?: nu
   const holders = activeHolders(s, holder, now);
   const share = Math.floor(available(s, fallback) / (4 * holders));
   const quota = s.kind === "quota";
-  const amount = Math.min(share, (quota ? QUOTA_MAX_LEASE_SENDS : MAX_LEASE_SENDS) * estimate);
+  const amount = Math.min(share, (quota ? quotaLeaseCap(s.limit) : MAX_LEASE_SENDS) * estimate);
   if (amount < (quota ? QUOTA_MIN_LEASE_SENDS : MIN_LEASE_SENDS) * estimate) return { mode: "strict", estimate };
   const ttl = share < 50 * estimate ? NEAR_LEASE_MS : quota ? (s.quotaLeaseMs ?? QUOTA_LEASE_MS) : LEASE_MS;
   const id = nextId(s, "l");

@@ -6,6 +6,7 @@ import {
   foldQuota,
   grant,
   newLedger,
+  QUOTA_LARGEST_LEASE_SENDS,
   QUOTA_LEASE_MS,
   QUOTA_MAX_LEASE_SENDS,
   reserve,
@@ -52,6 +53,16 @@ describe("a daily quota as a ledger counted in sends", () => {
     expect(g).toMatchObject({ mode: "lease", amount: QUOTA_MAX_LEASE_SENDS });
     const small = quota(30);
     expect(grant(small, "a", 0).mode).toBe("strict"); // 30 / 4 < 10 sends a lease
+  });
+
+  it("a large quota's leases hold up to 1% of the day (1,000 sends at most), never less than 100", () => {
+    expect([1_000, 10_000, 50_000, 100_000, 100_000_000].map((limit) => grant(quota(limit), "a", 0))).toMatchObject([
+      { mode: "lease", amount: 100 }, // a quarter of what is left would be 250
+      { mode: "lease", amount: 100 },
+      { mode: "lease", amount: 500 },
+      { mode: "lease", amount: QUOTA_LARGEST_LEASE_SENDS },
+      { mode: "lease", amount: QUOTA_LARGEST_LEASE_SENDS },
+    ]);
   });
 
   it("a returned lease counts what was sent under it; one whose holder went silent counts in full until settled", () => {
