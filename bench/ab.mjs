@@ -11,6 +11,7 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { build } from "esbuild";
 import { inspect, selfTimes, startProfile } from "./lib/inspect.mjs";
 import { eachOnce, runLoad } from "./lib/load.mjs";
 import { BENCH_PLAN, buildGateway, makeIdps, provisionTenants, root, startRuntime } from "./lib/setup.mjs";
@@ -27,7 +28,7 @@ const { values: args } = parseArgs({
     top: { type: "string", default: "30" },
   },
 });
-if (!args.base) throw new Error("--base <bundle.js> is required");
+if (!args.base) throw new Error("--base <bundle.js | baseline.ts> is required");
 const log = (...a) => console.error("[ab]", ...a);
 const connections = Number(args.connections);
 const duration = Number(args.duration);
@@ -48,7 +49,18 @@ const idps = await makeIdps();
 // workerd reads scripts from under its working directory only.
 mkdirSync(resolve(root, ".wrangler/bench-ab"), { recursive: true });
 const base = resolve(root, ".wrangler/bench-ab/base.js");
-copyFileSync(args.base, base);
+if (args.base.endsWith(".ts")) {
+  // A baseline written against the gateway's own modules (bench/workers/bare-policy.ts): bundled here.
+  await build({
+    entryPoints: [resolve(args.base)],
+    outfile: base,
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    external: ["cloudflare:*", "node:*"],
+    logLevel: "warning",
+  });
+} else copyFileSync(args.base, base);
 const shared = args.profile ? { inspectorPort: INSPECTOR_PORT } : {};
 const rt = await startRuntime(bundle.script, idps.remoteJwks, shared, { gateways: { base } });
 try {

@@ -113,13 +113,14 @@ async function proxyForTenant(
   const waitUntil = ctx.waitUntil.bind(ctx);
 
   const token = bearerToken(request.headers.get("authorization") ?? undefined);
-  const fresh = await state.control.ensureFresh(() => controlPlane(env), waitUntil);
+  const plane = () => controlPlane(env);
+  const fresh = await state.control.ensureFresh(plane, waitUntil);
   const entry = await state.tenants.authenticate(token, {
     repo: new TenantRepo(env.DB, state.counters),
     fresh,
     control: state.control,
     remote: { kv: env.CACHE, waitUntil, allowHttpLoopback: cfg.allowHttpJwks },
-    catchUp: () => state.control.catchUp(() => controlPlane(env)),
+    plane,
     hits: trace.cache,
   });
   const { tenant } = entry;

@@ -1,4 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import type { ControlPlaneApi } from "../control/control-sync";
 import { type ChangeEvent, TENANT_CACHE_TTL_MS } from "../control/events";
 import { apiError } from "../errors";
 import { BoundedCache } from "../lib/bounded-cache";
@@ -21,10 +22,15 @@ export interface ResolveContext {
   /** Whether this isolate's caches may be used (the control plane was reached within the bound). */
   fresh: boolean;
   /** The epoch of the control plane this isolate has applied, and what changed since a given one. */
-  control: { epoch: number; changedSince(epoch: number, tenantId: string | null, issuer: string | null): boolean };
+  control: {
+    epoch: number;
+    changedSince(epoch: number, tenantId: string | null, issuer: string | null): boolean;
+    /** Waits for a control-plane sync that starts after the call (see ControlSync.catchUp). */
+    catchUp?(plane: () => ControlPlaneApi): Promise<void>;
+  };
+  /** The control plane, for a catch-up (the same function the request's freshness check was given). */
+  plane?: () => ControlPlaneApi;
   remote: RemoteDeps;
-  /** Waits for a control-plane sync that starts after the call (see ControlSync.catchUp). */
-  catchUp?: () => Promise<unknown>;
   /** Filled in for the request log: which caches answered. */
   hits?: { token?: boolean; tenant?: boolean };
 }
@@ -232,8 +238,8 @@ export class TenantResolver {
   }
 
   private async announcedSince(issuer: string, ctx: ResolveContext): Promise<boolean> {
-    if (!ctx.catchUp) return false;
-    await ctx.catchUp();
+    if (!ctx.plane || !ctx.control.catchUp) return false;
+    await ctx.control.catchUp(ctx.plane);
     // The sync may have been a reset (registry dropped): then the registry is read again.
     return this.mayBeRegistered(issuer, ctx);
   }

@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { sqlStatements } from "../../../scripts/lib/sql-statements.mjs";
-import { GATEWAY_SCRIPT, root } from "../harness/build";
+import { GATEWAY_SCRIPT, root, standaloneGatewayOptions } from "../harness/build";
 
 const ADMIN_TOKEN = "lazy-app-admin-token";
 const PROBE = `
@@ -37,25 +37,7 @@ beforeAll(async () => {
             { type: "ESModule", path: resolve(dir, "lazy-probe.mjs"), contents: PROBE },
             { type: "ESModule", path: GATEWAY_SCRIPT, contents: readFileSync(GATEWAY_SCRIPT, "utf8") },
           ],
-          compatibilityDate: "2026-11-01",
-          compatibilityFlags: ["nodejs_compat"],
-          d1Databases: { DB: "lazy-db" },
-          kvNamespaces: { CACHE: "lazy-kv" },
-          durableObjects: Object.fromEntries(
-            [
-              ["CONTROL", "ControlPlane"],
-              ["LEDGER", "SpendLedger"],
-              ["USAGE", "UsageShard"],
-              ["WEBHOOKS", "WebhookDispatcher"],
-              ["EVENTS", "TenantEvents"],
-            ].map(([binding, className]) => [binding, { className, useSQLite: true }]),
-          ),
-          bindings: {
-            ZAVU_API_BASE: "http://127.0.0.1:9",
-            ZAVU_API_KEY: "zv_live_lazy_unused",
-            KEY_ENCRYPTION_KEY: Buffer.alloc(32, 5).toString("base64"),
-            ADMIN_TOKEN,
-          },
+          ...standaloneGatewayOptions("lazy", ADMIN_TOKEN, 5),
         },
       ],
     }),

@@ -5,7 +5,7 @@
 // byte for byte (the request id aside).
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { buildZodReference, GATEWAY_SCRIPT, ZOD_REFERENCE_SCRIPT } from "../harness/build";
+import { buildZodReference, GATEWAY_SCRIPT, standaloneGatewayOptions, ZOD_REFERENCE_SCRIPT } from "../harness/build";
 
 const ADMIN_TOKEN = "zod-alias-admin-token";
 const BUNDLES = { deploy: GATEWAY_SCRIPT, reference: ZOD_REFERENCE_SCRIPT };
@@ -21,26 +21,7 @@ beforeAll(async () => {
         name,
         modules: true,
         scriptPath,
-        compatibilityDate: "2026-11-01",
-        compatibilityFlags: ["nodejs_compat"],
-        d1Databases: { DB: `${name}-db` },
-        kvNamespaces: { CACHE: `${name}-kv` },
-        durableObjects: Object.fromEntries(
-          [
-            ["CONTROL", "ControlPlane"],
-            ["LEDGER", "SpendLedger"],
-            ["USAGE", "UsageShard"],
-            ["WEBHOOKS", "WebhookDispatcher"],
-            ["EVENTS", "TenantEvents"],
-          ].map(([binding, className]) => [binding, { className, useSQLite: true }]),
-        ),
-        bindings: {
-          // Nothing listens there: an input that passes validation fails fast on both sides alike.
-          ZAVU_API_BASE: "http://127.0.0.1:9",
-          ZAVU_API_KEY: "zv_live_zod_alias_unused",
-          KEY_ENCRYPTION_KEY: Buffer.alloc(32, 3).toString("base64"),
-          ADMIN_TOKEN,
-        },
+        ...standaloneGatewayOptions(name, ADMIN_TOKEN, 3),
       })),
     }),
   );

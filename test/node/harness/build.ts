@@ -71,3 +71,32 @@ export async function buildAll(): Promise<void> {
     ],
   });
 }
+
+/**
+ * What a deploy bundle needs to start alone in a Miniflare of its own (the bundle tests): local D1 and
+ * KV named after `name`, the gateway's Durable Objects, and vars whose Zavu is nowhere (127.0.0.1:9).
+ */
+export function standaloneGatewayOptions(name: string, adminToken: string, keyByte: number) {
+  return {
+    compatibilityDate: "2026-11-01",
+    compatibilityFlags: ["nodejs_compat"],
+    d1Databases: { DB: `${name}-db` },
+    kvNamespaces: { CACHE: `${name}-kv` },
+    durableObjects: Object.fromEntries(
+      [
+        ["CONTROL", "ControlPlane"],
+        ["LEDGER", "SpendLedger"],
+        ["USAGE", "UsageShard"],
+        ["WEBHOOKS", "WebhookDispatcher"],
+        ["EVENTS", "TenantEvents"],
+      ].map(([binding, className]) => [binding, { className, useSQLite: true }]),
+    ),
+    bindings: {
+      // Nothing listens there: an input that passes validation fails fast.
+      ZAVU_API_BASE: "http://127.0.0.1:9",
+      ZAVU_API_KEY: `zv_live_${name}_unused`,
+      KEY_ENCRYPTION_KEY: Buffer.alloc(32, keyByte).toString("base64"),
+      ADMIN_TOKEN: adminToken,
+    },
+  };
+}
