@@ -9,7 +9,7 @@ import { parse } from "csv-parse/sync";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runMaintenance } from "../../src/maintenance/runner";
 import { createIsolateState } from "../../src/state";
-import { UsageRepo } from "../../src/storage/usage-repo";
+import { type QuotaClaimCount, UsageRepo, type UsageRow } from "../../src/storage/usage-repo";
 import { shardName, USAGE_SHARDS } from "../../src/usage/rows";
 import { admin } from "../helpers/admin";
 import { clock, gatewayFetch, newIsolate, state } from "../helpers/gateway";
@@ -280,6 +280,61 @@ describe("nothing counted is lost", () => {
     expect(await runDurableObjectAlarm(after)).toBe(true);
     const rows = await new UsageRepo(env.DB, state.counters).forTenant(t.id, "2000-01-01", "2999-12-31");
     expect(rows.map((r) => [r.channel, r.sends, r.costCents])).toEqual([["sms", 3, 6]]);
+  });
+
+  it("a shard keeps each batch as it came and adds them up in bulk: 2,500 tenants' rows and claims, a crash before the adding, the quota's reading and D1 all agree", async () => {
+    const stub = env.USAGE.get(env.USAGE.idFromName(`usage-inbox-${crypto.randomUUID()}`));
+    const date = "2026-02-03";
+    const row = (i: number, extra: Partial<UsageRow> = {}): UsageRow => ({
+      tenantId: `tnt_inbox_${i}`,
+      date,
+      channel: "sms",
+      sends: 1,
+      costCents: 2,
+      estimatedCents: 0,
+      refusals: null,
+      ...extra,
+    });
+    const claim = (i: number, sent: number): QuotaClaimCount => ({
+      tenantId: `tnt_inbox_${i}`,
+      date,
+      claimId: "q1",
+      sent,
+      unknown: 0,
+    });
+    // Three batches over the same 2,500 tenants (more rows than one inbox entry holds), one with refusals.
+    const tenants = Array.from({ length: 2_500 }, (_, i) => i);
+    await stub.record(
+      "inbox-1",
+      tenants.map((i) => row(i)),
+      tenants.map((i) => claim(i, 1)),
+    );
+    await stub.record(
+      "inbox-2",
+      tenants.map((i) => row(i, { sends: 2, costCents: 4, refusals: i % 2 ? { rate_limited: 1 } : null })),
+      tenants.map((i) => claim(i, 2)),
+    );
+    await stub.record("inbox-2", [row(0, { sends: 100 })], [claim(0, 100)]); // a retry: ignored
+    await abortAllDurableObjects(); // before any adding up: only the shard's storage remains
+    const after = env.USAGE.get(env.USAGE.idFromName(`usage-inbox-${crypto.randomUUID()}`));
+    expect(await after.held()).toBe(0); // another shard holds nothing of it
+    const same = env.USAGE.get(stub.id);
+    await same.record("inbox-3", [row(7, { sends: 4, costCents: 8, estimatedCents: 8 })], [claim(7, 4)]);
+    expect(await same.quotaCounts("tnt_inbox_7", date, ["q1", "q2"])).toEqual({
+      heldSends: 7,
+      claimed: 7,
+      byClaim: { q1: { sent: 7, unknown: 0 } },
+    });
+    expect(await same.held()).toBe(2_500);
+    expect(await runDurableObjectAlarm(same)).toBe(true);
+    expect(await same.held()).toBe(0);
+    const repo = new UsageRepo(env.DB, state.counters);
+    const seven = await repo.forTenant("tnt_inbox_7", date, date);
+    expect(seven.map((r) => [r.channel, r.sends, r.costCents, r.estimatedCents, r.refusals])).toEqual([
+      ["sms", 7, 14, 8, { rate_limited: 1 }],
+    ]);
+    const eight = await repo.forTenant("tnt_inbox_8", date, date);
+    expect(eight.map((r) => [r.sends, r.costCents, r.refusals])).toEqual([[3, 6, {}]]);
   });
 
   it("a D1 write that landed is not repeated when the shard retries it", async () => {
