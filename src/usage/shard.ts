@@ -20,8 +20,8 @@ const CHUNK = 100;
  * rows) cost ~170 µs of workerd CPU per request; a batch stored as it came is a few appended rows.
  */
 const FOLD_AT_ITEMS = 50_000;
-/** Rows (or claims) per inbox entry: each stays far below a stored value's 2 MB limit. */
-const INBOX_CHUNK = 1_000;
+/** JSON characters per inbox entry at most (a stored value may have 2 MB): a row or claim is ~240. */
+const INBOX_CHUNK_CHARS = 256 * 1024;
 /** Batch ids are remembered this long: an isolate retries a batch within seconds. */
 const KEEP_BATCH_IDS_MS = 60 * 60_000;
 
@@ -95,23 +95,26 @@ export class UsageShard extends DurableObject<Env> {
    */
   async record(batchId: string, rows: UsageRow[], claims: QuotaClaimCount[] = []): Promise<void> {
     const now = Date.now();
-    if (this.sql.exec("SELECT 1 FROM batches WHERE id = ?", batchId).toArray().length > 0) return;
-    this.ctx.storage.transactionSync(() => {
-      for (const [kind, items] of [
-        ["rows", rows],
-        ["claims", claims],
-      ] as const) {
-        for (let i = 0; i < items.length; i += INBOX_CHUNK) {
-          const part = items.slice(i, i + INBOX_CHUNK);
-          this.sql.exec("INSERT INTO inbox (kind, items, n) VALUES (?, ?, ?)", kind, JSON.stringify(part), part.length);
+    if (this.sql.exec("SELECT 1 FROM batches WHERE id = ?", batchId).toArray().length === 0) {
+      finiteCounts(rows, claims);
+      const waiting = this.inboxItems ?? this.countInbox();
+      this.ctx.storage.transactionSync(() => {
+        for (const [kind, items] of [
+          ["rows", rows],
+          ["claims", claims],
+        ] as const) {
+          for (const part of chunksOf(items)) {
+            this.sql.exec("INSERT INTO inbox (kind, items, n) VALUES (?, ?, ?)", kind, part.json, part.n);
+          }
         }
-      }
-      this.sql.exec("INSERT INTO batches (id, at) VALUES (?, ?)", batchId, now);
-      this.sql.exec("DELETE FROM batches WHERE at < ?", now - KEEP_BATCH_IDS_MS);
-    });
-    this.inboxItems = (this.inboxItems ?? this.countInbox()) + rows.length + claims.length;
-    if (this.inboxItems >= FOLD_AT_ITEMS) this.fold();
+        this.sql.exec("INSERT INTO batches (id, at) VALUES (?, ?)", batchId, now);
+        this.sql.exec("DELETE FROM batches WHERE at < ?", now - KEEP_BATCH_IDS_MS);
+      });
+      this.inboxItems = waiting + rows.length + claims.length;
+    }
+    // Also for a batch seen before: its first delivery may have stored it and failed before this.
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
+    if ((this.inboxItems ?? 0) >= FOLD_AT_ITEMS) this.fold();
   }
 
   private countInbox(): number {
@@ -236,6 +239,8 @@ export class UsageShard extends DurableObject<Env> {
 
   /** Writes everything held here to D1 now (readers call it first, so they see every acknowledged count). */
   async flush(): Promise<void> {
+    // A flush already running may have read the rows before the caller's last batch came: wait for it, then flush.
+    if (this.flushing) await this.flushing.catch(() => undefined);
     this.flushing ??= this.writeToD1().finally(() => {
       this.flushing = null;
     });
@@ -278,6 +283,11 @@ export class UsageShard extends DurableObject<Env> {
   async held(): Promise<number> {
     this.fold();
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM pending").one().n;
+  }
+
+  /** Rows and claims stored as they came, not yet added up (for tests and stats). */
+  async waiting(): Promise<number> {
+    return this.countInbox();
   }
 
   private async writeToD1(): Promise<void> {
@@ -326,5 +336,42 @@ export class UsageShard extends DurableObject<Env> {
       name,
       value,
     );
+  }
+}
+
+/** Items as JSON arrays of at most INBOX_CHUNK_CHARS characters each (one item alone may be longer). */
+function* chunksOf(items: readonly unknown[]): Generator<{ json: string; n: number }> {
+  let part: string[] = [];
+  let chars = 0;
+  for (const item of items) {
+    const json = JSON.stringify(item);
+    if (part.length > 0 && chars + json.length > INBOX_CHUNK_CHARS) {
+      yield { json: `[${part.join(",")}]`, n: part.length };
+      part = [];
+      chars = 0;
+    }
+    part.push(json);
+    chars += json.length + 1;
+  }
+  if (part.length > 0) yield { json: `[${part.join(",")}]`, n: part.length };
+}
+
+/**
+ * A count that is not a finite number is stored as 0: JSON would make it null, and one null stored would
+ * stop every later adding-up of this shard. None is expected (the edge bounds what Zavu reports).
+ */
+function finiteCounts(rows: UsageRow[], claims: QuotaClaimCount[]): void {
+  const fix = (n: number | undefined) => (n === undefined || Number.isFinite(n) ? n : 0);
+  for (const r of rows) {
+    r.sends = fix(r.sends)!;
+    r.costCents = fix(r.costCents)!;
+    r.estimatedCents = fix(r.estimatedCents)!;
+    r.delivered = fix(r.delivered);
+    r.failed = fix(r.failed);
+    if (r.refusals) for (const code of Object.keys(r.refusals)) r.refusals[code] = fix(r.refusals[code])!;
+  }
+  for (const c of claims) {
+    c.sent = fix(c.sent)!;
+    c.unknown = fix(c.unknown)!;
   }
 }

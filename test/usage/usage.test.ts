@@ -282,11 +282,14 @@ describe("nothing counted is lost", () => {
     expect(rows.map((r) => [r.channel, r.sends, r.costCents])).toEqual([["sms", 3, 6]]);
   });
 
-  it("a shard keeps each batch as it came and adds them up in bulk: 2,500 tenants' rows and claims, a crash before the adding, the quota's reading and D1 all agree", async () => {
-    const stub = env.USAGE.get(env.USAGE.idFromName(`usage-inbox-${crypto.randomUUID()}`));
+  it("a shard keeps each batch as it came and adds them up in bulk: 2,500 tenants in three batches and a retry, a crash before the adding, the quota's reading and D1 agree", async () => {
+    const id = env.USAGE.idFromName(`usage-inbox-${crypto.randomUUID()}`);
+    const stub = env.USAGE.get(id);
     const date = "2026-02-03";
+    const prefix = `tnt_inbox_${crypto.randomUUID().slice(0, 8)}_`;
+    const ids = Array.from({ length: 2_500 }, (_, i) => `${prefix}${i}`);
     const row = (i: number, extra: Partial<UsageRow> = {}): UsageRow => ({
-      tenantId: `tnt_inbox_${i}`,
+      tenantId: ids[i]!,
       date,
       channel: "sms",
       sends: 1,
@@ -296,45 +299,81 @@ describe("nothing counted is lost", () => {
       ...extra,
     });
     const claim = (i: number, sent: number): QuotaClaimCount => ({
-      tenantId: `tnt_inbox_${i}`,
+      tenantId: ids[i]!,
       date,
       claimId: "q1",
       sent,
       unknown: 0,
     });
-    // Three batches over the same 2,500 tenants (more rows than one inbox entry holds), one with refusals.
-    const tenants = Array.from({ length: 2_500 }, (_, i) => i);
+    const all = ids.map((_, i) => i);
     await stub.record(
       "inbox-1",
-      tenants.map((i) => row(i)),
-      tenants.map((i) => claim(i, 1)),
+      all.map((i) => row(i)),
+      all.map((i) => claim(i, 1)),
     );
     await stub.record(
       "inbox-2",
-      tenants.map((i) => row(i, { sends: 2, costCents: 4, refusals: i % 2 ? { rate_limited: 1 } : null })),
-      tenants.map((i) => claim(i, 2)),
+      all.map((i) => row(i, { sends: 2, costCents: 4, refusals: i % 2 ? { rate_limited: 1 } : null })),
+      all.map((i) => claim(i, 2)),
     );
     await stub.record("inbox-2", [row(0, { sends: 100 })], [claim(0, 100)]); // a retry: ignored
-    await abortAllDurableObjects(); // before any adding up: only the shard's storage remains
-    const after = env.USAGE.get(env.USAGE.idFromName(`usage-inbox-${crypto.randomUUID()}`));
-    expect(await after.held()).toBe(0); // another shard holds nothing of it
-    const same = env.USAGE.get(stub.id);
-    await same.record("inbox-3", [row(7, { sends: 4, costCents: 8, estimatedCents: 8 })], [claim(7, 4)]);
-    expect(await same.quotaCounts("tnt_inbox_7", date, ["q1", "q2"])).toEqual({
+    expect(await stub.waiting()).toBe(10_000); // stored as they came, nothing added up yet
+    await abortAllDurableObjects(); // the shard's memory is gone; its storage is not
+    const same = env.USAGE.get(id);
+    expect(await same.waiting()).toBe(10_000);
+    await same.record("inbox-3", [row(7, { sends: 4, costCents: 8, estimatedCents: 8, delivered: 1 })], [claim(7, 4)]);
+    // The quota's reading adds everything up first.
+    expect(await same.quotaCounts(ids[7]!, date, ["q1", "q2"])).toEqual({
       heldSends: 7,
       claimed: 7,
       byClaim: { q1: { sent: 7, unknown: 0 } },
     });
+    expect(await same.waiting()).toBe(0);
     expect(await same.held()).toBe(2_500);
+    // Added onto rows already added up: refusals merged, outcomes summed.
+    await same.record("inbox-4", [row(7, { sends: 0, costCents: 0, refusals: { rate_limited: 2, blocked: 1 } })]);
     expect(await runDurableObjectAlarm(same)).toBe(true);
     expect(await same.held()).toBe(0);
     const repo = new UsageRepo(env.DB, state.counters);
-    const seven = await repo.forTenant("tnt_inbox_7", date, date);
-    expect(seven.map((r) => [r.channel, r.sends, r.costCents, r.estimatedCents, r.refusals])).toEqual([
-      ["sms", 7, 14, 8, { rate_limited: 1 }],
+    const seven = await repo.forTenant(ids[7]!, date, date);
+    expect(seven.map((r) => [r.sends, r.costCents, r.estimatedCents, r.delivered, r.refusals])).toEqual([
+      [7, 14, 8, 1, { rate_limited: 3, blocked: 1 }],
     ]);
-    const eight = await repo.forTenant("tnt_inbox_8", date, date);
-    expect(eight.map((r) => [r.sends, r.costCents, r.refusals])).toEqual([[3, 6, {}]]);
+    const zero = await repo.forTenant(ids[0]!, date, date);
+    expect(zero.map((r) => [r.sends, r.costCents, r.refusals])).toEqual([[3, 6, {}]]);
+    const sums = await env.DB.prepare(
+      `SELECT COUNT(*) AS n, SUM(sends) AS sends, SUM(cost_cents) AS cents FROM usage_daily
+       WHERE date = ? AND tenant_id LIKE ?`,
+    )
+      .bind(date, `${prefix}%`)
+      .first<{ n: number; sends: number; cents: number }>();
+    expect(sums).toEqual({ n: 2_500, sends: 2_500 * 3 + 4, cents: 2_500 * 6 + 8 });
+  });
+
+  it("a shard adds its batches up once 50,000 rows and claims wait; a count that is not a number is stored as 0, the rest of its batch kept", async () => {
+    const stub = env.USAGE.get(env.USAGE.idFromName(`usage-inbox-${crypto.randomUUID()}`));
+    const rows = (n: number, from: number): UsageRow[] =>
+      Array.from({ length: n }, (_, i) => ({
+        tenantId: `tnt_many_${from + i}`,
+        date: "2026-02-04",
+        channel: "sms",
+        sends: 1,
+        costCents: 1,
+        estimatedCents: 0,
+        refusals: null,
+      }));
+    await stub.record("many-1", rows(20_000, 0));
+    expect(await stub.waiting()).toBe(20_000);
+    await stub.record("many-2", rows(30_000, 20_000));
+    expect(await stub.waiting()).toBe(0); // added up in the same call
+    const [bad] = rows(1, 50_000);
+    await stub.record("bad-1", [
+      { ...bad!, costCents: Number.NaN, estimatedCents: Number.POSITIVE_INFINITY },
+      ...rows(1, 50_001),
+    ]);
+    expect(await stub.waiting()).toBe(2);
+    expect(await stub.held()).toBe(50_002); // added up: before, one such row would stop every later adding-up
+    expect(await stub.quotaCounts("tnt_many_50000", "2026-02-04", [])).toMatchObject({ heldSends: 1 });
   });
 
   it("a D1 write that landed is not repeated when the shard retries it", async () => {
