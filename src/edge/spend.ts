@@ -7,6 +7,9 @@ const MAX_SPEND_BODY = 64 * 1024;
 /** USD (as Zavu answers) to cents, rounded up, float-safe. */
 export const usdToCents = (usd: number) => Math.ceil(Math.round(usd * 1e6) / 1e4);
 
+/** A send's cost above this (USD) is not believed: the send counts as of unknown cost (estimated). */
+const MAX_SEND_COST_USD = 10_000;
+
 type Body = { code?: unknown; message?: { costTotal?: number | null; channel?: unknown } } | null;
 
 /** What the gateway learned from a send's answer (all null when it did not read it). */
@@ -20,7 +23,7 @@ export interface SendAnswer {
   text: string | null;
 }
 
-function answerOf(status: number, text: string | null): SendAnswer {
+export function answerOf(status: number, text: string | null): SendAnswer {
   let body: Body = null;
   try {
     body = text === null ? null : (JSON.parse(text) as Body);
@@ -29,11 +32,16 @@ function answerOf(status: number, text: string | null): SendAnswer {
   }
   const cost = body?.message?.costTotal;
   const channel = body?.message?.channel;
+  const code = body?.code;
+  // Counted and stored as they are: a code or channel of any length, or a cost of 1e999 (Infinity), is not.
   return {
     status,
-    code: typeof body?.code === "string" ? body.code : null,
+    code: typeof code === "string" && code.length <= 64 ? code : null,
     channel: typeof channel === "string" && channel.length <= 32 ? channel : null,
-    costCents: status >= 200 && status < 300 && typeof cost === "number" && cost >= 0 ? usdToCents(cost) : null,
+    costCents:
+      status >= 200 && status < 300 && typeof cost === "number" && cost >= 0 && cost <= MAX_SEND_COST_USD
+        ? usdToCents(cost)
+        : null,
     text,
   };
 }
