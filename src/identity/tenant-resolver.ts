@@ -271,6 +271,8 @@ export class TenantResolver {
         this.registryLoad = null;
       });
       await this.registryLoad;
+      // Marked while the read was on its way (markRegistered): the read may predate the registration.
+      if (this.dirtyIssuers.has(issuer)) return true;
     }
     return this.registry?.has(issuer) ?? true;
   }
