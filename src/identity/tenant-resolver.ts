@@ -79,6 +79,8 @@ export class TenantResolver {
   /** Every registered issuer (null until first needed); issuers changed since are in `dirtyIssuers`. */
   private registry: Set<string> | null = null;
   private registryLoad: Promise<void> | null = null;
+  /** Counts resets: a registry read started before the last one is not kept. */
+  private registryGeneration = 0;
   private readonly dirtyIssuers = new Set<string>();
   /**
    * Issuers D1 said no tenant holds, since no event named them: asked again once an event does (a
@@ -266,20 +268,29 @@ export class TenantResolver {
   /** Whether an issuer may have tenants: registered when the registry was read, or changed since. */
   private async mayBeRegistered(issuer: string, ctx: ResolveContext): Promise<boolean> {
     if (this.dirtyIssuers.has(issuer)) return true;
-    if (!this.registry) {
-      this.registryLoad ??= this.loadRegistry(ctx).finally(() => {
-        this.registryLoad = null;
-      });
+    // A read that a reset made stale lands without setting the registry: then this waits for a new one.
+    while (!this.registry) {
+      if (!this.registryLoad) {
+        const load: Promise<void> = this.loadRegistry(ctx).finally(() => {
+          if (this.registryLoad === load) this.registryLoad = null;
+        });
+        this.registryLoad = load;
+      }
       await this.registryLoad;
       // Marked while the read was on its way (markRegistered): the read may predate the registration.
       if (this.dirtyIssuers.has(issuer)) return true;
     }
-    return this.registry?.has(issuer) ?? true;
+    return this.registry.has(issuer);
   }
 
+  /**
+   * Issuers changed while this reads are marked dirty by the events that announce them. A reset drops
+   * those marks, so a read started before one is not kept (its issuers may be older than the reset).
+   */
   private async loadRegistry(ctx: ResolveContext): Promise<void> {
-    // Issuers changed while this reads are marked dirty by the events that announce them.
-    this.registry = new Set(await ctx.repo.issuers());
+    const generation = this.registryGeneration;
+    const issuers = await ctx.repo.issuers();
+    if (generation === this.registryGeneration) this.registry = new Set(issuers);
   }
 
   private forgetIssuer(issuer: string, dirty: boolean): void {
@@ -310,6 +321,8 @@ export class TenantResolver {
     this.unregistered.clear();
     this.verified.clear();
     this.registry = null;
+    this.registryLoad = null;
+    this.registryGeneration++;
     this.dirtyIssuers.clear();
   }
 

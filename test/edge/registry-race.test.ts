@@ -87,4 +87,40 @@ describe("the issuer registry while it loads", () => {
     expect(counters.d1Queries - queriesBefore).toBe(0);
     expect(resolver.stats().registry).toMatchObject({ loaded: true, dirty: 1 });
   });
+
+  it("a registry read started before a reset is not kept: an issuer registered in between is found by the read after it", async () => {
+    const counters = createCounters();
+    const clock = { now: () => 1_800_000_000_000 };
+    const resolver = new TenantResolver(clock, counters, new JwksCache(clock, counters));
+    const repo = new HeldRepo(env.DB, counters);
+    const ctx: ResolveContext = {
+      repo,
+      fresh: true,
+      control: { epoch: 0, changedSince: () => false },
+      remote: { kv: env.CACHE, waitUntil: () => undefined, allowHttpLoopback: false },
+    };
+    const garbage = async () => (await TestIdp.create(`https://reset-garbage-${crypto.randomUUID()}.example`)).token();
+    // The three D1 checks for unknown issuers are spent; the clock does not move, so none comes back.
+    for (let i = 0; i < 3; i++)
+      await expect(resolver.authenticate(await garbage(), ctx)).rejects.toMatchObject({ status: 401 });
+    resolver.reset();
+
+    // A reads the registry: the read starts now, before the tenant exists, and lands late.
+    const load = gate();
+    repo.staleIssuers = { snapshot: await repo.issuers(), until: load.closed };
+    const a = resolver.authenticate(await garbage(), ctx);
+    const idp = await TestIdp.create(`https://reset-race-${crypto.randomUUID()}.example`);
+    const res = await admin("POST", "/tenants", {
+      body: { name: "Registry reset", identity: { issuer: idp.issuer, jwks: idp.jwks() } },
+    });
+    expect(res.status, res.text).toBe(201);
+    // The registration's event reaches this isolate, then a reset drops what the isolate knew.
+    resolver.apply([{ epoch: 1, at: clock.now(), kind: "tenant.created", tenantId: null, issuers: [idp.issuer] }]);
+    resolver.reset();
+    const c = resolver.authenticate(await idp.token(), ctx); // after the reset: reads the registry anew
+    load.open(); // A's read lands, older than the reset
+    await expect(a).rejects.toMatchObject({ status: 401 });
+    expect((await c).tenant.id).toBe((res.body.tenant as { id: string }).id);
+    expect(resolver.stats().registry.loaded).toBe(true);
+  });
 });
