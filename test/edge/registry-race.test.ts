@@ -35,19 +35,25 @@ function gate() {
   return { closed, open };
 }
 
+/** One isolate's resolver on D1, its clock frozen: the D1 allowance for unknown issuers (3) never refills. */
+function isolate() {
+  const counters = createCounters();
+  const clock = { now: () => 1_800_000_000_000 };
+  const resolver = new TenantResolver(clock, counters, new JwksCache(clock, counters));
+  const repo = new HeldRepo(env.DB, counters);
+  const ctx: ResolveContext = {
+    repo,
+    fresh: true,
+    control: { epoch: 0, changedSince: () => false },
+    remote: { kv: env.CACHE, waitUntil: () => undefined, allowHttpLoopback: false },
+  };
+  const garbage = async () => (await TestIdp.create(`https://garbage-${crypto.randomUUID()}.example`)).token();
+  return { counters, clock, resolver, repo, ctx, garbage };
+}
+
 describe("the issuer registry while it loads", () => {
   it("a registration learned during a registry read that predates it is not lost: the requests after it need no D1 lookup", async () => {
-    const counters = createCounters();
-    const clock = { now: () => 1_800_000_000_000 }; // frozen: the D1 allowance for unknown issuers never refills
-    const resolver = new TenantResolver(clock, counters, new JwksCache(clock, counters));
-    const repo = new HeldRepo(env.DB, counters);
-    const ctx: ResolveContext = {
-      repo,
-      fresh: true,
-      control: { epoch: 0, changedSince: () => false },
-      remote: { kv: env.CACHE, waitUntil: () => undefined, allowHttpLoopback: false },
-    };
-    const garbage = async () => (await TestIdp.create(`https://race-garbage-${crypto.randomUUID()}.example`)).token();
+    const { counters, resolver, repo, ctx, garbage } = isolate();
 
     // The registry is read before the tenant exists; two unknown issuers spend two of the three D1 checks.
     await expect(resolver.authenticate(await garbage(), ctx)).rejects.toMatchObject({ status: 401 });
@@ -89,17 +95,7 @@ describe("the issuer registry while it loads", () => {
   });
 
   it("a registry read started before a reset is not kept: an issuer registered in between is found by the read after it", async () => {
-    const counters = createCounters();
-    const clock = { now: () => 1_800_000_000_000 };
-    const resolver = new TenantResolver(clock, counters, new JwksCache(clock, counters));
-    const repo = new HeldRepo(env.DB, counters);
-    const ctx: ResolveContext = {
-      repo,
-      fresh: true,
-      control: { epoch: 0, changedSince: () => false },
-      remote: { kv: env.CACHE, waitUntil: () => undefined, allowHttpLoopback: false },
-    };
-    const garbage = async () => (await TestIdp.create(`https://reset-garbage-${crypto.randomUUID()}.example`)).token();
+    const { clock, resolver, repo, ctx, garbage } = isolate();
     // The three D1 checks for unknown issuers are spent; the clock does not move, so none comes back.
     for (let i = 0; i < 3; i++)
       await expect(resolver.authenticate(await garbage(), ctx)).rejects.toMatchObject({ status: 401 });
