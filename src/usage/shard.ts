@@ -54,8 +54,6 @@ export class UsageShard extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly counters = createCounters();
   private flushing: Promise<void> | null = null;
-  /** Rows and claims in the inbox (read from storage when first needed). */
-  private inboxItems: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -97,7 +95,6 @@ export class UsageShard extends DurableObject<Env> {
     const now = Date.now();
     if (this.sql.exec("SELECT 1 FROM batches WHERE id = ?", batchId).toArray().length === 0) {
       finiteCounts(rows, claims);
-      const waiting = this.inboxItems ?? this.countInbox();
       this.ctx.storage.transactionSync(() => {
         for (const [kind, items] of [
           ["rows", rows],
@@ -110,13 +107,13 @@ export class UsageShard extends DurableObject<Env> {
         this.sql.exec("INSERT INTO batches (id, at) VALUES (?, ?)", batchId, now);
         this.sql.exec("DELETE FROM batches WHERE at < ?", now - KEEP_BATCH_IDS_MS);
       });
-      this.inboxItems = waiting + rows.length + claims.length;
     }
     // Also for a batch seen before: its first delivery may have stored it and failed before this.
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(now + FLUSH_DELAY_MS);
-    if ((this.inboxItems ?? 0) >= FOLD_AT_ITEMS) this.fold();
+    if (this.countInbox() >= FOLD_AT_ITEMS) this.fold();
   }
 
+  /** Rows and claims in the inbox: a sum over its few entries (each holds up to INBOX_CHUNK_CHARS). */
   private countInbox(): number {
     return this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(n), 0) AS n FROM inbox").one().n;
   }
@@ -129,7 +126,6 @@ export class UsageShard extends DurableObject<Env> {
     const entries = this.sql
       .exec<{ seq: number; kind: string; items: string }>("SELECT seq, kind, items FROM inbox ORDER BY seq")
       .toArray();
-    this.inboxItems = 0;
     if (entries.length === 0) return;
     const rows = new Map<string, UsageRow>();
     const claims = new Map<string, QuotaClaimCount>();
